@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numeric kernels are written against `SIMD16<Float>`; they only become real AVX-512/AVX2
+// instructions when the compiler may target the host CPU (ARCHITECTURE.md, "Design rules").
+// FlowTune is built from source on the machine that runs it, so `native` is the right target.
+let hostCPU: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "native"]),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "FlowTune",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "flowtune", targets: ["flowtune"]),
+        .library(name: "FlowTensor", targets: ["FlowTensor"]),
+        .library(name: "FlowNN", targets: ["FlowNN"]),
+        .library(name: "FlowPolicy", targets: ["FlowPolicy"]),
+        .library(name: "FlowEnvs", targets: ["FlowEnvs"]),
+        .library(name: "FlowRL", targets: ["FlowRL"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "FlowTensor", swiftSettings: hostCPU),
+        .target(name: "FlowNN", dependencies: ["FlowTensor"], swiftSettings: hostCPU),
+        .target(name: "FlowPolicy", dependencies: ["FlowTensor", "FlowNN"], swiftSettings: hostCPU),
+        .target(name: "FlowEnvs", dependencies: ["FlowNN"], swiftSettings: hostCPU),
+        .target(name: "FlowRL", dependencies: ["FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs"], swiftSettings: hostCPU),
+        .target(
+            name: "FlowTuneCLI",
+            dependencies: [
+                "FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "FlowRL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: hostCPU),
+        .executableTarget(name: "flowtune", dependencies: ["FlowTuneCLI"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowTensorTests", dependencies: ["FlowTensor"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN"], swiftSettings: hostCPU),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+// FlowEnvs: the VectorEnv protocol, built-in tasks, scripted experts, datasets (ARCHITECTURE.md).
+enum FlowEnvsModule {}

@@ -1,0 +1,3 @@
+import FlowTuneCLI
+
+FlowTuneCommand.main()
