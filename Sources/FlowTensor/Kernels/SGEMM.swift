@@ -1,0 +1,339 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import Dispatch
+
+/// Single-precision GEMM: `C = alpha·op(A)·op(B) + beta·C`, row-major, `op(X)` = X or Xᵀ.
+///
+/// ```swift
+/// SGEMM.multiply(transposeA: false, transposeB: true, m: m, n: n, k: k,
+///                a: x, lda: k, b: w, ldb: k, c: y, ldc: n)   // y = x·wᵀ
+/// ```
+///
+/// The structure is the BLIS/GotoBLAS one: B is packed into `kc × 32` column panels, A into
+/// `8 × kc` row panels, and an 8×32 register-blocked micro-kernel of `SIMD16<Float>` FMAs runs over
+/// them (16 accumulators, AVX-512 when compiled with `-target-cpu native`, see ARCHITECTURE.md).
+/// Transposes are absorbed by the packing. Work is split across threads by disjoint row (or column)
+/// ranges of C, so every element of C is accumulated in the same order whatever the thread count:
+/// results are bit-identical for 1 and 2 threads.
+public enum SGEMM {
+    /// Rows of the register tile.
+    @usableFromInline static let mr = 8
+    /// Columns of the register tile (two `SIMD16<Float>`).
+    @usableFromInline static let nr = 32
+    /// Depth of one packed block: an `8 × kc` A panel plus a `kc × 32` B panel stay in L1/L2.
+    @usableFromInline static let kc = 256
+    /// Rows of A packed at once (the A block stays in L2 while B panels stream).
+    @usableFromInline static let mc = 128
+    /// Columns of B packed at once.
+    @usableFromInline static let nc = 2048
+
+    /// Multiply-adds below which a second thread costs more than it saves.
+    public static let parallelThreshold = 1 << 21
+
+    public static func multiply(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeSettings.threads
+    ) {
+        guard m > 0, n > 0 else { return }
+        if k == 0 || alpha == 0 {
+            scale(c: c, m: m, n: n, ldc: ldc, beta: beta)
+            return
+        }
+        let work = m * n * k
+        let useThreads = threads > 1 && work >= parallelThreshold ? min(threads, 2) : 1
+        if useThreads == 1 {
+            blocked(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        // Split the larger of M and N into `useThreads` disjoint ranges aligned to the tile size.
+        let splitRows = m >= n
+        let extent = splitRows ? m : n
+        let tile = splitRows ? mr : nr
+        let tiles = (extent + tile - 1) / tile
+        if tiles < useThreads {
+            blocked(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        let pa = SendablePointer(UnsafeMutablePointer(mutating: a))
+        let pb = SendablePointer(UnsafeMutablePointer(mutating: b))
+        let pc = SendablePointer(c)
+        DispatchQueue.concurrentPerform(iterations: useThreads) { part in
+            let t0 = tiles * part / useThreads * tile
+            let t1 = min(extent, tiles * (part + 1) / useThreads * tile)
+            guard t1 > t0 else { return }
+            if splitRows {
+                let aOff = transposeA ? t0 : t0 * lda
+                blocked(transposeA, transposeB, t1 - t0, n, k, alpha, pa.pointer + aOff, lda,
+                        pb.pointer, ldb, beta, pc.pointer + t0 * ldc, ldc)
+            } else {
+                let bOff = transposeB ? t0 * ldb : t0
+                blocked(transposeA, transposeB, m, t1 - t0, k, alpha, pa.pointer, lda,
+                        pb.pointer + bOff, ldb, beta, pc.pointer + t0, ldc)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func scale(c: UnsafeMutablePointer<Float>, m: Int, n: Int, ldc: Int, beta: Float) {
+        if beta == 1 { return }
+        for i in 0..<m {
+            let row = c + i * ldc
+            if beta == 0 {
+                row.update(repeating: 0, count: n)
+            } else {
+                for j in 0..<n { row[j] *= beta }
+            }
+        }
+    }
+
+    /// One thread's GEMM over its whole range, with its own packing buffers.
+    static func blocked(
+        _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        if beta != 0 && beta != 1 { scale(c: c, m: m, n: n, ldc: ldc, beta: beta) }
+        let kcMax = min(k, kc)
+        let ncMax = min(n, nc)
+        let mcMax = min(m, mc)
+        let packedB = AlignedBuffer(count: kcMax * roundUp(ncMax, nr))
+        let packedA = AlignedBuffer(count: kcMax * roundUp(mcMax, mr))
+        defer { packedB.free(); packedA.free() }
+
+        var jc = 0
+        while jc < n {
+            let nb = min(nc, n - jc)
+            var pc = 0
+            while pc < k {
+                let kb = min(kc, k - pc)
+                packB(tb, b, ldb, pc, jc, kb, nb, packedB.pointer)
+                // The first depth block overwrites C when beta == 0; later blocks accumulate.
+                let accumulate = pc > 0 || beta != 0
+                var ic = 0
+                while ic < m {
+                    let mb = min(mc, m - ic)
+                    packA(ta, a, lda, ic, pc, mb, kb, alpha, packedA.pointer)
+                    var jr = 0
+                    while jr < nb {
+                        let nrb = min(nr, nb - jr)
+                        let bPanel = packedB.pointer + jr * kb
+                        var ir = 0
+                        while ir < mb {
+                            let mrb = min(mr, mb - ir)
+                            let aPanel = packedA.pointer + ir * kb
+                            let cTile = c + (ic + ir) * ldc + jc + jr
+                            if mrb == mr && nrb == nr {
+                                kernel8x32(kb, aPanel, bPanel, cTile, ldc, accumulate)
+                            } else {
+                                edgeKernel(kb, aPanel, bPanel, cTile, ldc, accumulate, mrb, nrb)
+                            }
+                            ir += mr
+                        }
+                        jr += nr
+                    }
+                    ic += mc
+                }
+                pc += kc
+            }
+            jc += nc
+        }
+    }
+
+    @inline(__always) static func roundUp(_ x: Int, _ m: Int) -> Int { (x + m - 1) / m * m }
+
+    /// Packs `op(B)[pc..<pc+kb, jc..<jc+nb]` into panels of 32 columns: panel p holds, for each
+    /// depth index, 32 consecutive floats (zero-padded past `nb`).
+    @inline(__always)
+    static func packB(_ tb: Bool, _ b: UnsafePointer<Float>, _ ldb: Int, _ pc: Int, _ jc: Int,
+                      _ kb: Int, _ nb: Int, _ out: UnsafeMutablePointer<Float>) {
+        var p = 0
+        while p < nb {
+            let cols = min(nr, nb - p)
+            let panel = out + p * kb
+            if !tb {
+                for kk in 0..<kb {
+                    let src = b + (pc + kk) * ldb + jc + p
+                    let dst = panel + kk * nr
+                    if cols == nr {
+                        let r = UnsafeRawPointer(src)
+                        UnsafeMutableRawPointer(dst).storeBytes(
+                            of: r.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                        UnsafeMutableRawPointer(dst + 16).storeBytes(
+                            of: r.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    } else {
+                        for j in 0..<cols { dst[j] = src[j] }
+                        for j in cols..<nr { dst[j] = 0 }
+                    }
+                }
+            } else {
+                // op(B) = Bᵀ: element (kk, j) is b[(jc+p+j)·ldb + pc+kk]; read rows of B contiguously.
+                // Transpose 16×16 blocks through registers: 16 contiguous row reads, 16 vector stores.
+                let src = b + (jc + p) * ldb + pc
+                var kk = 0
+                while kk + 16 <= kb {
+                    for half in 0..<2 {
+                        let j0 = half * 16
+                        if j0 + 16 <= cols {
+                            transpose16(src + j0 * ldb + kk, ldb, panel + kk * nr + j0, nr)
+                        } else {
+                            for k2 in kk..<(kk + 16) {
+                                for j in j0..<(j0 + 16) { panel[k2 * nr + j] = j < cols ? src[j * ldb + k2] : 0 }
+                            }
+                        }
+                    }
+                    kk += 16
+                }
+                while kk < kb {
+                    for j in 0..<nr { panel[kk * nr + j] = j < cols ? src[j * ldb + kk] : 0 }
+                    kk += 1
+                }
+            }
+            p += nr
+        }
+    }
+
+    /// Writes the transpose of the 16×16 block at `src` (row stride `lds`) to `dst` (row stride `ldd`).
+    @inline(__always)
+    static func transpose16(_ src: UnsafePointer<Float>, _ lds: Int, _ dst: UnsafeMutablePointer<Float>, _ ldd: Int) {
+        var rows = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(),
+                    SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(),
+                    SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(),
+                    SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+        withUnsafeMutableBytes(of: &rows) { raw in
+            let m = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            for r in 0..<16 {
+                UnsafeMutableRawPointer(m + r * 16).storeBytes(
+                    of: UnsafeRawPointer(src + r * lds).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+            }
+            for c in 0..<16 {
+                var col = SIMD16<Float>()
+                for r in 0..<16 { col[r] = m[r * 16 + c] }
+                UnsafeMutableRawPointer(dst + c * ldd).storeBytes(of: col, as: SIMD16<Float>.self)
+            }
+        }
+    }
+
+    /// Packs `alpha·op(A)[ic..<ic+mb, pc..<pc+kb]` into panels of 8 rows: panel q holds, for each
+    /// depth index, 8 consecutive floats (zero-padded past `mb`).
+    @inline(__always)
+    static func packA(_ ta: Bool, _ a: UnsafePointer<Float>, _ lda: Int, _ ic: Int, _ pc: Int,
+                      _ mb: Int, _ kb: Int, _ alpha: Float, _ out: UnsafeMutablePointer<Float>) {
+        var q = 0
+        while q < mb {
+            let rows = min(mr, mb - q)
+            let panel = out + q * kb
+            if !ta {
+                if rows < mr {
+                    for kk in 0..<kb { for i in rows..<mr { panel[kk * mr + i] = 0 } }
+                }
+                for i in 0..<rows {
+                    let src = a + (ic + q + i) * lda + pc
+                    if alpha == 1 {
+                        for kk in 0..<kb { panel[kk * mr + i] = src[kk] }
+                    } else {
+                        for kk in 0..<kb { panel[kk * mr + i] = alpha * src[kk] }
+                    }
+                }
+            } else {
+                // op(A) = Aᵀ: element (i, kk) is a[(pc+kk)·lda + ic+q+i]: contiguous in i.
+                for kk in 0..<kb {
+                    let src = a + (pc + kk) * lda + ic + q
+                    let dst = panel + kk * mr
+                    if rows == mr && alpha == 1 {
+                        UnsafeMutableRawPointer(dst).storeBytes(
+                            of: UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                    } else {
+                        for i in 0..<rows { dst[i] = alpha * src[i] }
+                        for i in rows..<mr { dst[i] = 0 }
+                    }
+                }
+            }
+            q += mr
+        }
+    }
+
+    /// The 8×32 register tile: 16 `SIMD16<Float>` accumulators, two B vectors and one broadcast
+    /// per FMA row. `a` is an 8×kb packed panel, `b` a kb×32 packed panel.
+    @inline(__always)
+    static func kernel8x32(_ kb: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                           _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+        var c00 = SIMD16<Float>(), c01 = SIMD16<Float>()
+        var c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
+        var c20 = SIMD16<Float>(), c21 = SIMD16<Float>()
+        var c30 = SIMD16<Float>(), c31 = SIMD16<Float>()
+        var c40 = SIMD16<Float>(), c41 = SIMD16<Float>()
+        var c50 = SIMD16<Float>(), c51 = SIMD16<Float>()
+        var c60 = SIMD16<Float>(), c61 = SIMD16<Float>()
+        var c70 = SIMD16<Float>(), c71 = SIMD16<Float>()
+        var pa = a
+        var pb = UnsafeRawPointer(b)
+        for _ in 0..<kb {
+            let b0 = pb.load(as: SIMD16<Float>.self)
+            let b1 = pb.load(fromByteOffset: 64, as: SIMD16<Float>.self)
+            var s = SIMD16<Float>(repeating: pa[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[6]); c60.addProduct(s, b0); c61.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[7]); c70.addProduct(s, b0); c71.addProduct(s, b1)
+            pa += 8
+            pb += 128
+        }
+        @inline(__always)
+        func store(_ row: Int, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>) {
+            let p = UnsafeMutableRawPointer(c + row * ldc)
+            if accumulate {
+                p.storeBytes(of: p.loadUnaligned(as: SIMD16<Float>.self) + v0, as: SIMD16<Float>.self)
+                p.storeBytes(of: p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self) + v1,
+                             toByteOffset: 64, as: SIMD16<Float>.self)
+            } else {
+                p.storeBytes(of: v0, as: SIMD16<Float>.self)
+                p.storeBytes(of: v1, toByteOffset: 64, as: SIMD16<Float>.self)
+            }
+        }
+        store(0, c00, c01); store(1, c10, c11); store(2, c20, c21); store(3, c30, c31)
+        store(4, c40, c41); store(5, c50, c51); store(6, c60, c61); store(7, c70, c71)
+    }
+
+    /// A partial tile: run the full kernel into a scratch tile, then copy the valid part.
+    @inline(never)
+    static func edgeKernel(_ kb: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                           _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
+                           _ rows: Int, _ cols: Int) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { tile in
+            let t = tile.baseAddress!
+            kernel8x32(kb, a, b, t, nr, false)
+            for i in 0..<rows {
+                let dst = c + i * ldc
+                let src = t + i * nr
+                if accumulate {
+                    for j in 0..<cols { dst[j] += src[j] }
+                } else {
+                    for j in 0..<cols { dst[j] = src[j] }
+                }
+            }
+        }
+    }
+}
+
+/// A raw pointer that may cross into worker threads: the caller guarantees disjoint writes.
+struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
+
+/// A 64-byte-aligned scratch buffer (packed panels are read with aligned vector loads).
+struct AlignedBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    init(count: Int) {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+    func free() { pointer.deallocate() }
+}
