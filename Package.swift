@@ -6,7 +6,6 @@ import PackageDescription
 // FlowTune is built from source on the machine that runs it, so `native` is the right target.
 let hostCPU: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "native"]),
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]
 
 let package = Package(

@@ -1,0 +1,83 @@
+import FlowTensor
+import Testing
+
+/// SGEMM against a Float64 reference on awkward shapes, every transpose, alpha/beta, and threads.
+@Suite struct SGEMMTests {
+    func naive(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: [Float], _ b: [Float],
+               _ beta: Float, _ c: [Float]) -> [Double] {
+        var out = [Double](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k {
+                    let av = ta ? a[p * m + i] : a[i * k + p]
+                    let bv = tb ? b[j * k + p] : b[p * n + j]
+                    s += Double(av) * Double(bv)
+                }
+                out[i * n + j] = Double(alpha) * s + Double(beta) * Double(c[i * n + j])
+            }
+        }
+        return out
+    }
+
+    @Test(arguments: [(1, 1, 1), (3, 5, 7), (8, 32, 16), (9, 33, 257), (17, 31, 300), (64, 130, 129), (130, 64, 513)])
+    func matchesFloat64ReferenceForAllTransposesAndEdgeTiles(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var rng = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
+        let a = rng.normals(m * k), b = rng.normals(k * n), c0 = rng.normals(m * n)
+        for ta in [false, true] {
+            for tb in [false, true] {
+                for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (-2, 0.25)] {
+                    var c = c0
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            c.withUnsafeMutableBufferPointer { pc in
+                                SGEMM.multiply(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: alpha,
+                                               a: pa.baseAddress!, lda: ta ? m : k, b: pb.baseAddress!, ldb: tb ? k : n,
+                                               beta: beta, c: pc.baseAddress!, ldc: n, threads: 1)
+                            }
+                        }
+                    }
+                    let ref = naive(ta, tb, m, n, k, alpha, a, b, beta, c0)
+                    let worst = zip(c, ref).map { abs(Double($0) - $1) / (1 + abs($1)) }.max() ?? 0
+                    #expect(worst < 1e-4, "m=\(m) n=\(n) k=\(k) ta=\(ta) tb=\(tb) α=\(alpha) β=\(beta): error \(worst)")
+                }
+            }
+        }
+    }
+
+    @Test func twoThreadsGiveBitIdenticalResultsToOne() {
+        for (m, n, k) in [(512, 256, 256), (64, 1024, 300), (1000, 130, 129)] {
+            var rng = RandomGenerator(seed: 5)
+            let a = rng.normals(m * k), b = rng.normals(k * n)
+            func run(_ threads: Int) -> [Float] {
+                var c = [Float](repeating: 0, count: m * n)
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        c.withUnsafeMutableBufferPointer { pc in
+                            SGEMM.multiply(transposeA: false, transposeB: true, m: m, n: n, k: k,
+                                           a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: k,
+                                           c: pc.baseAddress!, ldc: n, threads: threads)
+                        }
+                    }
+                }
+                return c
+            }
+            #expect(run(1) == run(2), "m=\(m) n=\(n) k=\(k)")
+        }
+    }
+
+    @Test func zeroDepthScalesByBeta() {
+        var c: [Float] = [1, 2, 3, 4]
+        let a: [Float] = [0], b: [Float] = [0]
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    SGEMM.multiply(transposeA: false, transposeB: false, m: 2, n: 2, k: 0, a: pa.baseAddress!, lda: 1,
+                                   b: pb.baseAddress!, ldb: 2, beta: 0.5, c: pc.baseAddress!, ldc: 2)
+                }
+            }
+        }
+        #expect(c == [0.5, 1, 1.5, 2])
+    }
+}
