@@ -1,0 +1,87 @@
+/// The registry of built-in tasks, by id.
+///
+/// ```swift
+/// let env = try BuiltinEnvironments.make(id: "pick-place", numEnvs: 64)
+/// let expert = try BuiltinEnvironments.makeExpert(for: env, seed: 3)
+/// BuiltinEnvironments.ids     // ["reach-obstacle", "push", "pick-place", "multitask"]
+/// ```
+///
+/// Ids: `reach-obstacle` (`ReachObstacleEnv`), `push` (`PushEnv`), `pick-place` (`PickPlaceEnv`),
+/// `multitask` (`MultiTaskEnv`); `push-block` is accepted as another name for `push`. Each task's
+/// own `Config` has every knob; `Options` carries the few that every task shares.
+public enum BuiltinEnvironments {
+    /// The canonical ids, in the order `flowtune envs` lists them.
+    public static let ids: [String] = ["reach-obstacle", "push", "pick-place", "multitask"]
+    /// Other accepted names and the id they stand for.
+    public static let aliases: [String: String] = ["push-block": "push"]
+
+    /// Settings shared by every built-in task.
+    public struct Options: Sendable, Equatable {
+        /// Add each task's documented shaping terms to the sparse success reward.
+        public var shapedReward: Bool
+        public var invalidActionPolicy: InvalidActionPolicy
+
+        public init(shapedReward: Bool = false, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
+            self.shapedReward = shapedReward
+            self.invalidActionPolicy = invalidActionPolicy
+        }
+    }
+
+    /// Errors in choosing a built-in environment.
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        case unknownID(String, valid: [String])
+        case invalidNumEnvs(Int)
+        case noExpert(envID: String)
+
+        public var description: String {
+            switch self {
+            case let .unknownID(id, valid):
+                return "unknown environment id '\(id)'; valid ids are: \(valid.joined(separator: ", "))."
+            case let .invalidNumEnvs(n):
+                return "numEnvs must be at least 1, got \(n)."
+            case let .noExpert(envID):
+                return "there is no scripted expert for environment '\(envID)'; experts exist for the built-in ids "
+                    + "\(BuiltinEnvironments.ids.joined(separator: ", ")) created by BuiltinEnvironments.make."
+            }
+        }
+    }
+
+    /// The canonical id for `id` (resolving aliases), or throws `Error.unknownID` listing valid ids.
+    public static func canonicalID(_ id: String) throws -> String {
+        if ids.contains(id) { return id }
+        if let target = aliases[id] { return target }
+        throw Error.unknownID(id, valid: ids + aliases.keys.sorted())
+    }
+
+    /// A new vector of `numEnvs` environments of task `id`; call `reset(seeds:)` before stepping.
+    public static func make(id: String, numEnvs: Int, options: Options = Options()) throws -> any VectorEnv {
+        let canonical = try canonicalID(id)
+        guard numEnvs >= 1 else { throw Error.invalidNumEnvs(numEnvs) }
+        switch canonical {
+        case "reach-obstacle":
+            return ReachObstacleEnv(numEnvs: numEnvs, config: .init(shapedReward: options.shapedReward,
+                                                                    invalidActionPolicy: options.invalidActionPolicy))
+        case "push":
+            return PushEnv(numEnvs: numEnvs, config: .init(shapedReward: options.shapedReward,
+                                                           invalidActionPolicy: options.invalidActionPolicy))
+        case "pick-place":
+            return PickPlaceEnv(numEnvs: numEnvs, config: .init(shapedReward: options.shapedReward,
+                                                                invalidActionPolicy: options.invalidActionPolicy))
+        default:
+            return MultiTaskEnv(numEnvs: numEnvs, config: .init(shapedReward: options.shapedReward,
+                                                                invalidActionPolicy: options.invalidActionPolicy))
+        }
+    }
+
+    /// The scripted expert for a built-in environment (matching its configuration and tasks).
+    public static func makeExpert(for env: any VectorEnv, noiseStd: Float = defaultExpertNoiseStd,
+                                  seed: UInt64 = 0) throws -> any ScriptedExpert {
+        switch env {
+        case let e as ReachObstacleEnv: return ReachObstacleExpert(env: e, noiseStd: noiseStd, seed: seed)
+        case let e as PushEnv: return PushExpert(env: e, noiseStd: noiseStd, seed: seed)
+        case let e as PickPlaceEnv: return PickPlaceExpert(env: e, noiseStd: noiseStd, seed: seed)
+        case let e as MultiTaskEnv: return MultiTaskExpert(env: e, noiseStd: noiseStd, seed: seed)
+        default: throw Error.noExpert(envID: env.spec.id)
+        }
+    }
+}

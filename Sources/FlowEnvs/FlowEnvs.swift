@@ -1,2 +1,0 @@
-// FlowEnvs: the VectorEnv protocol, built-in tasks, scripted experts, datasets (ARCHITECTURE.md).
-enum FlowEnvsModule {}

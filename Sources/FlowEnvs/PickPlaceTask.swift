@@ -1,0 +1,300 @@
+import FlowTensor
+
+/// `pick-place`: a 2.5-D parallel gripper picks a cube off the table and places it on a target.
+///
+/// ```swift
+/// let env = PickPlaceEnv(numEnvs: 128)
+/// try env.reset(seeds: (0..<128).map { UInt64($0) })
+/// try env.step(actions: actions)    // [128 × 4]: dx, dy, dz, grip (> 0 closes) in [-1, 1]
+/// ```
+///
+/// Stages: approach above the cube, descend around it, close, lift, carry, lower, open. Each stage's
+/// error carries into the next: the fingers only pass down around the cube when the gripper is
+/// centred within `graspTolerance`; otherwise they land on top of it.
+///
+/// - Action (4): gripper displacement `(dx, dy, dz)` scaled by `maxStepXY`/`maxStepZ`, and `grip`:
+///   > 0 closes the fingers, ≤ 0 opens them; the aperture moves by `closeRate` per step.
+/// - Observation (10): `gripper_x, gripper_y, gripper_z, aperture (1 open, 0 closed), grasped (0/1),
+///   cube_x, cube_y, cube_z (height of its base), target_x, target_y`.
+/// - Grasp: while closing, when the aperture reaches the cube's width (`cubeAperture`) the cube is
+///   grasped if it is resting, the gripper is centred on it within `graspTolerance` and the fingers
+///   are low enough to enclose it (`gripper_z < cube_z + cubeHeight`); otherwise the fingers close
+///   on nothing. A grasped cube keeps its offset to the gripper; nothing else moves it.
+/// - Contact: while the fingers are below the cube's top they cannot move through the cube: from
+///   outside they slide around a circle of radius `fingerClearance` (swept, no tunnelling); when
+///   straddling an open gripper stays within `graspTolerance`. Descending onto the cube off-centre
+///   (or with closed fingers) stops on its top.
+/// - Release: opening releases the cube, which falls under gravity to the table.
+/// - Success (terminates): the cube rests on the table, released, within `placeTolerance` of the
+///   target. Time limit `maxEpisodeSteps` (100).
+/// - Reward: 1 on success, else 0; with `shapedReward` also the progress of the potential
+///   `−‖gripper − cube‖·(1 − grasped) − 2‖cube_xy − target‖ + 0.5·grasped`.
+/// - Randomised per seed: cube, target (at least 0.25 away) and gripper start.
+public final class PickPlaceEnv: VectorEnv {
+    /// Every knob of the task with its default.
+    public struct Config: Sendable, Equatable {
+        public var shapedReward: Bool
+        /// Time limit in steps.
+        public var maxEpisodeSteps: Int
+        /// Success: the resting cube's centre within this distance of the target.
+        public var placeTolerance: Float
+        /// The gripper must be centred on the cube within this distance for the fingers to enclose it.
+        public var graspTolerance: Float
+        /// Below the cube's top, an outside finger keeps at least this distance from the cube's axis.
+        public var fingerClearance: Float
+        /// Gripper displacement per step at |action| = 1 in x and y.
+        public var maxStepXY: Float
+        /// Gripper displacement per step at |action| = 1 in z.
+        public var maxStepZ: Float
+        /// Aperture change per step (1 = fully open, 0 = closed).
+        public var closeRate: Float
+        /// The aperture at which the fingers touch the cube.
+        public var cubeAperture: Float
+        public var cubeHeight: Float
+        /// The gripper's highest position.
+        public var maxHeight: Float
+        public var invalidActionPolicy: InvalidActionPolicy
+
+        public init(shapedReward: Bool = false, maxEpisodeSteps: Int = 100, placeTolerance: Float = 0.04,
+                    graspTolerance: Float = 0.02, fingerClearance: Float = 0.07, maxStepXY: Float = 0.05,
+                    maxStepZ: Float = 0.04, closeRate: Float = 0.35, cubeAperture: Float = 0.5,
+                    cubeHeight: Float = 0.04, maxHeight: Float = 0.25,
+                    invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
+            self.shapedReward = shapedReward
+            self.maxEpisodeSteps = maxEpisodeSteps
+            self.placeTolerance = placeTolerance
+            self.graspTolerance = graspTolerance
+            self.fingerClearance = fingerClearance
+            self.maxStepXY = maxStepXY
+            self.maxStepZ = maxStepZ
+            self.closeRate = closeRate
+            self.cubeAperture = cubeAperture
+            self.cubeHeight = cubeHeight
+            self.maxHeight = maxHeight
+            self.invalidActionPolicy = invalidActionPolicy
+        }
+    }
+
+    public let config: Config
+    public let spec: EnvSpec
+    public var numEnvs: Int { driver.numEnvs }
+    public var buffers: VectorEnvBuffers { driver.buffers }
+    let kernel: PickPlaceKernel
+    let driver: EpisodeDriver
+
+    public init(numEnvs: Int, config: Config = Config()) {
+        self.config = config
+        let task = TaskDescription(name: "pick-place", instruction: "pick up the cube and place it on the target",
+                                   maxEpisodeSteps: config.maxEpisodeSteps)
+        spec = EnvSpec(id: "pick-place", observation: PickPlaceKernel.observationSpace(config),
+                       action: PickPlaceKernel.actionSpace, maxEpisodeSteps: config.maxEpisodeSteps, tasks: [task])
+        driver = EpisodeDriver(numEnvs: numEnvs, observationDim: PickPlaceKernel.observationDim,
+                               action: spec.action, policy: config.invalidActionPolicy)
+        kernel = PickPlaceKernel(globalIndices: Array(0..<numEnvs), variantIndices: [Int](repeating: 0, count: numEnvs),
+                                 variants: [.standard], config: config)
+    }
+
+    public func reset(seeds: [UInt64]) throws {
+        try driver.validate(seeds: seeds)
+        driver.beginReset()
+        driver.reset(kernel, seeds: seeds)
+    }
+
+    public func step(actions: UnsafeBufferPointer<Float>) throws {
+        try driver.validate(actions: actions)
+        driver.advance(kernel, actions: actions.baseAddress!)
+    }
+}
+
+/// Where a pick-place variant draws the cube and the target, and what counts as success.
+struct PickPlaceVariant: Sendable {
+    enum Goal: Sendable { case place, lift }
+    var cubeX: Interval
+    var cubeY: Interval
+    var targetX: Interval
+    var targetY: Interval
+    var goal: Goal = .place
+
+    /// The height of the cube's base that counts as lifted.
+    static let liftHeight: Float = 0.12
+
+    static let standard = PickPlaceVariant(cubeX: Interval(-0.5, 0.5), cubeY: Interval(-0.5, 0.5),
+                                           targetX: Interval(-0.5, 0.5), targetY: Interval(-0.5, 0.5))
+    static let left = PickPlaceVariant(cubeX: Interval(-0.1, 0.4), cubeY: Interval(-0.4, 0.4),
+                                       targetX: Interval(-0.6, -0.45), targetY: Interval(-0.2, 0.2))
+    static let right = PickPlaceVariant(cubeX: Interval(-0.4, 0.1), cubeY: Interval(-0.4, 0.4),
+                                        targetX: Interval(0.45, 0.6), targetY: Interval(-0.2, 0.2))
+    /// The target is the cube's own position; success is holding it `liftHeight` above the table.
+    static let lift = PickPlaceVariant(cubeX: Interval(-0.5, 0.5), cubeY: Interval(-0.5, 0.5),
+                                       targetX: Interval(0, 0), targetY: Interval(0, 0), goal: .lift)
+}
+
+final class PickPlaceKernel: TaskKernel {
+    static let observationDim = 10
+    static let actionDim = 4
+    static func observationSpace(_ config: PickPlaceEnv.Config) -> BoxSpace {
+        BoxSpace(names: ["gripper_x", "gripper_y", "gripper_z", "aperture", "grasped",
+                         "cube_x", "cube_y", "cube_z", "target_x", "target_y"],
+                 low: [-1, -1, 0, 0, 0, -1.1, -1.1, 0, -1, -1],
+                 high: [1, 1, config.maxHeight, 1, 1, 1.1, 1.1, config.maxHeight, 1, 1])
+    }
+    static let actionSpace = BoxSpace(names: ["dx", "dy", "dz", "grip"], low: [-1, -1, -1, -1], high: [1, 1, 1, 1])
+    static let minTargetDistance: Float = 0.25
+    static let gravityStep: Float = 9.81 * 0.05 * 0.05  // g·dt², dt = 0.05 s per step
+
+    let count: Int
+    let globalIndex: UnsafeMutablePointer<Int32>
+    let variantIndex: UnsafeMutablePointer<Int32>
+    /// 1 for lift variants, 0 for place variants (read in the hot loop, so kept as a column).
+    let liftGoal: UnsafeMutablePointer<Bool>
+    let variants: [PickPlaceVariant]
+    let columns: FloatColumns
+    let gx, gy, gz, ap, held, ox, oy, oz, ovz, tx, ty, offx, offy, offz: UnsafeMutablePointer<Float>
+    let config: PickPlaceEnv.Config
+    let limit: Int32
+
+    init(globalIndices: [Int], variantIndices: [Int], variants: [PickPlaceVariant], config: PickPlaceEnv.Config) {
+        count = globalIndices.count
+        globalIndex = .allocate(capacity: max(count, 1))
+        variantIndex = .allocate(capacity: max(count, 1))
+        liftGoal = .allocate(capacity: max(count, 1))
+        for j in 0..<count {
+            (globalIndex + j).initialize(to: Int32(globalIndices[j]))
+            (variantIndex + j).initialize(to: Int32(variantIndices[j]))
+            (liftGoal + j).initialize(to: variants[variantIndices[j]].goal == .lift)
+        }
+        self.variants = variants
+        columns = FloatColumns(columns: 14, count: count)
+        gx = columns.column(0); gy = columns.column(1); gz = columns.column(2)
+        ap = columns.column(3); held = columns.column(4)
+        ox = columns.column(5); oy = columns.column(6); oz = columns.column(7); ovz = columns.column(8)
+        tx = columns.column(9); ty = columns.column(10)
+        offx = columns.column(11); offy = columns.column(12); offz = columns.column(13)
+        self.config = config
+        limit = Int32(config.maxEpisodeSteps)
+    }
+
+    deinit {
+        globalIndex.deallocate()
+        variantIndex.deallocate()
+        liftGoal.deallocate()
+    }
+
+    func reset(_ j: Int, rng: inout RandomGenerator) {
+        let v = variants[Int(variantIndex[j])]
+        let cxv = v.cubeX.sample(&rng), cyv = v.cubeY.sample(&rng)
+        ox[j] = cxv; oy[j] = cyv; oz[j] = 0; ovz[j] = 0
+        var txv = cxv, tyv = cyv
+        if v.goal == .place {
+            for _ in 0..<64 {
+                txv = v.targetX.sample(&rng)
+                tyv = v.targetY.sample(&rng)
+                if hypotF(txv - cxv, tyv - cyv) >= Self.minTargetDistance { break }
+            }
+        }
+        tx[j] = txv; ty[j] = tyv
+        gx[j] = uniform(&rng, -0.5, 0.5)
+        gy[j] = uniform(&rng, -0.5, 0.5)
+        gz[j] = uniform(&rng, 0.12, 0.2)
+        ap[j] = 1
+        held[j] = 0
+        offx[j] = 0; offy[j] = 0; offz[j] = 0
+    }
+
+    @inline(__always)
+    func potential(_ j: Int) -> Float {
+        let grasped = held[j]
+        let reach = (gx[j] - ox[j]) * (gx[j] - ox[j]) + (gy[j] - oy[j]) * (gy[j] - oy[j]) + (gz[j] - oz[j]) * (gz[j] - oz[j])
+        if liftGoal[j] { return -reach.squareRoot() * (1 - grasped) + grasped * (0.5 + 2 * oz[j]) }
+        return -reach.squareRoot() * (1 - grasped) - 2 * hypotF(ox[j] - tx[j], oy[j] - ty[j]) + 0.5 * grasped
+    }
+
+    @inline(__always)
+    func step(_ j: Int, action a: UnsafePointer<Float>) -> KernelStep {
+        let c = config
+        let before: Float = c.shapedReward ? potential(j) : 0
+        var x = gx[j], y = gy[j], z = gz[j]
+        var cx = ox[j], cy = oy[j], cz = oz[j]
+        var aperture = ap[j]
+        var grasped = held[j] != 0
+        let dx = a[0] * c.maxStepXY, dy = a[1] * c.maxStepXY, dz = a[2] * c.maxStepZ
+        if grasped {
+            x = clampf(x + dx, -1, 1)
+            y = clampf(y + dy, -1, 1)
+            z = clampf(z + dz, max(0, -offz[j]), c.maxHeight)
+        } else {
+            let top = cz + c.cubeHeight
+            if z < top {
+                // Fingers below the cube's top: they cannot pass through it.
+                let d = hypotF(x - cx, y - cy)
+                if d < c.graspTolerance && aperture >= c.cubeAperture {
+                    x += dx; y += dy
+                    projectIntoDisk(x: &x, y: &y, cx: cx, cy: cy, radius: c.graspTolerance)
+                } else {
+                    sweepPointOutsideCircle(x: &x, y: &y, dx: dx, dy: dy, cx: cx, cy: cy, radius: c.fingerClearance)
+                }
+            } else {
+                x += dx; y += dy
+            }
+            x = clampf(x, -1, 1)
+            y = clampf(y, -1, 1)
+            var nz = clampf(z + dz, 0, c.maxHeight)
+            if nz < top && z >= top {
+                // Coming down into the cube's layer: only an open, centred gripper passes around it.
+                let d = hypotF(x - cx, y - cy)
+                if d < c.fingerClearance && (d >= c.graspTolerance || aperture < c.cubeAperture) { nz = top }
+            }
+            z = nz
+        }
+        if a[3] > 0 {
+            if !grasped {
+                let next = aperture - c.closeRate
+                if aperture > c.cubeAperture && next <= c.cubeAperture && cz == 0
+                    && z < cz + c.cubeHeight && hypotF(x - cx, y - cy) < c.graspTolerance {
+                    grasped = true
+                    aperture = c.cubeAperture
+                    offx[j] = cx - x; offy[j] = cy - y; offz[j] = cz - z
+                } else {
+                    aperture = max(next, 0)
+                }
+            }
+        } else {
+            aperture = min(aperture + c.closeRate, 1)
+            if grasped && aperture > c.cubeAperture {
+                grasped = false
+                ovz[j] = 0
+            }
+        }
+        if grasped {
+            cx = x + offx[j]; cy = y + offy[j]; cz = max(z + offz[j], 0)
+        } else if cz > 0 {
+            var v = ovz[j] - Self.gravityStep
+            cz += v
+            if cz <= 0 { cz = 0; v = 0 }
+            ovz[j] = v
+        }
+        gx[j] = x; gy[j] = y; gz[j] = z
+        ox[j] = cx; oy[j] = cy; oz[j] = cz
+        ap[j] = aperture
+        held[j] = grasped ? 1 : 0
+        let success: Bool
+        if liftGoal[j] {
+            success = grasped && cz >= PickPlaceVariant.liftHeight
+        } else {
+            success = !grasped && cz == 0 && hypotF(cx - tx[j], cy - ty[j]) < c.placeTolerance
+        }
+        var reward: Float = success ? 1 : 0
+        if c.shapedReward { reward += potential(j) - before }
+        return KernelStep(reward: reward, success: success, failure: false)
+    }
+
+    @inline(__always)
+    func observe(_ j: Int, into o: UnsafeMutablePointer<Float>) {
+        o[0] = gx[j]; o[1] = gy[j]; o[2] = gz[j]
+        o[3] = ap[j]; o[4] = held[j]
+        o[5] = ox[j]; o[6] = oy[j]; o[7] = oz[j]
+        o[8] = tx[j]; o[9] = ty[j]
+    }
+
+    @inline(__always) func maxSteps(_ j: Int) -> Int32 { limit }
+}

@@ -1,0 +1,175 @@
+import FlowTensor
+
+/// `reach-obstacle`: a point agent on a 2 × 2 table drives to a goal behind a wide box obstacle.
+///
+/// ```swift
+/// let env = ReachObstacleEnv(numEnvs: 128)
+/// try env.reset(seeds: (0..<128).map { UInt64($0) })
+/// try env.step(actions: actions)    // [128 × 2] velocities in [-1, 1]
+/// ```
+///
+/// The agent starts below the obstacle and the goal lies above it, so there are two equally good
+/// routes, around the left end or around the right end; the scripted expert takes either with
+/// probability 1/2, which makes demonstrations bimodal. A policy that averages the two modes drives
+/// straight into the obstacle and stays there.
+///
+/// - Action (2): velocity `(vx, vy)` in [-1, 1]; the agent moves `maxStep · a` per step.
+/// - Observation (8): `agent_x, agent_y, goal_x, goal_y, obstacle_x, obstacle_y,
+///   obstacle_half_width, obstacle_half_height`.
+/// - Physics: the agent is a point that slides along the obstacle's faces (swept per axis, so it can
+///   never pass through at any speed) and is confined to the table [-1, 1]².
+/// - Success (terminates): `‖agent − goal‖ < goalTolerance`. Time limit `maxEpisodeSteps` (60).
+/// - Reward: 1 on success, else 0; with `shapedReward` also the progress `d_before − d_after` of the
+///   Euclidean distance to the goal (which points through the obstacle: a realistic trap).
+/// - Randomised per seed: start, goal, obstacle centre and size.
+public final class ReachObstacleEnv: VectorEnv {
+    /// Every knob of the task with its default.
+    public struct Config: Sendable, Equatable {
+        /// Add distance-progress shaping to the sparse success reward.
+        public var shapedReward: Bool
+        /// Time limit in steps.
+        public var maxEpisodeSteps: Int
+        /// Success radius around the goal.
+        public var goalTolerance: Float
+        /// Displacement per step at |action| = 1, per axis.
+        public var maxStep: Float
+        public var invalidActionPolicy: InvalidActionPolicy
+
+        public init(shapedReward: Bool = false, maxEpisodeSteps: Int = 60, goalTolerance: Float = 0.05,
+                    maxStep: Float = 0.05, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
+            self.shapedReward = shapedReward
+            self.maxEpisodeSteps = maxEpisodeSteps
+            self.goalTolerance = goalTolerance
+            self.maxStep = maxStep
+            self.invalidActionPolicy = invalidActionPolicy
+        }
+    }
+
+    public let config: Config
+    public let spec: EnvSpec
+    public var numEnvs: Int { driver.numEnvs }
+    public var buffers: VectorEnvBuffers { driver.buffers }
+    let kernel: ReachObstacleKernel
+    let driver: EpisodeDriver
+
+    public init(numEnvs: Int, config: Config = Config()) {
+        self.config = config
+        let task = TaskDescription(name: "reach-obstacle", instruction: "reach the goal behind the obstacle",
+                                   maxEpisodeSteps: config.maxEpisodeSteps)
+        spec = EnvSpec(id: "reach-obstacle", observation: ReachObstacleKernel.observationSpace,
+                       action: ReachObstacleKernel.actionSpace, maxEpisodeSteps: config.maxEpisodeSteps,
+                       tasks: [task])
+        driver = EpisodeDriver(numEnvs: numEnvs, observationDim: ReachObstacleKernel.observationDim,
+                               action: spec.action, policy: config.invalidActionPolicy)
+        kernel = ReachObstacleKernel(globalIndices: Array(0..<numEnvs), variantIndices: [Int](repeating: 0, count: numEnvs),
+                                     variants: [.standard], config: config)
+    }
+
+    public func reset(seeds: [UInt64]) throws {
+        try driver.validate(seeds: seeds)
+        driver.beginReset()
+        driver.reset(kernel, seeds: seeds)
+    }
+
+    public func step(actions: UnsafeBufferPointer<Float>) throws {
+        try driver.validate(actions: actions)
+        driver.advance(kernel, actions: actions.baseAddress!)
+    }
+}
+
+/// Where a reach variant draws its goal.
+struct ReachVariant: Sendable {
+    var goalX: Interval
+    var goalY: Interval
+
+    static let standard = ReachVariant(goalX: Interval(-0.15, 0.15), goalY: Interval(0.7, 0.85))
+    static let topLeft = ReachVariant(goalX: Interval(-0.8, -0.6), goalY: Interval(0.6, 0.8))
+    static let topRight = ReachVariant(goalX: Interval(0.6, 0.8), goalY: Interval(0.6, 0.8))
+}
+
+final class ReachObstacleKernel: TaskKernel {
+    static let observationDim = 8
+    static let actionDim = 2
+    static let observationSpace = BoxSpace(
+        names: ["agent_x", "agent_y", "goal_x", "goal_y", "obstacle_x", "obstacle_y",
+                "obstacle_half_width", "obstacle_half_height"],
+        low: [-1, -1, -1, -1, -1, -1, 0, 0], high: [1, 1, 1, 1, 1, 1, 1, 1])
+    static let actionSpace = BoxSpace(names: ["vx", "vy"], low: [-1, -1], high: [1, 1])
+
+    let count: Int
+    let globalIndex: UnsafeMutablePointer<Int32>
+    let variantIndex: UnsafeMutablePointer<Int32>
+    let variants: [ReachVariant]
+    let columns: FloatColumns
+    let ax, ay, gx, gy, cx, cy, hw, hh: UnsafeMutablePointer<Float>
+    let maxStep: Float
+    let tolerance: Float
+    let shaped: Bool
+    let limit: Int32
+
+    init(globalIndices: [Int], variantIndices: [Int], variants: [ReachVariant], config: ReachObstacleEnv.Config) {
+        count = globalIndices.count
+        globalIndex = .allocate(capacity: max(count, 1))
+        variantIndex = .allocate(capacity: max(count, 1))
+        for j in 0..<count {
+            (globalIndex + j).initialize(to: Int32(globalIndices[j]))
+            (variantIndex + j).initialize(to: Int32(variantIndices[j]))
+        }
+        self.variants = variants
+        columns = FloatColumns(columns: 8, count: count)
+        ax = columns.column(0); ay = columns.column(1)
+        gx = columns.column(2); gy = columns.column(3)
+        cx = columns.column(4); cy = columns.column(5)
+        hw = columns.column(6); hh = columns.column(7)
+        maxStep = config.maxStep
+        tolerance = config.goalTolerance
+        shaped = config.shapedReward
+        limit = Int32(config.maxEpisodeSteps)
+    }
+
+    deinit {
+        globalIndex.deallocate()
+        variantIndex.deallocate()
+    }
+
+    func reset(_ j: Int, rng: inout RandomGenerator) {
+        let v = variants[Int(variantIndex[j])]
+        cx[j] = uniform(&rng, -0.05, 0.05)
+        cy[j] = uniform(&rng, -0.05, 0.05)
+        hw[j] = uniform(&rng, 0.3, 0.4)
+        hh[j] = uniform(&rng, 0.08, 0.12)
+        ax[j] = uniform(&rng, -0.15, 0.15)
+        ay[j] = uniform(&rng, -0.85, -0.7)
+        gx[j] = v.goalX.sample(&rng)
+        gy[j] = v.goalY.sample(&rng)
+    }
+
+    @inline(__always)
+    func step(_ j: Int, action a: UnsafePointer<Float>) -> KernelStep {
+        var x = ax[j], y = ay[j]
+        let tx = gx[j], ty = gy[j]
+        let before = hypotF(tx - x, ty - y)
+        let ocx = cx[j], ocy = cy[j], w = hw[j], h = hh[j]
+        sweepPointPastBox(x: &x, y: &y, dx: a[0] * maxStep, dy: a[1] * maxStep,
+                          minX: ocx - w, maxX: ocx + w, minY: ocy - h, maxY: ocy + h)
+        x = clampf(x, -1, 1)
+        y = clampf(y, -1, 1)
+        ax[j] = x
+        ay[j] = y
+        let after = hypotF(tx - x, ty - y)
+        let success = after < tolerance
+        var reward: Float = success ? 1 : 0
+        if shaped { reward += before - after }
+        return KernelStep(reward: reward, success: success, failure: false)
+    }
+
+    @inline(__always)
+    func observe(_ j: Int, into o: UnsafeMutablePointer<Float>) {
+        o[0] = ax[j]; o[1] = ay[j]
+        o[2] = gx[j]; o[3] = gy[j]
+        o[4] = cx[j]; o[5] = cy[j]
+        o[6] = hw[j]; o[7] = hh[j]
+    }
+
+    @inline(__always) func maxSteps(_ j: Int) -> Int32 { limit }
+}

@@ -1,0 +1,197 @@
+import FlowTensor
+
+/// The outcome of one control step of one environment.
+struct KernelStep {
+    var reward: Float
+    var success: Bool
+    /// A terminal failure (e.g. the object fell off the table).
+    var failure: Bool
+}
+
+/// The physics of one built-in task for a set of environments, kept as structure-of-arrays columns.
+/// `EpisodeDriver` wraps a kernel with everything that is the same for every task (action
+/// sanitising, time limits, auto-reset, seed streams), and the generic driver functions are
+/// specialised for each concrete kernel, so the inner loop has no dynamic dispatch.
+///
+/// A kernel owns `count` environments; `globalIndex[j]` is the position of its environment `j` in
+/// the `VectorEnv` (the identity for single-task envs, a subset in the multitask suite).
+protocol TaskKernel: AnyObject {
+    /// Observation components the kernel writes (a suite may pad rows beyond this).
+    static var observationDim: Int { get }
+    /// Action components the kernel reads (a suite may pass longer rows).
+    static var actionDim: Int { get }
+    var count: Int { get }
+    var globalIndex: UnsafeMutablePointer<Int32> { get }
+    /// Draws a new episode for environment `j` from `rng`.
+    func reset(_ j: Int, rng: inout RandomGenerator)
+    /// Advances environment `j` with an already sanitised action (finite, within bounds).
+    func step(_ j: Int, action: UnsafePointer<Float>) -> KernelStep
+    /// Writes environment `j`'s observation (`observationDim` floats).
+    func observe(_ j: Int, into out: UnsafeMutablePointer<Float>)
+    /// The time limit of environment `j`'s task.
+    func maxSteps(_ j: Int) -> Int32
+}
+
+/// Per-environment bookkeeping common to every built-in task: buffers, seed streams, action bounds
+/// and the invalid-action policy. See `VectorEnv` for the semantics it implements.
+final class EpisodeDriver {
+    let buffers: VectorEnvBuffers
+    let numEnvs: Int
+    let observationDim: Int
+    let actionDim: Int
+    let actionLow: UnsafeMutablePointer<Float>
+    let actionHigh: UnsafeMutablePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
+    /// The seed stream of each environment, from which auto-reset episodes draw their seeds.
+    let streams: UnsafeMutablePointer<RandomGenerator>
+    let policy: InvalidActionPolicy
+    private(set) var hasReset = false
+
+    /// Keys that separate an environment's seed stream from its first episode's generator.
+    static let streamKey: UInt64 = 0x5EED_5EED_0000_0001
+
+    init(numEnvs: Int, observationDim: Int, action: BoxSpace, policy: InvalidActionPolicy) {
+        precondition(numEnvs > 0, "a VectorEnv needs at least one environment")
+        self.numEnvs = numEnvs
+        self.observationDim = observationDim
+        self.actionDim = action.dim
+        self.policy = policy
+        buffers = VectorEnvBuffers(numEnvs: numEnvs, observationDim: observationDim)
+        actionLow = .allocate(capacity: action.dim)
+        actionHigh = .allocate(capacity: action.dim)
+        scratch = .allocate(capacity: action.dim)
+        for k in 0..<action.dim {
+            (actionLow + k).initialize(to: action.low[k])
+            (actionHigh + k).initialize(to: action.high[k])
+            (scratch + k).initialize(to: 0)
+        }
+        streams = .allocate(capacity: numEnvs)
+        streams.initialize(repeating: RandomGenerator(seed: 0), count: numEnvs)
+    }
+
+    deinit {
+        actionLow.deallocate()
+        actionHigh.deallocate()
+        scratch.deallocate()
+        streams.deallocate()
+    }
+
+    func validate(seeds: [UInt64]) throws {
+        guard seeds.count == numEnvs else {
+            throw VectorEnvError.seedCountMismatch(expected: numEnvs, got: seeds.count)
+        }
+    }
+
+    /// Throws if `step` cannot proceed; with `.reject`, scans all actions before anything moves.
+    func validate(actions: UnsafeBufferPointer<Float>) throws {
+        guard hasReset else { throw VectorEnvError.stepBeforeReset }
+        guard actions.count == numEnvs * actionDim, actions.baseAddress != nil else {
+            throw VectorEnvError.actionCountMismatch(expected: numEnvs * actionDim, got: actions.count)
+        }
+        if policy == .reject {
+            for idx in 0..<actions.count where !actions[idx].isFinite {
+                throw VectorEnvError.nonFiniteAction(env: idx / actionDim, component: idx % actionDim)
+            }
+        }
+    }
+
+    /// Clears the per-step buffers; kernels then reset their own environments with `reset(_:seeds:)`.
+    func beginReset() {
+        let b = buffers
+        for i in 0..<numEnvs {
+            b.rewards[i] = 0
+            b.terminated[i] = false
+            b.truncated[i] = false
+            b.success[i] = false
+            b.episodeSteps[i] = 0
+            b.invalidActionCounts[i] = 0
+        }
+        hasReset = true
+    }
+
+    func reset<K: TaskKernel>(_ kernel: K, seeds: [UInt64]) {
+        let b = buffers
+        for j in 0..<kernel.count {
+            let i = Int(kernel.globalIndex[j])
+            let seed = seeds[i]
+            streams[i] = RandomGenerator(seed: seed).split(key: Self.streamKey)
+            b.episodeSeeds[i] = seed
+            var rng = RandomGenerator(seed: seed)
+            kernel.reset(j, rng: &rng)
+            kernel.observe(j, into: b.observations.baseAddress! + i * observationDim)
+        }
+    }
+
+    /// One control step of all of `kernel`'s environments, with auto-reset.
+    @inline(__always)
+    func advance<K: TaskKernel>(_ kernel: K, actions: UnsafePointer<Float>) {
+        let b = buffers
+        let obs = b.observations.baseAddress!
+        let finalObs = b.finalObservations.baseAddress!
+        for j in 0..<kernel.count {
+            let i = Int(kernel.globalIndex[j])
+            let a = actions + i * actionDim
+            var bad = false
+            for k in 0..<actionDim {
+                var v = a[k]
+                if !v.isFinite { v = 0; bad = true }
+                scratch[k] = min(max(v, actionLow[k]), actionHigh[k])
+            }
+            if bad { b.invalidActionCounts[i] &+= 1 }
+            let out = kernel.step(j, action: scratch)
+            let steps = b.episodeSteps[i] &+ 1
+            let terminal = out.success || out.failure
+            let timeUp = !terminal && steps >= kernel.maxSteps(j)
+            b.rewards[i] = out.reward
+            b.success[i] = out.success
+            b.terminated[i] = terminal
+            b.truncated[i] = timeUp
+            if terminal || timeUp {
+                kernel.observe(j, into: finalObs + i * observationDim)
+                let seed = streams[i].next()
+                b.episodeSeeds[i] = seed
+                var rng = RandomGenerator(seed: seed)
+                kernel.reset(j, rng: &rng)
+                b.episodeSteps[i] = 0
+            } else {
+                b.episodeSteps[i] = steps
+            }
+            kernel.observe(j, into: obs + i * observationDim)
+        }
+    }
+}
+
+/// A block of `columns × count` Floats: column `k` is one state variable over all environments.
+final class FloatColumns {
+    let base: UnsafeMutablePointer<Float>
+    let count: Int
+    let columns: Int
+
+    init(columns: Int, count: Int) {
+        self.count = count
+        self.columns = columns
+        base = .allocate(capacity: max(columns * count, 1))
+        base.initialize(repeating: 0, count: max(columns * count, 1))
+    }
+
+    deinit { base.deallocate() }
+
+    func column(_ k: Int) -> UnsafeMutablePointer<Float> {
+        precondition(k < columns, "column out of range")
+        return base + k * count
+    }
+}
+
+/// A uniform sample in [lo, hi] that tolerates lo == hi.
+@inline(__always)
+func uniform(_ rng: inout RandomGenerator, _ lo: Float, _ hi: Float) -> Float {
+    lo + (hi - lo) * rng.nextUniform()
+}
+
+/// An interval to sample from, e.g. a goal region's x range.
+struct Interval: Sendable, Equatable {
+    var lo: Float
+    var hi: Float
+    init(_ lo: Float, _ hi: Float) { self.lo = lo; self.hi = hi }
+    @inline(__always) func sample(_ rng: inout RandomGenerator) -> Float { uniform(&rng, lo, hi) }
+}
