@@ -62,7 +62,7 @@ public struct TaskDescription: Sendable, Equatable {
 /// let env = try BuiltinEnvironments.make(id: "push", numEnvs: 64)
 /// env.spec.observation.dim     // 10
 /// env.spec.action.high         // [1, 1]
-/// env.spec.maxEpisodeSteps     // 150
+/// env.spec.maxEpisodeSteps     // 120
 /// ```
 ///
 /// Single-task environments have exactly one entry in `tasks`; a suite such as `multitask` lists

@@ -14,13 +14,13 @@ import FlowTensor
 /// | 0 | reach-obstacle | reach the goal behind the obstacle | reach, 60 |
 /// | 1 | reach-top-left | reach the goal at the top left | reach, 60 |
 /// | 2 | reach-top-right | reach the goal at the top right | reach, 60 |
-/// | 3 | push-left | push the block to the left target | push, 150 |
-/// | 4 | push-right | push the block to the right target | push, 150 |
-/// | 5 | push-forward | push the block forward to the target | push, 150 |
-/// | 6 | turn-upright | turn the block upright without moving it away | push, 150 |
-/// | 7 | place-left | put the cube on the left target | pick-place, 100 |
-/// | 8 | place-right | put the cube on the right target | pick-place, 100 |
-/// | 9 | lift | pick up the cube and lift it | pick-place, 100 |
+/// | 3 | push-left | push the block to the left target | push, 120 |
+/// | 4 | push-right | push the block to the right target | push, 120 |
+/// | 5 | push-forward | push the block forward to the target | push, 120 |
+/// | 6 | turn-upright | turn the block upright without moving it away | push, 120 |
+/// | 7 | place-left | put the cube on the left target | pick-place, 80 |
+/// | 8 | place-right | put the cube on the right target | pick-place, 80 |
+/// | 9 | lift | pick up the cube and lift it | pick-place, 80 |
 ///
 /// - Action (4): `move_x, move_y, move_z, grip` in [-1, 1]; reach and push tasks read only the first
 ///   two components (the others are still checked and clipped).

@@ -26,7 +26,7 @@ import FlowTensor
 ///   (or with closed fingers) stops on its top.
 /// - Release: opening releases the cube, which falls under gravity to the table.
 /// - Success (terminates): the cube rests on the table, released, within `placeTolerance` of the
-///   target. Time limit `maxEpisodeSteps` (100).
+///   target. Time limit `maxEpisodeSteps` (80).
 /// - Reward: 1 on success, else 0; with `shapedReward` also the progress of the potential
 ///   `−‖gripper − cube‖·(1 − grasped) − 2‖cube_xy − target‖ + 0.5·grasped`.
 /// - Randomised per seed: cube, target (at least 0.25 away) and gripper start.
@@ -55,7 +55,7 @@ public final class PickPlaceEnv: VectorEnv {
         public var maxHeight: Float
         public var invalidActionPolicy: InvalidActionPolicy
 
-        public init(shapedReward: Bool = false, maxEpisodeSteps: Int = 100, placeTolerance: Float = 0.04,
+        public init(shapedReward: Bool = false, maxEpisodeSteps: Int = 80, placeTolerance: Float = 0.04,
                     graspTolerance: Float = 0.02, fingerClearance: Float = 0.07, maxStepXY: Float = 0.05,
                     maxStepZ: Float = 0.04, closeRate: Float = 0.35, cubeAperture: Float = 0.5,
                     cubeHeight: Float = 0.04, maxHeight: Float = 0.25,

@@ -23,7 +23,7 @@ import FlowTensor
 ///   observed (and compared) modulo π, through the continuous pair (cos 2θ, sin 2θ).
 /// - Success (terminates): `‖block − goal‖ < positionTolerance` and the orientation error modulo π
 ///   below `angleTolerance`. Failure (terminates): the block's centre leaves the table.
-///   Time limit `maxEpisodeSteps` (150).
+///   Time limit `maxEpisodeSteps` (120).
 /// - Reward: 1 on success, else 0; with `shapedReward` also the progress of the position error plus
 ///   0.1 × the progress of the orientation error (radians).
 /// - Randomised per seed: block pose, goal pose (at least 0.15 away), pusher position.
@@ -46,7 +46,7 @@ public final class PushEnv: VectorEnv {
         public var blockHalfExtents: (Float, Float)
         public var invalidActionPolicy: InvalidActionPolicy
 
-        public init(shapedReward: Bool = false, maxEpisodeSteps: Int = 150, positionTolerance: Float = 0.05,
+        public init(shapedReward: Bool = false, maxEpisodeSteps: Int = 120, positionTolerance: Float = 0.05,
                     angleTolerance: Float = 0.2, maxStep: Float = 0.05, substeps: Int = 4,
                     pusherRadius: Float = 0.04, blockHalfExtents: (Float, Float) = (0.12, 0.06),
                     invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct FlowEnvsPlaceholderTests {
-    @Test func moduleBuilds() { #expect(Bool(true)) }
-}
