@@ -5,7 +5,7 @@ public struct FlowTuneCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "flowtune",
         abstract: "Online RL fine-tuning of flow-matching robot policies, on CPU.",
-        subcommands: [])
+        subcommands: [BenchCommand.self])
 
     public init() {}
 }

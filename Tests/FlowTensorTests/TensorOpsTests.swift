@@ -104,4 +104,32 @@ import Glibc
             #expect(worst < 1e-5, "\(act): \(worst)")
         }
     }
+
+    @Test func elementValuesDoNotDependOnTheirPositionOrTheBatchSize() {
+        // Rollout and update evaluate the same rows in batches of different sizes; a value must not
+        // change with where it sits in the buffer (ALGORITHMS.md §7), or first-minibatch ratios drift.
+        var rng = RandomGenerator(seed: 8)
+        let x = Tensor.randomNormal([37], std: 3, rng: &rng)
+        let pad = Tensor.randomNormal([11], rng: &rng)
+        let shifted = Tensor.concat([pad, x, pad], axis: 0)
+        let ops: [(String, (Tensor) -> Tensor)] = [
+            ("exp", { $0.exp() }), ("tanh", { $0.tanh() }), ("sigmoid", { $0.sigmoid() }),
+            ("silu", { $0.silu() }), ("gelu", { $0.gelu() }), ("softplus", { $0.softplus() }),
+        ]
+        for (name, f) in ops {
+            let alone = f(x).scalars
+            let inside = Array(f(shifted).scalars[11..<48])
+            #expect(alone == inside, "\(name) differs by position")
+        }
+    }
+
+    @Test func vectorisedGeluMatchesTheErfDefinition() {
+        var worst: Float = 0
+        for i in -800...800 {
+            let x = Float(i) * 0.01
+            let ref = 0.5 * x * (1 + erff(x / Float(2).squareRoot()))
+            worst = max(worst, abs(Tensor([x]).gelu().item - ref))
+        }
+        #expect(worst < 1e-6, "worst absolute error \(worst)")
+    }
 }

@@ -18,48 +18,68 @@ public enum Kernels {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
-    /// `out[i] = f(x[i])` with a vector body and a scalar tail.
+    /// `out[i] = f(x[i])`. The tail shorter than one vector goes through the same vector function
+    /// (padded with zeros), so every element is computed by the same instructions whatever its
+    /// position and the buffer's length: a value never depends on the batch it was computed in.
     @inline(__always)
-    static func map(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
-                    _ vector: (V) -> V, _ scalar: (Float) -> Float) {
+    static func map(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, _ f: (V) -> V) {
         var i = 0
         while i + 16 <= n {
-            store(vector(load(x + i)), out + i)
+            store(f(load(x + i)), out + i)
             i += 16
         }
-        while i < n { out[i] = scalar(x[i]); i += 1 }
+        if i < n {
+            var tail = V()
+            for j in 0..<(n - i) { tail[j] = x[i + j] }
+            let r = f(tail)
+            for j in 0..<(n - i) { out[i + j] = r[j] }
+        }
     }
 
-    /// `out[i] = f(x[i], y[i])` with a vector body and a scalar tail.
+    /// `out[i] = f(x[i], y[i])`, with the tail computed by the same vector function.
     @inline(__always)
     static func zip(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
-                    _ vector: (V, V) -> V, _ scalar: (Float, Float) -> Float) {
+                    _ f: (V, V) -> V) {
         var i = 0
         while i + 16 <= n {
-            store(vector(load(x + i), load(y + i)), out + i)
+            store(f(load(x + i), load(y + i)), out + i)
             i += 16
         }
-        while i < n { out[i] = scalar(x[i], y[i]); i += 1 }
+        if i < n {
+            var tx = V(), ty = V()
+            for j in 0..<(n - i) { tx[j] = x[i + j]; ty[j] = y[i + j] }
+            let r = f(tx, ty)
+            for j in 0..<(n - i) { out[i + j] = r[j] }
+        }
+    }
+
+    /// One element through a vector function (for scalar call sites that must agree with `map`).
+    @inline(__always)
+    static func scalar(_ x: Float, _ f: (V) -> V) -> Float {
+        var v = V()
+        v[0] = x
+        return f(v)[0]
     }
 
     /// `x[i] += y[i]`.
     public static func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
-        zip(x, y, x, n, { $0 + $1 }, { $0 + $1 })
+        zip(x, y, x, n, { $0 + $1 })
     }
 
     // MARK: exp
 
     /// Vectorised `exp` (Cephes-style: range reduction by ln 2 split in two parts, degree-6
-    /// polynomial, exponent by bit construction). Max relative error ≈ 2 ulp over the finite range;
-    /// overflows to +inf above 88.72, underflows to 0 below -87.33 (no subnormal results), NaN stays NaN.
-    @inline(__always)
-    public static func exp(_ x: V) -> V {
-        let hi = V(repeating: 88.72283)
-        let lo = V(repeating: -87.33654)
-        let overflow = x .> hi
-        let underflow = x .< lo
-        let xc = x.clamped(lowerBound: lo, upperBound: hi)
-        let fx = (xc * 1.442695040888963).rounded(.toNearestOrEven)
+    /// polynomial, exponent by bit construction). Max relative error ≈ 2 ulp over the normal range.
+    /// The input is clamped to [−104, 89] and 2ⁿ is applied as two factors 2^⌊n/2⌋·2^⌈n/2⌉, so large
+    /// inputs overflow to +inf and small ones underflow through subnormals to 0 by ordinary float
+    /// rounding, without per-lane branches. NaN stays NaN.
+    @_transparent
+    static func exp(_ x: V) -> V {
+        let xc = clamp(x, V(repeating: -104), V(repeating: 89))
+        // n = round(x/ln2) by the magic-number trick: adding 1.5·2²³ leaves n in the low mantissa bits.
+        let magic = V(repeating: 12_582_912)
+        let t = xc * 1.442695040888963 + magic
+        let fx = t - magic
         var r = xc - fx * 0.693359375
         r = r - fx * -2.12194440e-4
         var p = V(repeating: 1.9875691500e-4)
@@ -68,31 +88,62 @@ public enum Kernels {
         p = p * r + 4.1665795894e-2
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
-        let r2 = r * r
-        var y = p * r2 + r + 1
-        // 2^n; n is in [-126, 128]: split in two factors so n = 128 and n = -126 stay representable.
-        let n = SIMD16<Int32>(fx, rounding: .towardZero)
+        var y = p * (r * r) + r + 1
+        let n = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
         let n1 = n &>> 1
         let n2 = n &- n1
-        let f1 = V(bitPattern: SIMD16<UInt32>(truncatingIfNeeded: (n1 &+ 127) &<< 23))
-        let f2 = V(bitPattern: SIMD16<UInt32>(truncatingIfNeeded: (n2 &+ 127) &<< 23))
+        let f1 = unsafeBitCast((n1 &+ 127) &<< 23, to: V.self)
+        let f2 = unsafeBitCast((n2 &+ 127) &<< 23, to: V.self)
         y = y * f1 * f2
-        y.replace(with: .infinity, where: overflow)
-        y.replace(with: 0, where: underflow)
         y.replace(with: x, where: x .!= x)  // NaN in, NaN out
         return y
     }
 
-    @inline(__always)
-    public static func exp(_ x: Float) -> Float {
-        var v = V(repeating: 0)
-        v[0] = x
-        return exp(v)[0]
+    /// Scalar `exp` through the vector code (bit-identical to the vector results).
+    public static func exp(_ x: Float) -> Float { scalar(x) { exp($0) } }
+
+    /// `x` limited to `[lo, hi]` lane by lane with compare-and-blend (NaN passes through).
+    /// `SIMD.clamped` is avoided on purpose: its NaN-aware min/max is scalarised by the compiler.
+    @_transparent
+    static func clamp(_ x: V, _ lo: V, _ hi: V) -> V {
+        var y = x
+        y.replace(with: lo, where: x .< lo)
+        y.replace(with: hi, where: x .> hi)
+        return y
+    }
+
+    /// `erf(x)` by Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7, float32 precision):
+    /// `erf(|x|) = 1 − (a₁t + a₂t² + a₃t³ + a₄t⁴ + a₅t⁵)·e^{−x²}`, `t = 1/(1 + p|x|)`, odd in x.
+    @_transparent
+    static func erf(_ x: V) -> V {
+        let ax = abs(x)
+        let t = 1 / (1 + 0.3275911 * ax)
+        var poly = V(repeating: 1.061405429)
+        poly = poly * t - 1.453152027
+        poly = poly * t + 1.421413741
+        poly = poly * t - 0.284496736
+        poly = poly * t + 0.254829592
+        let y = 1 - poly * t * exp(-(ax * ax))
+        var out = y
+        out.replace(with: -y, where: x .< 0)
+        return out
+    }
+
+    /// Exact GELU `½x(1 + erf(x/√2))`.
+    @_transparent
+    static func gelu(_ x: V) -> V {
+        0.5 * x * (1 + erf(x * 0.70710678118654752))
+    }
+
+    /// `d/dx GELU = Φ(x) + x·φ(x)`.
+    @_transparent
+    static func geluDerivative(_ x: V) -> V {
+        0.5 * (1 + erf(x * 0.70710678118654752)) + x * 0.3989422804014327 * exp(-0.5 * x * x)
     }
 
     /// `1 / (1 + e^{-x})`, computed without overflow for large |x|.
-    @inline(__always)
-    public static func sigmoid(_ x: V) -> V {
+    @_transparent
+    static func sigmoid(_ x: V) -> V {
         let e = exp(-abs(x))  // in (0, 1]
         let pos = 1 / (1 + e)
         var out = e * pos  // = e/(1+e) = sigmoid(-|x|)
@@ -100,17 +151,13 @@ public enum Kernels {
         return out
     }
 
-    @inline(__always)
-    public static func sigmoid(_ x: Float) -> Float {
-        let e = exp(-Swift.abs(x))
-        let pos = 1 / (1 + e)
-        return x >= 0 ? pos : e * pos
-    }
+    /// Scalar sigmoid through the vector code.
+    public static func sigmoid(_ x: Float) -> Float { scalar(x) { sigmoid($0) } }
 
     /// `tanh(x) = sign(x)·(1 − e)/(1 + e)` with `e = exp(−2|x|)`; odd polynomial below |x| < 0.04
     /// where the subtraction would cancel.
-    @inline(__always)
-    public static func tanh(_ x: V) -> V {
+    @_transparent
+    static func tanh(_ x: V) -> V {
         let ax = abs(x)
         let e = exp(-2 * ax)
         var t = (1 - e) / (1 + e)
@@ -123,12 +170,8 @@ public enum Kernels {
         return out
     }
 
-    @inline(__always)
-    public static func tanh(_ x: Float) -> Float {
-        var v = V(repeating: 0)
-        v[0] = x
-        return tanh(v)[0]
-    }
+    /// Scalar tanh through the vector code.
+    public static func tanh(_ x: Float) -> Float { scalar(x) { tanh($0) } }
 }
 
 extension SIMD16 where Scalar == Float {

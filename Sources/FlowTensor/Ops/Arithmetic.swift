@@ -36,7 +36,7 @@ extension Tensor {
 
     public static prefix func - (a: Tensor) -> Tensor {
         let value = Tensor.filled(shape: a.shape) { o in
-            Kernels.map(a.storage.pointer, o.baseAddress!, a.count, { -$0 }, { -$0 })
+            Kernels.map(a.storage.pointer, o.baseAddress!, a.count, { -$0 })
         }
         return result(value, input: a) { g in -g }
     }

@@ -33,27 +33,27 @@ extension Tensor {
         return Tensor.filled(shape: outShape) { out in
             let po = out.baseAddress!
             if a.count == n && b.count == n {
-                Kernels.zip(pa, pb, po, n, vector, scalar)
+                Kernels.zip(pa, pb, po, n, vector)
             } else if b.count == 1 {
                 let vb = SIMD16<Float>(repeating: pb[0]), sb = pb[0]
                 if a.count == n {
-                    Kernels.map(pa, po, n, { vector($0, vb) }, { scalar($0, sb) })
+                    Kernels.map(pa, po, n, { vector($0, vb) })
                 } else {
                     let va = pa[0]  // a is also one element but the shape broadcasts (e.g. [1] and [1,1])
                     for i in 0..<n { po[i] = scalar(va, sb) }
                 }
             } else if a.count == 1 {
                 let va = SIMD16<Float>(repeating: pa[0]), sa = pa[0]
-                Kernels.map(pb, po, n, { vector(va, $0) }, { scalar(sa, $0) })
+                Kernels.map(pb, po, n, { vector(va, $0) })
             } else if a.count == n && isTrailingSuffix(b.shape, of: outShape) {
                 let inner = b.count
                 for r in 0..<(n / inner) {
-                    Kernels.zip(pa + r * inner, pb, po + r * inner, inner, vector, scalar)
+                    Kernels.zip(pa + r * inner, pb, po + r * inner, inner, vector)
                 }
             } else if b.count == n && isTrailingSuffix(a.shape, of: outShape) {
                 let inner = a.count
                 for r in 0..<(n / inner) {
-                    Kernels.zip(pa, pb + r * inner, po + r * inner, inner, vector, scalar)
+                    Kernels.zip(pa, pb + r * inner, po + r * inner, inner, vector)
                 }
             } else {
                 stridedZip(pa, broadcastStrides(a.shape, to: outShape), pb,

@@ -6,10 +6,10 @@ import Darwin
 
 /// Unary elementwise functions and their derivatives.
 extension Tensor {
-    /// Applies `vector`/`scalar` elementwise (same function, SIMD body and scalar tail).
-    func mapElements(_ vector: (SIMD16<Float>) -> SIMD16<Float>, _ scalar: (Float) -> Float) -> Tensor {
+    /// Applies a vector function elementwise (the tail too, so position never changes a value).
+    func mapElements(_ f: (SIMD16<Float>) -> SIMD16<Float>) -> Tensor {
         let src = storage.pointer
-        return Tensor.filled(shape: shape) { Kernels.map(src, $0.baseAddress!, count, vector, scalar) }
+        return Tensor.filled(shape: shape) { Kernels.map(src, $0.baseAddress!, count, f) }
     }
 
     /// Applies a scalar function elementwise (for functions without a vector form, e.g. libm's `erf`).
@@ -19,7 +19,7 @@ extension Tensor {
     }
 
     public func exp() -> Tensor {
-        let y = mapElements({ Kernels.exp($0) }, { Kernels.exp($0) })
+        let y = mapElements({ Kernels.exp($0) })
         let yv = y.detached()
         return Tensor.result(y, input: self) { g in g * yv }
     }
@@ -31,46 +31,45 @@ extension Tensor {
     }
 
     public func sqrt() -> Tensor {
-        let y = mapElements({ $0.squareRoot() }, { $0.squareRoot() })
+        let y = mapElements({ $0.squareRoot() })
         let yv = y.detached()
         return Tensor.result(y, input: self) { g in g / (2 * yv) }
     }
 
     public func square() -> Tensor {
-        let y = mapElements({ $0 * $0 }, { $0 * $0 })
+        let y = mapElements({ $0 * $0 })
         let xv = detached()
         return Tensor.result(y, input: self) { g in g * (2 * xv) }
     }
 
     public func abs() -> Tensor {
-        let y = mapElements({ SIMD16<Float>.abs($0) }, { Swift.abs($0) })
+        let y = mapElements({ SIMD16<Float>.abs($0) })
         let sign = mapElements({ SIMD16<Float>(repeating: 1).replacing(with: -1, where: $0 .< 0)
-                                     .replacing(with: 0, where: $0 .== 0) },
-                               { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) })
+                                     .replacing(with: 0, where: $0 .== 0) })
         return Tensor.result(y, input: self) { g in g * sign }
     }
 
     public func tanh() -> Tensor {
-        let y = mapElements({ Kernels.tanh($0) }, { Kernels.tanh($0) })
+        let y = mapElements({ Kernels.tanh($0) })
         let yv = y.detached()
         return Tensor.result(y, input: self) { g in g * (1 - yv * yv) }
     }
 
     public func sigmoid() -> Tensor {
-        let y = mapElements({ Kernels.sigmoid($0) }, { Kernels.sigmoid($0) })
+        let y = mapElements({ Kernels.sigmoid($0) })
         let yv = y.detached()
         return Tensor.result(y, input: self) { g in g * yv * (1 - yv) }
     }
 
     public func relu() -> Tensor {
-        let y = mapElements({ $0.replacing(with: 0, where: $0 .< 0) }, { Swift.max($0, 0) })
-        let mask = mapElements({ SIMD16<Float>(repeating: 0).replacing(with: 1, where: $0 .> 0) }, { $0 > 0 ? 1 : 0 })
+        let y = mapElements({ $0.replacing(with: 0, where: $0 .< 0) })
+        let mask = mapElements({ SIMD16<Float>(repeating: 0).replacing(with: 1, where: $0 .> 0) })
         return Tensor.result(y, input: self) { g in g * mask }
     }
 
     /// `x·σ(x)` (SiLU / swish).
     public func silu() -> Tensor {
-        let s = mapElements({ Kernels.sigmoid($0) }, { Kernels.sigmoid($0) })
+        let s = mapElements({ Kernels.sigmoid($0) })
         let xv = detached()
         let y = xv * s
         return Tensor.result(y, input: self) { g in g * s * (1 + xv * (1 - s)) }
@@ -79,13 +78,13 @@ extension Tensor {
     /// Exact GELU, `x·Φ(x) = ½x(1 + erf(x/√2))` (PyTorch's default, not the tanh approximation).
     public func gelu() -> Tensor {
         let xv = detached()
-        let y = mapScalars { x in 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
-        return Tensor.result(y, input: self) { g in
-            let d = xv.mapScalars { x in
-                0.5 * (1 + erff(x * 0.70710678118654752)) + x * 0.3989422804014327 * Glibc.expf(-0.5 * x * x)
-            }
-            return g * d
-        }
+        let y = mapElements({ Kernels.gelu($0) })
+        return Tensor.result(y, input: self) { g in g * xv.geluDerivative() }
+    }
+
+    /// `Φ(x) + x·φ(x)`, the derivative of GELU (untracked).
+    func geluDerivative() -> Tensor {
+        mapElements({ Kernels.geluDerivative($0) })
     }
 
     /// `log(1 + eˣ)`, computed as `max(x, 0) + log1p(e^{−|x|})` so it never overflows.
@@ -98,9 +97,8 @@ extension Tensor {
     /// Values limited to `[low, high]`; the gradient is zero where the limit is active.
     public func clamped(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
         let lo = SIMD16<Float>(repeating: low), hi = SIMD16<Float>(repeating: high)
-        let y = mapElements({ $0.clamped(lowerBound: lo, upperBound: hi) }, { Swift.min(Swift.max($0, low), high) })
-        let pass = mapElements({ SIMD16<Float>(repeating: 0).replacing(with: 1, where: ($0 .>= lo) .& ($0 .<= hi)) },
-                               { $0 >= low && $0 <= high ? 1 : 0 })
+        let y = mapElements({ Kernels.clamp($0, lo, hi) })
+        let pass = mapElements({ SIMD16<Float>(repeating: 0).replacing(with: 1, where: ($0 .>= lo) .& ($0 .<= hi)) })
         return Tensor.result(y, input: self) { g in g * pass }
     }
 
@@ -108,7 +106,7 @@ extension Tensor {
     /// if it were the identity (FPO++'s log-ratio clamp, ALGORITHMS.md §4.2).
     public func clampedStraightThrough(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
         let lo = SIMD16<Float>(repeating: low), hi = SIMD16<Float>(repeating: high)
-        let y = mapElements({ $0.clamped(lowerBound: lo, upperBound: hi) }, { Swift.min(Swift.max($0, low), high) })
+        let y = mapElements({ Kernels.clamp($0, lo, hi) })
         return Tensor.result(y, input: self) { g in g }
     }
 

@@ -70,22 +70,17 @@ func activationDerivative(_ activation: Activation, preActivation z: Tensor, out
     case .identity:
         return Tensor.ones(z.shape)
     case .relu:
-        return z.mapElements({ SIMD16<Float>(repeating: 0).replacing(with: 1, where: $0 .> 0) }, { $0 > 0 ? 1 : 0 })
+        return z.mapElements({ SIMD16<Float>(repeating: 0).replacing(with: 1, where: $0 .> 0) })
     case .tanh:
-        return y.mapElements({ 1 - $0 * $0 }, { 1 - $0 * $0 })
+        return y.mapElements({ 1 - $0 * $0 })
     case .sigmoid:
-        return y.mapElements({ $0 * (1 - $0) }, { $0 * (1 - $0) })
+        return y.mapElements({ $0 * (1 - $0) })
     case .silu:
         return z.mapElements({ x in
             let s = Kernels.sigmoid(x)
             return s * (1 + x * (1 - s))
-        }, { x in
-            let s = Kernels.sigmoid(x)
-            return s * (1 + x * (1 - s))
         })
     case .gelu:
-        return z.mapScalars { x in
-            0.5 * (1 + erff(x * 0.70710678118654752)) + x * 0.3989422804014327 * expf(-0.5 * x * x)
-        }
+        return z.geluDerivative()
     }
 }

@@ -92,8 +92,7 @@ extension Tensor {
     /// `log Σ exp(x)` over `axis`, stabilised by the maximum (which carries no gradient: it cancels).
     public func logSumExp(axis: Int, keepDims: Bool = false) -> Tensor {
         let m = self.detached().max(axis: axis, keepDims: true)
-        let finiteMax = m.mapElements({ $0.replacing(with: 0, where: .!($0 .== $0) .| (SIMD16<Float>.abs($0) .== .infinity)) },
-                                      { $0.isFinite ? $0 : 0 })
+        let finiteMax = m.mapElements({ $0.replacing(with: 0, where: .!($0 .== $0) .| (SIMD16<Float>.abs($0) .== .infinity)) })
         let lse = (self - finiteMax).exp().sum(axis: axis, keepDims: true).log() + finiteMax
         if keepDims { return lse }
         var outShape = shape

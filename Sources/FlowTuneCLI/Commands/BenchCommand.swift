@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import FlowTensor
+
+/// `flowtune bench …`: performance measurements (never in unit tests: the machine is shared and noisy).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure FlowTune's speed on this machine.",
+        discussion: """
+            Every benchmark reports ratios measured in one run (FlowTune against a reference on the
+            same machine at the same time), because absolute times on a shared machine drift.
+
+            Examples:
+              flowtune bench kernels
+              flowtune bench kernels --quick
+            """,
+        subcommands: [BenchKernelsCommand.self])
+}
+
+struct BenchKernelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
+        abstract: "SGEMM GFLOP/s against the system OpenBLAS, and fused vs unfused linear layers.",
+        discussion: """
+            Measures C = A·Bᵀ (the layout of a linear layer) for square sizes 64–1024 and the policy
+            shapes M ∈ {64, 256, 1024, 4096} × K = N ∈ {128, 256, 512}, on 1 and 2 threads, next to
+            the best reference SGEMM found (Debian's OpenBLAS, loaded with OPENBLAS_CORETYPE set for
+            this CPU so it does not fall back to its generic kernel). Install the reference with
+            `apt-get install libopenblas0-pthread`.
+
+            Examples:
+              flowtune bench kernels
+              flowtune bench kernels --quick --threads 1
+            """)
+
+    @Flag(help: "Fewer repetitions (a rough reading in a few seconds).")
+    var quick = false
+
+    @Option(help: "Thread counts to measure, comma-separated.")
+    var threads: String = "1,2"
+
+    func validate() throws {
+        guard parsedThreads != nil else {
+            throw ValidationError("--threads must be a comma-separated list of positive integers, e.g. 1,2")
+        }
+    }
+
+    var parsedThreads: [Int]? {
+        let parts = threads.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return parts.map { $0! }
+    }
+
+    func run() throws {
+        var bench = KernelBenchmark()
+        if quick { bench.repetitions = 2; bench.minSeconds = 0.02 }
+        let threadCounts = parsedThreads!
+        if let ref = bench.reference {
+            print("reference: \(ref.path) (core: \(ref.coreName.isEmpty ? "unknown" : ref.coreName))")
+        } else {
+            print("reference: none found (apt-get install libopenblas0-pthread); FlowTune numbers only")
+        }
+        print("FlowTune SGEMM: 8×32 SIMD16 micro-kernel, AVX-512: \(CPUFeatures.hasAVX512F)")
+        print("")
+        let header = "shape (M×N×K)        threads   FlowTune GFLOP/s   reference GFLOP/s   ratio"
+        func line(_ label: String, _ r: KernelBenchmark.Row) -> String {
+            let ref = r.reference.map { format($0, 1) } ?? "-"
+            let ratio = r.ratio.map { format($0, 2) + "×" } ?? "-"
+            return pad(label, 21) + pad("\(r.threads)", 10) + pad(format(r.ours, 1), 19) + pad(ref, 20) + ratio
+        }
+        print("square sizes")
+        print(header)
+        var worstPolicy = Double.infinity, lowestPolicy = Double.infinity
+        for s in KernelBenchmark.squareSizes {
+            for t in threadCounts { print(line("\(s)×\(s)×\(s)", bench.measure(m: s, n: s, k: s, threads: t))) }
+        }
+        print("")
+        print("policy shapes")
+        print(header)
+        for (m, kn) in KernelBenchmark.policyShapes {
+            for t in threadCounts {
+                let r = bench.measure(m: m, n: kn, k: kn, threads: t)
+                print(line("\(m)×\(kn)×\(kn)", r))
+                if t == 1, let ratio = r.ratio { worstPolicy = min(worstPolicy, ratio) }
+                lowestPolicy = min(lowestPolicy, r.ours)
+            }
+        }
+        print("")
+        if worstPolicy.isFinite {
+            print("policy shapes, 1 thread: worst ratio \(format(worstPolicy, 2))× (target ≥ 0.80×); lowest rate \(format(lowestPolicy, 1)) GFLOP/s (target ≥ 50)")
+        }
+        print("")
+        print("fused linear (x·Wᵀ + b, activation) vs the same three ops unfused, \(threadCounts.contains(1) ? "default threads" : "")")
+        print(pad("rows×features", 16) + pad("activation", 12) + pad("fused µs", 12) + pad("unfused µs", 12) + "speed-up")
+        let fused = FusedLinearBenchmark()
+        for (rows, f) in [(64, 256), (1024, 256), (4096, 512)] {
+            for act in [Activation.silu, .gelu] {
+                let r = fused.measure(rows: rows, features: f, activation: act, repetitions: quick ? 2 : 5)
+                print(pad("\(rows)×\(f)", 16) + pad(act.rawValue, 12) + pad(format(r.fusedMicroseconds, 1), 12)
+                      + pad(format(r.unfusedMicroseconds, 1), 12) + format(r.unfusedMicroseconds / r.fusedMicroseconds, 2) + "×")
+            }
+        }
+    }
+}
