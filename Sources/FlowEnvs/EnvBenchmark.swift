@@ -7,10 +7,11 @@ import FlowTensor
 /// print(r.stepsPerSecond)    // environment steps per second, auto-resets included
 /// ```
 ///
-/// Only `step` calls are timed. With `.random` actions (the default) the actions are uniform in
-/// [-1, 1], drawn before timing into a few batches that are cycled, so the number measures the
-/// simulator alone; episodes end by time limit or chance and auto-reset inside the timed region.
-/// With `.expert` the scripted expert's `act` is timed too (the cost of collecting demonstrations).
+/// `stepsPerSecond` times only `step` calls (the simulator, auto-resets included). With `.random`
+/// actions (the default) the actions are uniform in [-1, 1], drawn before timing into a few batches
+/// that are cycled. With `.expert` the scripted expert drives the environments, which keeps them in
+/// the expensive regime (constant contact, grasps, successes and resets); its `act` calls are timed
+/// separately in `expertSeconds`, and `stepsPerSecondWithExpert` is the demonstration-collection rate.
 public enum EnvBenchmark {
     public enum ActionSource: Sendable, Equatable {
         case random
@@ -23,8 +24,14 @@ public enum EnvBenchmark {
         public var steps: Int
         /// numEnvs × steps.
         public var totalEnvSteps: Int
+        /// Time spent in `step`.
         public var seconds: Double
+        /// totalEnvSteps / seconds: simulator throughput.
         public var stepsPerSecond: Double
+        /// Time spent in the expert's `act` (0 with random actions).
+        public var expertSeconds: Double
+        /// totalEnvSteps / (seconds + expertSeconds).
+        public var stepsPerSecondWithExpert: Double
         /// Episodes that ended (terminated or truncated) during the run.
         public var episodesFinished: Int
         /// Episodes that ended in success.
@@ -43,21 +50,25 @@ public enum EnvBenchmark {
         let expert = source == .expert ? try BuiltinEnvironments.makeExpert(for: env, seed: seed) : nil
         var expertActions = [Float](repeating: 0, count: numEnvs * dim)
         let clock = ContinuousClock()
-        var elapsed = Duration.zero
+        var elapsed = Duration.zero, expertElapsed = Duration.zero
         var finished = 0, successes = 0
         let b = env.buffers
         try actions.withUnsafeBufferPointer { all in
             try expertActions.withUnsafeMutableBufferPointer { ea in
                 for t in 0..<steps {
-                    let start = clock.now
                     if let expert {
+                        let acting = clock.now
                         expert.act(b, into: ea)
+                        let start = clock.now
+                        expertElapsed += start - acting
                         try env.step(actions: UnsafeBufferPointer(ea))
+                        elapsed += clock.now - start
                     } else {
                         let k = t % batches
+                        let start = clock.now
                         try env.step(actions: UnsafeBufferPointer(rebasing: all[(k * numEnvs * dim)..<((k + 1) * numEnvs * dim)]))
+                        elapsed += clock.now - start
                     }
-                    elapsed += clock.now - start
                     for i in 0..<numEnvs where b.terminated[i] || b.truncated[i] {
                         finished += 1
                         if b.success[i] { successes += 1 }
@@ -65,11 +76,15 @@ public enum EnvBenchmark {
                 }
             }
         }
-        let c = elapsed.components
-        let seconds = Double(c.seconds) + Double(c.attoseconds) * 1e-18
+        func toSeconds(_ d: Duration) -> Double {
+            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        let seconds = toSeconds(elapsed), expertSeconds = toSeconds(expertElapsed)
         let total = numEnvs * steps
         return Result(id: try BuiltinEnvironments.canonicalID(id), numEnvs: numEnvs, steps: steps, totalEnvSteps: total,
                       seconds: seconds, stepsPerSecond: seconds > 0 ? Double(total) / seconds : .infinity,
+                      expertSeconds: expertSeconds,
+                      stepsPerSecondWithExpert: seconds + expertSeconds > 0 ? Double(total) / (seconds + expertSeconds) : .infinity,
                       episodesFinished: finished, successes: successes)
     }
 }

@@ -19,6 +19,8 @@ import FlowTensor
 /// - Physics: the agent is a point that slides along the obstacle's faces (swept per axis, so it can
 ///   never pass through at any speed) and is confined to the table [-1, 1]².
 /// - Success (terminates): `‖agent − goal‖ < goalTolerance`. Time limit `maxEpisodeSteps` (60).
+///   With `terminateOnCollision`, touching the obstacle ends the episode as a failure (a crash), which
+///   makes mode-averaging policies fail outright instead of sliding around the obstacle.
 /// - Reward: 1 on success, else 0; with `shapedReward` also the progress `d_before − d_after` of the
 ///   Euclidean distance to the goal (which points through the obstacle: a realistic trap).
 /// - Randomised per seed: start, goal, obstacle centre and size.
@@ -33,14 +35,18 @@ public final class ReachObstacleEnv: VectorEnv {
         public var goalTolerance: Float
         /// Displacement per step at |action| = 1, per axis.
         public var maxStep: Float
+        /// Touching the obstacle terminates the episode without success (default: the agent slides).
+        public var terminateOnCollision: Bool
         public var invalidActionPolicy: InvalidActionPolicy
 
         public init(shapedReward: Bool = false, maxEpisodeSteps: Int = 60, goalTolerance: Float = 0.05,
-                    maxStep: Float = 0.05, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
+                    maxStep: Float = 0.05, terminateOnCollision: Bool = false,
+                    invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
             self.shapedReward = shapedReward
             self.maxEpisodeSteps = maxEpisodeSteps
             self.goalTolerance = goalTolerance
             self.maxStep = maxStep
+            self.terminateOnCollision = terminateOnCollision
             self.invalidActionPolicy = invalidActionPolicy
         }
     }
@@ -105,6 +111,7 @@ final class ReachObstacleKernel: TaskKernel {
     let maxStep: Float
     let tolerance: Float
     let shaped: Bool
+    let crashOnContact: Bool
     let limit: Int32
 
     init(globalIndices: [Int], variantIndices: [Int], variants: [ReachVariant], config: ReachObstacleEnv.Config) {
@@ -124,6 +131,7 @@ final class ReachObstacleKernel: TaskKernel {
         maxStep = config.maxStep
         tolerance = config.goalTolerance
         shaped = config.shapedReward
+        crashOnContact = config.terminateOnCollision
         limit = Int32(config.maxEpisodeSteps)
     }
 
@@ -150,17 +158,18 @@ final class ReachObstacleKernel: TaskKernel {
         let tx = gx[j], ty = gy[j]
         let before = hypotF(tx - x, ty - y)
         let ocx = cx[j], ocy = cy[j], w = hw[j], h = hh[j]
-        sweepPointPastBox(x: &x, y: &y, dx: a[0] * maxStep, dy: a[1] * maxStep,
-                          minX: ocx - w, maxX: ocx + w, minY: ocy - h, maxY: ocy + h)
+        let hit = sweepPointPastBox(x: &x, y: &y, dx: a[0] * maxStep, dy: a[1] * maxStep,
+                                    minX: ocx - w, maxX: ocx + w, minY: ocy - h, maxY: ocy + h)
         x = clampf(x, -1, 1)
         y = clampf(y, -1, 1)
         ax[j] = x
         ay[j] = y
         let after = hypotF(tx - x, ty - y)
-        let success = after < tolerance
+        let crashed = crashOnContact && hit
+        let success = !crashed && after < tolerance
         var reward: Float = success ? 1 : 0
         if shaped { reward += before - after }
-        return KernelStep(reward: reward, success: success, failure: false)
+        return KernelStep(reward: reward, success: success, failure: crashed)
     }
 
     @inline(__always)

@@ -66,4 +66,29 @@ import Testing
         }
         #expect(startXs.count == n)
     }
+
+    @Test func touchingTheObstacleEndsTheEpisodeAsAFailureWhenConfigured() throws {
+        let n = 32
+        let env = ReachObstacleEnv(numEnvs: n, config: .init(terminateOnCollision: true))
+        try env.reset(seeds: seeds(n))
+        var ended = [Bool](repeating: false, count: n)
+        for _ in 0..<40 {
+            try env.step(actions: [Float](repeating: 0, count: 2 * n).enumerated().map { $0.offset % 2 == 1 ? 1 : 0 })
+            for i in 0..<n where !ended[i] && env.buffers.isDone(i) {
+                ended[i] = true
+                #expect(env.buffers.terminated[i] && !env.buffers.success[i])
+                let f = env.buffers.finalObservation(ofEnv: i)
+                #expect(f[1] == f[5] - f[7], "the crash happened at the bottom face")
+            }
+        }
+        #expect(ended.allSatisfy { $0 })
+    }
+
+    @Test func expertNeverTouchesTheObstacle() throws {
+        let env = ReachObstacleEnv(numEnvs: 200, config: .init(terminateOnCollision: true))
+        let expert = ReachObstacleExpert(env: env, seed: 8)
+        let result = try firstEpisodes(env, expert: expert, seeds: seeds(200, offset: 500))
+        let rate = Double(result.success.filter { $0 }.count) / 200
+        #expect(rate >= 0.95, "expert success with crashes enabled: \(rate)")
+    }
 }
