@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct FlowNNPlaceholderTests {
-    @Test func moduleBuilds() { #expect(Bool(true)) }
-}
