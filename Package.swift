@@ -39,6 +39,7 @@ let package = Package(
         .testTarget(name: "FlowTensorTests", dependencies: ["FlowTensor"], swiftSettings: hostCPU),
         .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN"], swiftSettings: hostCPU),
         .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowPolicyTests", dependencies: ["FlowPolicy", "FlowNN"], swiftSettings: hostCPU),
     ],
     swiftLanguageModes: [.v6]
 )

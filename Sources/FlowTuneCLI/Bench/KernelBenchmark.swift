@@ -78,13 +78,13 @@ public struct KernelBenchmark {
 public struct FusedLinearBenchmark {
     public struct Row: Sendable {
         public let rows, features: Int
-        public let activation: Activation
+        public let activation: FlowTensor.Activation
         public let fusedMicroseconds, unfusedMicroseconds: Double
     }
 
     public init() {}
 
-    public func measure(rows: Int, features: Int, activation: Activation, repetitions: Int = 5) -> Row {
+    public func measure(rows: Int, features: Int, activation: FlowTensor.Activation, repetitions: Int = 5) -> Row {
         var rng = RandomGenerator(seed: 2)
         let x = Tensor.randomNormal([rows, features], rng: &rng)
         let w = Tensor.randomNormal([features, features], rng: &rng), b = Tensor.randomNormal([features], rng: &rng)

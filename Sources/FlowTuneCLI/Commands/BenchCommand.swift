@@ -95,7 +95,7 @@ struct BenchKernelsCommand: ParsableCommand {
         print(pad("rows×features", 16) + pad("activation", 12) + pad("fused µs", 12) + pad("unfused µs", 12) + "speed-up")
         let fused = FusedLinearBenchmark()
         for (rows, f) in [(64, 256), (1024, 256), (4096, 512)] {
-            for act in [Activation.silu, .gelu] {
+            for act in [FlowTensor.Activation.silu, .gelu] {
                 let r = fused.measure(rows: rows, features: f, activation: act, repetitions: quick ? 2 : 5)
                 print(pad("\(rows)×\(f)", 16) + pad(act.rawValue, 12) + pad(format(r.fusedMicroseconds, 1), 12)
                       + pad(format(r.unfusedMicroseconds, 1), 12) + format(r.unfusedMicroseconds / r.fusedMicroseconds, 2) + "×")

@@ -1,0 +1,106 @@
+import FlowNN
+
+/// Everything that determines a `FlowPolicy`'s architecture. It is stored in the checkpoint's
+/// metadata, so `FlowPolicy.load(path)` rebuilds the network with nothing else.
+public struct FlowPolicyConfig: Codable, Sendable, Equatable {
+    /// Length of an observation vector.
+    public var observationDim: Int
+    /// Dimension `D` of one action.
+    public var actionDim: Int
+    /// Actions per chunk `H` (ALGORITHMS.md §5: 5).
+    public var chunkLength: Int = 5
+    /// Denoising steps `K` (ALGORITHMS.md §5: 4–10).
+    public var denoisingSteps: Int = 5
+    /// Number of tasks for a multi-task policy (0: no task embedding).
+    public var taskCount: Int = 0
+    /// Width of the learned task embedding.
+    public var taskEmbeddingDim: Int = 16
+    /// Hidden widths of the observation encoder; its output width is the last entry.
+    public var encoderWidths: [Int] = [256, 256]
+    /// Width of the sinusoidal time embedding (and of the time MLP that follows it).
+    public var timeEmbeddingDim: Int = 64
+    /// Hidden width of the velocity network.
+    public var velocityWidth: Int = 256
+    /// Hidden layers of the velocity network.
+    public var velocityDepth: Int = 3
+    public var activation: Activation = .silu
+    /// How the velocity network sees observation and time.
+    public var conditioning: Conditioning = .film
+    /// Layer normalisation in the hidden layers.
+    public var layerNorm: Bool = false
+    /// The learned noise network of Flow-Noise (§3.3); nil when the policy has none.
+    public var noiseNetwork: NoiseNetworkConfig? = nil
+
+    public enum Conditioning: String, Codable, Sendable, CaseIterable {
+        /// Each hidden layer is modulated by FiLM from `[observation features, time features]`.
+        case film
+        /// `[x, observation features, time features]` concatenated at the input.
+        case concat
+    }
+
+    public init(observationDim: Int, actionDim: Int) {
+        self.observationDim = observationDim
+        self.actionDim = actionDim
+    }
+
+    /// Flattened chunk width `H·D`.
+    public var chunkWidth: Int { chunkLength * actionDim }
+
+    /// Checks ranges; the sentence names the field and what is allowed.
+    public func validate() throws {
+        func check(_ ok: Bool, _ field: String, _ rule: String) throws {
+            if !ok { throw FlowPolicyError.invalidConfig(field: field, rule: rule) }
+        }
+        try check(observationDim >= 1, "observationDim", "must be ≥ 1")
+        try check(actionDim >= 1, "actionDim", "must be ≥ 1")
+        try check(chunkLength >= 1, "chunkLength", "must be ≥ 1")
+        try check(denoisingSteps >= 2, "denoisingSteps", "must be ≥ 2 (Flow-SDE's one-step schedule needs a non-final step)")
+        try check(taskCount >= 0, "taskCount", "must be ≥ 0")
+        try check(taskCount == 0 || taskEmbeddingDim >= 1, "taskEmbeddingDim", "must be ≥ 1 when taskCount > 0")
+        try check(!encoderWidths.isEmpty && encoderWidths.allSatisfy { $0 >= 1 }, "encoderWidths", "must be a non-empty list of positive widths")
+        try check(timeEmbeddingDim >= 2 && timeEmbeddingDim % 2 == 0, "timeEmbeddingDim", "must be an even number ≥ 2")
+        try check(velocityWidth >= 1, "velocityWidth", "must be ≥ 1")
+        try check(velocityDepth >= 1, "velocityDepth", "must be ≥ 1")
+        if let noise = noiseNetwork {
+            try check(noise.width >= 1, "noiseNetwork.width", "must be ≥ 1")
+            try check(noise.sigmaMin > 0 && noise.sigmaMax >= noise.sigmaMin, "noiseNetwork.sigmaMin/sigmaMax", "need 0 < sigmaMin ≤ sigmaMax")
+        }
+    }
+}
+
+/// Flow-Noise's noise network (ALGORITHMS.md §3.3).
+public struct NoiseNetworkConfig: Codable, Sendable, Equatable {
+    public var width: Int = 128
+    public var sigmaMin: Float = 0.08
+    public var sigmaMax: Float = 0.16
+    /// Also feed the chain state `x_k` (default: conditioning features only).
+    public var includeChainState: Bool = false
+    /// Let gradients of the noise network flow into the shared encoder and time MLP (default: detached).
+    public var trainSharedFeatures: Bool = false
+
+    public init() {}
+}
+
+/// Errors a user can cause with policy configs and files.
+public enum FlowPolicyError: Error, CustomStringConvertible, Equatable {
+    case invalidConfig(field: String, rule: String)
+    case notAPolicyCheckpoint(path: String, reason: String)
+    case observationShape(expected: Int, got: [Int])
+    case taskIndexOutOfRange(index: Int, taskCount: Int)
+    case missingNoiseNetwork
+
+    public var description: String {
+        switch self {
+        case .invalidConfig(let field, let rule):
+            return "Policy config field '\(field)' \(rule)."
+        case .notAPolicyCheckpoint(let path, let reason):
+            return "\(path) is not a FlowTune policy checkpoint (\(reason)); pass a file written by `flowtune sft` or `flowtune train`."
+        case .observationShape(let expected, let got):
+            return "Observations must be [batch, \(expected)], got \(got); check that the environment matches the one the policy was trained on."
+        case .taskIndexOutOfRange(let index, let taskCount):
+            return "Task index \(index) is outside 0..<\(taskCount) for this multi-task policy."
+        case .missingNoiseNetwork:
+            return "Flow-Noise needs a policy with a noise network; create it with `noiseNetwork` set in its config."
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import FlowNN
+
+/// What a likelihood-ratio objective needs later from a sampled chain, and nothing more
+/// (ALGORITHMS.md §7: keep only what the objective needs).
+///
+/// A chain is a list of stochastic transitions `x_k → x_{k+1}`. For Flow-SDE's one-step schedule
+/// that is one transition per row with the row's own `k = j`; for the all-steps schedule and
+/// Flow-Noise it is all `K` transitions. The initial noise `x_0` is kept for the chain's first
+/// log-density term (it cancels in ratios but enters the mean-over-steps aggregation).
+public struct ChainRecord {
+    public struct Transition {
+        /// Denoising step index per row.
+        public var step: [Int]
+        /// `x_k` per row, `[B, H·D]` (normalised action space).
+        public var before: Tensor
+        /// `x_{k+1}` per row, `[B, H·D]`.
+        public var after: Tensor
+    }
+
+    public var mode: SamplingMode
+    public var initialNoise: Tensor
+    public var transitions: [Transition]
+
+    public var rows: Int { initialNoise.shape[0] }
+
+    /// The records of the selected rows (for minibatches).
+    public func rows(_ indices: [Int]) -> ChainRecord {
+        ChainRecord(mode: mode, initialNoise: initialNoise.gatherRows(indices), transitions: transitions.map { t in
+            Transition(step: indices.map { t.step[$0] }, before: t.before.gatherRows(indices),
+                       after: t.after.gatherRows(indices))
+        })
+    }
+
+    /// Records of several rollout calls joined row-wise (they must share mode and transition count).
+    public static func concatenate(_ records: [ChainRecord]) -> ChainRecord {
+        precondition(!records.isEmpty, "nothing to concatenate")
+        let first = records[0]
+        precondition(records.allSatisfy { $0.mode == first.mode && $0.transitions.count == first.transitions.count },
+                     "records differ in mode or transition count")
+        return ChainRecord(
+            mode: first.mode,
+            initialNoise: Tensor.concat(records.map(\.initialNoise), axis: 0),
+            transitions: (0..<first.transitions.count).map { s in
+                Transition(step: records.flatMap { $0.transitions[s].step },
+                           before: Tensor.concat(records.map { $0.transitions[s].before }, axis: 0),
+                           after: Tensor.concat(records.map { $0.transitions[s].after }, axis: 0))
+            })
+    }
+}

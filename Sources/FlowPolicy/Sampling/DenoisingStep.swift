@@ -1,0 +1,62 @@
+import FlowNN
+
+/// One denoising step for a batch of rows, each at its own step index: the single code path that
+/// both rollout sampling and the update's log-density recomputation go through, so a ratio is
+/// exactly 1 before the first gradient step (ALGORITHMS.md §4.1, §7).
+struct DenoisingStep {
+    let policy: FlowPolicy
+    let mode: SamplingMode
+
+    struct Moments {
+        /// Mean of `x_{k+1}`, `[N, H·D]`.
+        var mean: Tensor
+        /// Standard deviation: `[N, 1]` for Flow-SDE (0 on ODE rows), `[N, H·D]` for Flow-Noise.
+        var std: Tensor
+        /// Whether each row's step is stochastic.
+        var stochastic: [Bool]
+        /// The velocity network's last hidden features, `[N, width]`.
+        var velocityFeatures: Tensor
+    }
+
+    /// Moments of `x_{k+1}` given `x_k` for rows with step indices `steps` and observation
+    /// features `features` (`[N, F]`); `stochastic[i]` says whether row i's step is an SDE step
+    /// (Flow-SDE) — ignored for the other modes.
+    func moments(x: Tensor, steps: [Int], stochastic flags: [Bool], features: Tensor, sharedStep: Int? = nil) -> Moments {
+        let grid = policy.grid
+        let n = x.shape[0]
+        let time: Tensor
+        if let k = sharedStep {
+            time = policy.timeFeatures(grid.t(k), rows: n)
+        } else {
+            time = policy.timeFeatures(steps.map { grid.t($0) })
+        }
+        let condition = policy.condition(features: features, time: time)
+        let (v, hidden) = policy.velocity(x, condition: condition)
+        switch mode {
+        case .ode:
+            return Moments(mean: ODE.step(x: x, v: v, dt: grid.dt), std: Tensor.zeros([n, 1]),
+                           stochastic: [Bool](repeating: false, count: n), velocityFeatures: hidden)
+        case .flowSDE(_, let noiseLevel):
+            let t = steps.map { grid.t($0) }
+            let sigma = (0..<n).map { flags[$0] ? FlowSDE.sigma(t: t[$0], noiseLevel: noiseLevel, steps: grid.steps) : 0 }
+            let (mean, std) = FlowSDE.moments(x: x, v: v, t: t, dt: grid.dt, sigma: sigma)
+            return Moments(mean: mean, std: std, stochastic: flags, velocityFeatures: hidden)
+        case .flowNoise:
+            guard let noise = policy.noiseNetwork else { preconditionFailure(FlowPolicyError.missingNoiseNetwork.description) }
+            let std = noise.sigma(condition: condition, chainState: x)
+            return Moments(mean: ODE.step(x: x, v: v, dt: grid.dt), std: std,
+                           stochastic: [Bool](repeating: true, count: n), velocityFeatures: hidden)
+        }
+    }
+
+    /// Per-element log-density of `after` under the moments; rows with zero std (ODE rows) get 0.
+    static func logDensity(_ after: Tensor, _ m: Moments) -> Tensor {
+        if m.stochastic.allSatisfy({ $0 }) {
+            return GaussianLogDensity.elementwise(after, mean: m.mean, std: m.std)
+        }
+        // Mixed rows (one-step schedule at rollout): evaluate with std 1 on ODE rows, then zero them.
+        let mask = Tensor(m.stochastic.map { $0 ? 1 : 0 }, shape: [m.stochastic.count, 1])
+        let safeStd = Tensor.select(mask, m.std, Tensor(1))
+        return GaussianLogDensity.elementwise(after, mean: m.mean, std: safeStd) * mask
+    }
+}
