@@ -21,6 +21,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .target(name: "FlowTensor", swiftSettings: hostCPU),
@@ -33,6 +34,7 @@ let package = Package(
             dependencies: [
                 "FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "FlowRL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: hostCPU),
         .executableTarget(name: "flowtune", dependencies: ["FlowTuneCLI"], swiftSettings: hostCPU),
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN"], swiftSettings: hostCPU),
         .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN"], swiftSettings: hostCPU),
         .testTarget(name: "FlowPolicyTests", dependencies: ["FlowPolicy", "FlowNN"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI"], swiftSettings: hostCPU),
     ],
     swiftLanguageModes: [.v6]
 )
