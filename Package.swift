@@ -42,6 +42,7 @@ let package = Package(
         .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN"], swiftSettings: hostCPU),
         .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN"], swiftSettings: hostCPU),
         .testTarget(name: "FlowPolicyTests", dependencies: ["FlowPolicy", "FlowNN"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN"], swiftSettings: hostCPU),
         .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI"], swiftSettings: hostCPU),
     ],
     swiftLanguageModes: [.v6]

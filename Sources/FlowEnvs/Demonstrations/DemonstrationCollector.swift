@@ -1,0 +1,92 @@
+/// Runs a scripted expert in a vector of environments and keeps successful episodes.
+///
+/// ```swift
+/// let demos = try DemonstrationCollector(envID: "push", numEnvs: 32).collect(episodes: 50, seed: 0)
+/// ```
+///
+/// Environment `i` is reset with seed `seed·1_000_003 + i` (its later episodes follow its own seed
+/// stream, see `VectorEnv`). Finished episodes are taken in the order they finish, ties by
+/// environment index, so a collection is a deterministic function of the arguments. Failed
+/// episodes are counted and dropped; episodes still running when enough are collected are dropped.
+public struct DemonstrationCollector {
+    public var envID: String
+    public var numEnvs: Int
+    public var noiseStd: Float
+    /// Give up after this many environment steps without reaching the requested count.
+    public var maxSteps: Int
+
+    public init(envID: String, numEnvs: Int = 32, noiseStd: Float = defaultExpertNoiseStd, maxSteps: Int = 5_000_000) {
+        self.envID = envID
+        self.numEnvs = numEnvs
+        self.noiseStd = noiseStd
+        self.maxSteps = maxSteps
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var attempted: Int
+        public var succeeded: Int
+        public var environmentSteps: Int
+    }
+
+    public func collect(episodes wanted: Int, seed: UInt64) throws -> DemonstrationDataset {
+        try collectWithReport(episodes: wanted, seed: seed).dataset
+    }
+
+    public func collectWithReport(episodes wanted: Int, seed: UInt64) throws -> (dataset: DemonstrationDataset, report: Report) {
+        let env = try BuiltinEnvironments.make(id: envID, numEnvs: numEnvs)
+        defer { env.close() }
+        let expert = try BuiltinEnvironments.makeExpert(for: env, noiseStd: noiseStd, seed: seed)
+        let spec = env.spec, od = spec.observationDim, ad = spec.actionDim
+        var dataset = DemonstrationDataset(envID: spec.id, observationDim: od, actionDim: ad,
+                                           source: "scripted expert, noise std \(noiseStd), seed \(seed)",
+                                           taskNames: spec.tasks.map(\.name))
+        try env.reset(seeds: (0..<numEnvs).map { seed &* 1_000_003 &+ UInt64($0) })
+        var obs = [[Float]](repeating: [], count: numEnvs)
+        var act = [[Float]](repeating: [], count: numEnvs)
+        var rew = [[Float]](repeating: [], count: numEnvs)
+        var actions = [Float](repeating: 0, count: numEnvs * ad)
+        var report = Report(attempted: 0, succeeded: 0, environmentSteps: 0)
+        let buffers = env.buffers
+        while dataset.episodeCount < wanted {
+            guard report.environmentSteps < maxSteps else {
+                throw DemonstrationCollectorError.tooFewSuccesses(envID: envID, wanted: wanted, got: dataset.episodeCount,
+                                                                 attempted: report.attempted)
+            }
+            expert.act(buffers, into: &actions)
+            var tasks = [Int](repeating: 0, count: numEnvs)
+            for i in 0..<numEnvs {
+                obs[i] += buffers.observation(ofEnv: i)
+                act[i] += actions[(i * ad)..<((i + 1) * ad)]
+                tasks[i] = Int(buffers.taskIndices[i])
+            }
+            try env.step(actions: actions)
+            report.environmentSteps += numEnvs
+            for i in 0..<numEnvs {
+                rew[i].append(buffers.rewards[i])
+                guard buffers.isDone(i) else { continue }
+                report.attempted += 1
+                if buffers.success[i] && dataset.episodeCount < wanted {
+                    report.succeeded += 1
+                    // Actions as executed: the environment clips to its bounds, so store the clipped ones.
+                    let clipped = act[i].enumerated().map { j, a in min(max(a, spec.action.low[j % ad]), spec.action.high[j % ad]) }
+                    dataset.append(observations: obs[i], actions: clipped, rewards: rew[i], success: true, task: tasks[i])
+                }
+                obs[i].removeAll(keepingCapacity: true)
+                act[i].removeAll(keepingCapacity: true)
+                rew[i].removeAll(keepingCapacity: true)
+            }
+        }
+        return (dataset, report)
+    }
+}
+
+public enum DemonstrationCollectorError: Error, CustomStringConvertible, Equatable {
+    case tooFewSuccesses(envID: String, wanted: Int, got: Int, attempted: Int)
+
+    public var description: String {
+        switch self {
+        case .tooFewSuccesses(let id, let wanted, let got, let attempted):
+            return "The expert for '\(id)' succeeded in only \(got) of \(attempted) episodes before the step limit; \(wanted) were requested. Lower the expert noise or raise the step limit."
+        }
+    }
+}

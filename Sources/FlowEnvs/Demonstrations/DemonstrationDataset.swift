@@ -1,0 +1,173 @@
+import FlowNN
+import Foundation
+
+/// Demonstration episodes in one safetensors file (readable by Python's `safetensors.numpy`).
+///
+/// ```swift
+/// let demos = try DemonstrationCollector(envID: "reach-obstacle").collect(episodes: 10, seed: 0)
+/// try demos.write(to: "demos.safetensors")
+/// let again = try DemonstrationDataset.read(from: "demos.safetensors")
+/// ```
+///
+/// File layout (all steps of all episodes concatenated, episode after episode):
+///
+/// | tensor | dtype | shape | meaning |
+/// |---|---|---|---|
+/// | `observations` | F32 | `[steps, obsDim]` | observation before each action |
+/// | `actions` | F32 | `[steps, actionDim]` | action taken (as sent to the environment) |
+/// | `rewards` | F32 | `[steps]` | reward of each step |
+/// | `episode_starts` | I64 | `[episodes]` | index of each episode's first step |
+/// | `episode_lengths` | I64 | `[episodes]` | steps per episode |
+/// | `episode_success` | U8 | `[episodes]` | 1 if the episode succeeded |
+/// | `episode_tasks` | I64 | `[episodes]` | task index (0 for single-task environments) |
+///
+/// Metadata (strings): `format` = `flowtune.demos/1`, `env_id`, `observation_dim`, `action_dim`,
+/// `source` (what produced the episodes), and `task_names` (JSON list).
+public struct DemonstrationDataset: Sendable, Equatable {
+    public static let formatTag = "flowtune.demos/1"
+
+    public var envID: String
+    public var observationDim: Int
+    public var actionDim: Int
+    public var source: String
+    public var taskNames: [String]
+    /// `[steps × observationDim]`, row-major.
+    public var observations: [Float]
+    /// `[steps × actionDim]`, row-major.
+    public var actions: [Float]
+    public var rewards: [Float]
+    public var episodeStarts: [Int]
+    public var episodeLengths: [Int]
+    public var episodeSuccess: [Bool]
+    public var episodeTasks: [Int]
+
+    public init(envID: String, observationDim: Int, actionDim: Int, source: String, taskNames: [String] = [],
+                observations: [Float] = [], actions: [Float] = [], rewards: [Float] = [],
+                episodeStarts: [Int] = [], episodeLengths: [Int] = [], episodeSuccess: [Bool] = [], episodeTasks: [Int] = []) {
+        self.envID = envID
+        self.observationDim = observationDim
+        self.actionDim = actionDim
+        self.source = source
+        self.taskNames = taskNames
+        self.observations = observations
+        self.actions = actions
+        self.rewards = rewards
+        self.episodeStarts = episodeStarts
+        self.episodeLengths = episodeLengths
+        self.episodeSuccess = episodeSuccess
+        self.episodeTasks = episodeTasks
+    }
+
+    public var episodeCount: Int { episodeStarts.count }
+    public var stepCount: Int { rewards.count }
+
+    /// Appends one episode (`observations` `[T × obsDim]`, `actions` `[T × actionDim]`, `rewards` `[T]`).
+    public mutating func append(observations obs: [Float], actions act: [Float], rewards rew: [Float], success: Bool, task: Int) {
+        precondition(obs.count == rew.count * observationDim && act.count == rew.count * actionDim && !rew.isEmpty,
+                     "episode arrays disagree in length")
+        episodeStarts.append(stepCount)
+        episodeLengths.append(rew.count)
+        episodeSuccess.append(success)
+        episodeTasks.append(task)
+        observations += obs
+        actions += act
+        rewards += rew
+    }
+
+    /// The dataset restricted to the given episodes (in the given order).
+    public func episodes(_ indices: [Int]) -> DemonstrationDataset {
+        var out = DemonstrationDataset(envID: envID, observationDim: observationDim, actionDim: actionDim,
+                                       source: source, taskNames: taskNames)
+        for e in indices {
+            let s = episodeStarts[e], n = episodeLengths[e]
+            out.append(observations: Array(observations[(s * observationDim)..<((s + n) * observationDim)]),
+                       actions: Array(actions[(s * actionDim)..<((s + n) * actionDim)]),
+                       rewards: Array(rewards[s..<(s + n)]), success: episodeSuccess[e], task: episodeTasks[e])
+        }
+        return out
+    }
+
+    // MARK: Files
+
+    public func write(to path: String) throws {
+        try validate(path: path)
+        var file = SafeTensorsFile()
+        file.tensors["observations"] = SafeTensor(floats: observations, shape: [stepCount, observationDim])
+        file.tensors["actions"] = SafeTensor(floats: actions, shape: [stepCount, actionDim])
+        file.tensors["rewards"] = SafeTensor(floats: rewards, shape: [stepCount])
+        file.tensors["episode_starts"] = SafeTensor(int64s: episodeStarts.map(Int64.init), shape: [episodeCount])
+        file.tensors["episode_lengths"] = SafeTensor(int64s: episodeLengths.map(Int64.init), shape: [episodeCount])
+        file.tensors["episode_success"] = SafeTensor(uint8s: episodeSuccess.map { $0 ? 1 : 0 }, shape: [episodeCount])
+        file.tensors["episode_tasks"] = SafeTensor(int64s: episodeTasks.map(Int64.init), shape: [episodeCount])
+        let names = String(decoding: try JSONEncoder().encode(taskNames), as: UTF8.self)
+        file.metadata = ["format": Self.formatTag, "env_id": envID, "observation_dim": "\(observationDim)",
+                         "action_dim": "\(actionDim)", "source": source, "task_names": names]
+        try file.write(to: path)
+    }
+
+    /// Reads and validates a dataset file; every inconsistency is a `DemonstrationDatasetError`.
+    public static func read(from path: String) throws -> DemonstrationDataset {
+        let file = try SafeTensorsFile.read(from: path)
+        func fail(_ reason: String) -> DemonstrationDatasetError { .invalid(path: path, reason: reason) }
+        guard file.metadata["format"] == formatTag else {
+            throw fail("its metadata has no format tag '\(formatTag)'")
+        }
+        guard let env = file.metadata["env_id"], let od = Int(file.metadata["observation_dim"] ?? ""),
+              let ad = Int(file.metadata["action_dim"] ?? ""), od > 0, ad > 0 else {
+            throw fail("its metadata lacks env_id, observation_dim or action_dim")
+        }
+        let names = (try? JSONDecoder().decode([String].self, from: Data((file.metadata["task_names"] ?? "[]").utf8))) ?? []
+        func ints(_ name: String) throws -> [Int] { try file.tensor(name).int64s().map { Int(clamping: $0) } }
+        var data = DemonstrationDataset(
+            envID: env, observationDim: od, actionDim: ad, source: file.metadata["source"] ?? "", taskNames: names,
+            observations: try file.tensor("observations").floats(), actions: try file.tensor("actions").floats(),
+            rewards: try file.tensor("rewards").floats(), episodeStarts: try ints("episode_starts"),
+            episodeLengths: try ints("episode_lengths"),
+            episodeSuccess: try file.tensor("episode_success").uint8s().map { $0 != 0 },
+            episodeTasks: try ints("episode_tasks"))
+        try data.validate(path: path)
+        data.taskNames = names
+        return data
+    }
+
+    /// Checks that the arrays describe whole, contiguous, in-bounds episodes.
+    public func validate(path: String = "<memory>") throws {
+        func fail(_ reason: String) -> DemonstrationDatasetError { .invalid(path: path, reason: reason) }
+        let steps = rewards.count
+        guard observations.count == steps * observationDim else { throw fail("observations are not [\(steps), \(observationDim)]") }
+        guard actions.count == steps * actionDim else { throw fail("actions are not [\(steps), \(actionDim)]") }
+        let e = episodeStarts.count
+        guard episodeLengths.count == e, episodeSuccess.count == e, episodeTasks.count == e else {
+            throw fail("episode arrays differ in length")
+        }
+        var next = 0
+        for i in 0..<e {
+            guard episodeStarts[i] == next, episodeLengths[i] >= 1 else {
+                throw fail("episode \(i) does not start where the previous one ended or is empty")
+            }
+            next += episodeLengths[i]
+            guard episodeTasks[i] >= 0, taskNames.isEmpty || episodeTasks[i] < taskNames.count else {
+                throw fail("episode \(i) has task index \(episodeTasks[i]) outside the \(taskNames.count) tasks")
+            }
+        }
+        guard next == steps else { throw fail("episodes cover \(next) steps but the file has \(steps)") }
+        guard observations.allSatisfy(\.isFinite), actions.allSatisfy(\.isFinite), rewards.allSatisfy(\.isFinite) else {
+            throw fail("it contains NaN or infinite values")
+        }
+    }
+}
+
+/// Errors from demonstration files.
+public enum DemonstrationDatasetError: Error, CustomStringConvertible, Equatable {
+    case invalid(path: String, reason: String)
+    case empty(path: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let path, let reason):
+            return "\(path) is not a valid FlowTune demonstration file: \(reason). Re-create it with `flowtune collect`."
+        case .empty(let path):
+            return "\(path) holds no episodes; collect demonstrations with `flowtune collect` first."
+        }
+    }
+}

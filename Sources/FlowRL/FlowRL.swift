@@ -1,2 +1,0 @@
-// Filled by the issue that owns this module (see ARCHITECTURE.md).
-enum FlowRLModule {}

@@ -1,0 +1,186 @@
+import FlowEnvs
+import FlowNN
+import FlowPolicy
+
+/// Supervised fine-tuning of a flow policy on demonstrations with the conditional flow-matching
+/// loss (ALGORITHMS.md §2).
+///
+/// ```swift
+/// let demos = try DemonstrationDataset.read(from: "demos.safetensors")
+/// let trainer = try SFTTrainer(dataset: demos, policyConfig: policyConfig, config: SFTConfig())
+/// let result = try trainer.run { log in print(log.step, log.trainLoss) }
+/// try result.policy.save(to: "sft.safetensors")
+/// ```
+///
+/// Episodes are split into training and held-out sets (by episode, so no held-out step leaks).
+/// Each step draws a minibatch of `(observation, next H actions)` pairs, a flow time per pair
+/// (uniform or π0's Beta) and Gaussian noise, and takes one AdamW step. The held-out loss uses fixed
+/// `(t, ε)` draws so its curve is comparable across evaluations. With `emaDecay` set, an exponential
+/// moving average of the weights is kept and is what `result.policy` holds.
+public final class SFTTrainer {
+    public let config: SFTConfig
+    public let policy: FlowPolicy
+    public let train: ChunkedDemonstrations
+    public let heldOut: ChunkedDemonstrations?
+    let optimizer: AdamW
+    var rng: RandomGenerator
+    var ema: [String: Tensor]?
+    public private(set) var step = 0
+
+    public struct Log: Sendable {
+        public var step: Int
+        public var trainLoss: Float
+        public var heldOutLoss: Float?
+        public var learningRate: Float
+        public var gradientNorm: Float
+    }
+
+    public struct Result {
+        /// The trained policy (the EMA weights when EMA is on).
+        public var policy: FlowPolicy
+        public var finalTrainLoss: Float
+        public var finalHeldOutLoss: Float?
+    }
+
+    /// Builds a policy whose normalisers are fitted to the training episodes, and the trainer.
+    public convenience init(dataset: DemonstrationDataset, policyConfig: FlowPolicyConfig, config: SFTConfig) throws {
+        guard dataset.episodeCount > 0 else { throw DemonstrationDatasetError.empty(path: dataset.envID) }
+        var pc = policyConfig
+        pc.observationDim = dataset.observationDim
+        pc.actionDim = dataset.actionDim
+        if pc.taskCount == 0 && dataset.taskNames.count > 1 { pc.taskCount = dataset.taskNames.count }
+        try pc.validate()
+        let (trainSet, _) = Self.split(dataset, heldOutFraction: config.heldOutFraction, seed: config.seed)
+        var rng = RandomGenerator(seed: config.seed)
+        let policy = FlowPolicy(config: pc,
+                                observationNormalizer: Normalizer.fit(trainSet.observations, dim: dataset.observationDim),
+                                actionNormalizer: Normalizer.fit(trainSet.actions, dim: dataset.actionDim), rng: &rng)
+        try self.init(policy: policy, dataset: dataset, config: config)
+    }
+
+    /// Trains an existing policy (its normalisers are kept).
+    public init(policy: FlowPolicy, dataset: DemonstrationDataset, config: SFTConfig) throws {
+        try config.validate()
+        guard dataset.observationDim == policy.config.observationDim, dataset.actionDim == policy.config.actionDim else {
+            throw SFTError.datasetMismatch(datasetObs: dataset.observationDim, datasetAct: dataset.actionDim,
+                                           policyObs: policy.config.observationDim, policyAct: policy.config.actionDim)
+        }
+        self.config = config
+        self.policy = policy
+        let (trainSet, heldSet) = Self.split(dataset, heldOutFraction: config.heldOutFraction, seed: config.seed)
+        train = ChunkedDemonstrations(trainSet, chunkLength: policy.config.chunkLength)
+        heldOut = heldSet.map { ChunkedDemonstrations($0, chunkLength: policy.config.chunkLength) }
+        optimizer = AdamW(schedule: .warmupCosine(peak: config.learningRate, warmupSteps: config.warmupSteps,
+                                                  totalSteps: config.steps, final: config.learningRate * config.finalLearningRateFraction),
+                          betas: (0.9, 0.95), weightDecay: config.weightDecay)
+        rng = RandomGenerator(seed: config.seed).split(key: 0x5F7)
+        ema = config.emaDecay == nil ? nil : policy.parameterValues()
+    }
+
+    /// Episode split: a seeded shuffle; at least one training episode; held-out only when ≥ 1 episode fits.
+    static func split(_ d: DemonstrationDataset, heldOutFraction: Float, seed: UInt64) -> (DemonstrationDataset, DemonstrationDataset?) {
+        var order = Array(0..<d.episodeCount)
+        var r = RandomGenerator(seed: seed).split(key: 0xE915)
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, r.nextInt(below: i + 1)) }
+        let held = min(Int((Float(d.episodeCount) * heldOutFraction).rounded(.down)), d.episodeCount - 1)
+        if held < 1 { return (d, nil) }
+        return (d.episodes(Array(order[held...]).sorted()), d.episodes(Array(order[..<held]).sorted()))
+    }
+
+    /// The CFM loss of a batch of pairs at the given flow times and noise (tracked when inside `valueAndGrad`).
+    static func loss(_ policy: FlowPolicy, pairs: ChunkedDemonstrations, indices: [Int], times: [Float], noise: Tensor) throws -> Tensor {
+        let b = indices.count
+        let (obs, chunks, tasks) = pairs.batch(indices: indices)
+        let od = pairs.dataset.observationDim
+        let features = try policy.encode(observations: Tensor(obs, shape: [b, od]), taskIndices: tasks)
+        let a = policy.normalized(actions: Tensor(chunks, shape: [b, policy.config.chunkLength, policy.config.actionDim]))
+        let t = Tensor(times, shape: [b, 1])
+        let xt = ConditionalFlowMatching.interpolate(action: a, noise: noise, t: t)
+        let condition = policy.condition(features: features, time: policy.timeFeatures(times))
+        let v = policy.velocity(xt, condition: condition).velocity
+        return ConditionalFlowMatching.perRowLoss(predicted: v, action: a, noise: noise).mean()
+    }
+
+    /// One optimisation step; returns the log line.
+    public func trainStep() throws -> Log {
+        let b = config.batchSize
+        let indices = (0..<b).map { _ in rng.nextInt(below: train.count) }
+        let times = config.timeSampling.sample(b, rng: &rng)
+        let noise = Tensor.randomNormal([b, policy.config.chunkWidth], rng: &rng)
+        var (loss, grads) = try valueAndGrad(policy) { p in
+            try Self.loss(p, pairs: train, indices: indices, times: times, noise: noise)
+        }
+        let lr = optimizer.currentLearningRate
+        let norm = grads.clipGlobalNorm(config.gradientClip)
+        guard loss.item.isFinite, grads.isFinite else { throw SFTError.nonFiniteLoss(step: step + 1) }
+        optimizer.update(policy, gradients: grads)
+        step += 1
+        if let decay = config.emaDecay, var shadow = ema {
+            for (name, p) in policy.namedParameters() {
+                shadow[name] = shadow[name]! * decay + p.value * (1 - decay)
+            }
+            ema = shadow
+        }
+        return Log(step: step, trainLoss: loss.item, heldOutLoss: nil, learningRate: lr, gradientNorm: norm)
+    }
+
+    /// CFM loss on the held-out pairs (up to `heldOutPairs` of them) with fixed `(t, ε)` draws,
+    /// evaluated with the EMA weights when EMA is on.
+    public func heldOutLoss() throws -> Float? {
+        guard let heldOut else { return nil }
+        let evalPolicy = try currentPolicy()
+        var r = RandomGenerator(seed: config.seed).split(key: 0x4E1D)
+        let n = min(heldOut.count, config.heldOutPairs)
+        let indices = (0..<n).map { _ in r.nextInt(below: heldOut.count) }
+        let times = config.timeSampling.sample(n, rng: &r)
+        let noise = Tensor.randomNormal([n, policy.config.chunkWidth], rng: &r)
+        return try Self.loss(evalPolicy, pairs: heldOut, indices: indices, times: times, noise: noise).item
+    }
+
+    /// The policy to evaluate or save: the EMA weights when EMA is on, otherwise the trained one.
+    public func currentPolicy() throws -> FlowPolicy {
+        guard let ema else { return policy }
+        let file = try policy.checkpointFile()
+        let copy = try FlowPolicy.load(from: file)
+        try copy.loadParameterValues(ema)
+        return copy
+    }
+
+    /// Runs the remaining steps, calling `onLog` every `logEvery` steps (with the held-out loss every
+    /// `evalEvery`) and writing checkpoints every `checkpointEvery` steps when a path is given.
+    public func run(checkpointPath: String? = nil, onLog: (Log) -> Void = { _ in }) throws -> Result {
+        var last = Log(step: step, trainLoss: .nan, heldOutLoss: nil, learningRate: 0, gradientNorm: 0)
+        while step < config.steps {
+            last = try trainStep()
+            if step % config.evalEvery == 0 || step == config.steps { last.heldOutLoss = try heldOutLoss() }
+            if step % config.logEvery == 0 || step == config.steps || last.heldOutLoss != nil { onLog(last) }
+            if let path = checkpointPath, config.checkpointEvery > 0, step % config.checkpointEvery == 0 {
+                try saveCheckpoint(to: path)
+            }
+        }
+        if let path = checkpointPath { try saveCheckpoint(to: path) }
+        return Result(policy: try currentPolicy(), finalTrainLoss: last.trainLoss, finalHeldOutLoss: try heldOutLoss())
+    }
+
+    /// The policy (EMA weights when on) with the SFT step in its metadata.
+    public func saveCheckpoint(to path: String) throws {
+        try currentPolicy().save(to: path, metadata: ["sft_step": "\(step)", "sft_config": config.summary])
+    }
+}
+
+public enum SFTError: Error, CustomStringConvertible, Equatable {
+    case datasetMismatch(datasetObs: Int, datasetAct: Int, policyObs: Int, policyAct: Int)
+    case nonFiniteLoss(step: Int)
+    case invalidConfig(field: String, rule: String)
+
+    public var description: String {
+        switch self {
+        case .datasetMismatch(let dO, let dA, let pO, let pA):
+            return "The demonstrations have observation/action widths \(dO)/\(dA) but the policy expects \(pO)/\(pA); use demonstrations of the policy's environment."
+        case .nonFiniteLoss(let step):
+            return "The SFT loss became NaN or infinite at step \(step); lower sft.learning_rate or check the demonstrations for extreme values."
+        case .invalidConfig(let field, let rule):
+            return "SFT config field '\(field)' \(rule)."
+        }
+    }
+}
