@@ -1,5 +1,6 @@
 import FlowNN
 import FlowPolicy
+import FlowTestSupport
 import Testing
 
 /// Every sampler, log-density and CFM formula against the reference vectors (all cases).

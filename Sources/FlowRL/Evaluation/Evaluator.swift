@@ -1,0 +1,172 @@
+import FlowEnvs
+import FlowNN
+import FlowPolicy
+
+/// Success rate, return and episode length of a policy over a fixed set of seeded episodes.
+///
+/// ```swift
+/// let report = try Evaluator(envID: "push", episodes: 200).evaluate(policy)
+/// print(report.summary)   // "success 61.0% [54.1, 67.5] (122/200), return …"
+/// ```
+///
+/// Episode `i` runs in environment `i` reset with seed `seed + i`, so two evaluations with the same
+/// arguments see the same initial states. Chunks are executed open-loop: an environment asks for a
+/// new chunk when its current one is used up, and a chunk is abandoned when its episode ends (the
+/// rest is never executed). Sampling is the deterministic ODE by default, or any `SamplingMode`.
+public struct Evaluator {
+    public var envID: String
+    public var episodes: Int
+    public var seed: UInt64
+    public var mode: SamplingMode
+    /// Environments stepped together (episodes are split over batches of this size).
+    public var batchSize: Int
+
+    public init(envID: String, episodes: Int = 200, seed: UInt64 = 1_000_000, mode: SamplingMode = .ode, batchSize: Int = 512) {
+        self.envID = envID
+        self.episodes = episodes
+        self.seed = seed
+        self.mode = mode
+        self.batchSize = batchSize
+    }
+
+    public func evaluate(_ policy: FlowPolicy, samplingSeed: UInt64 = 0) throws -> EvaluationReport {
+        precondition(episodes >= 1, "evaluate at least one episode")
+        var outcomes: [EpisodeOutcome] = []
+        var rng = RandomGenerator(seed: samplingSeed)
+        var start = 0
+        var taskNames: [String] = []
+        while start < episodes {
+            let n = min(batchSize, episodes - start)
+            let env = try BuiltinEnvironments.make(id: envID, numEnvs: n)
+            taskNames = env.spec.tasks.map(\.name)
+            try env.reset(seeds: (0..<n).map { seed &+ UInt64(start + $0) })
+            outcomes += try Self.runOneEpisodeEach(env, policy: policy, mode: mode, rng: &rng)
+            env.close()
+            start += n
+        }
+        return EvaluationReport(outcomes: outcomes, taskNames: taskNames)
+    }
+
+    /// Runs every environment of `env` (already reset) for exactly one episode.
+    static func runOneEpisodeEach(_ env: any VectorEnv, policy: FlowPolicy, mode: SamplingMode,
+                                  rng: inout RandomGenerator) throws -> [EpisodeOutcome] {
+        let n = env.numEnvs, ad = env.spec.actionDim, od = env.spec.observationDim, h = policy.config.chunkLength
+        guard od == policy.config.observationDim, ad == policy.config.actionDim else {
+            throw EvaluationError.policyMismatch(envID: env.spec.id, envObs: od, envAct: ad,
+                                                 policyObs: policy.config.observationDim, policyAct: policy.config.actionDim)
+        }
+        let buffers = env.buffers
+        let sampler = ChunkSampler(mode: mode)
+        var chunks = [Float](repeating: 0, count: n * h * ad)
+        var position = [Int](repeating: h, count: n)  // h: needs a new chunk
+        var active = [Bool](repeating: true, count: n)
+        var outcomes = (0..<n).map { EpisodeOutcome(task: Int(buffers.taskIndices[$0]), success: false, return: 0, length: 0) }
+        var actions = [Float](repeating: 0, count: n * ad)
+        while active.contains(true) {
+            let need = (0..<n).filter { active[$0] && position[$0] == h }
+            if !need.isEmpty {
+                var obs = [Float](repeating: 0, count: need.count * od)
+                for (r, i) in need.enumerated() {
+                    let row = buffers.observation(ofEnv: i)
+                    for j in 0..<od { obs[r * od + j] = row[j] }
+                }
+                let sample = try sampler.sample(policy, observations: Tensor(obs, shape: [need.count, od]),
+                                                taskIndices: need.map { Int(buffers.taskIndices[$0]) }, rng: &rng)
+                sample.actions.withUnsafeBufferPointer { a in
+                    for (r, i) in need.enumerated() {
+                        for k in 0..<(h * ad) { chunks[i * h * ad + k] = a[r * h * ad + k] }
+                        position[i] = 0
+                    }
+                }
+            }
+            for i in 0..<n {
+                for j in 0..<ad {
+                    actions[i * ad + j] = active[i] ? chunks[(i * h + position[i]) * ad + j] : 0
+                }
+            }
+            try env.step(actions: actions)
+            for i in 0..<n where active[i] {
+                position[i] += 1
+                outcomes[i].return += buffers.rewards[i]
+                outcomes[i].length += 1
+                if buffers.isDone(i) {
+                    outcomes[i].success = buffers.success[i]
+                    active[i] = false
+                }
+            }
+        }
+        return outcomes
+    }
+}
+
+/// One evaluated episode.
+public struct EpisodeOutcome: Sendable, Equatable {
+    public var task: Int
+    public var success: Bool
+    public var `return`: Float
+    public var length: Int
+}
+
+/// Evaluation results with a 95% Wilson confidence interval for the success rate.
+public struct EvaluationReport: Sendable {
+    public let outcomes: [EpisodeOutcome]
+    public let taskNames: [String]
+
+    public var episodes: Int { outcomes.count }
+    public var successes: Int { outcomes.filter(\.success).count }
+    public var successRate: Double { Double(successes) / Double(max(episodes, 1)) }
+    public var confidenceInterval: (low: Double, high: Double) { wilsonInterval(successes: successes, trials: episodes) }
+    public var meanReturn: Double { outcomes.reduce(0) { $0 + Double($1.return) } / Double(max(episodes, 1)) }
+    public var meanLength: Double { outcomes.reduce(0) { $0 + Double($1.length) } / Double(max(episodes, 1)) }
+
+    /// Per-task success (multi-task suites), in task order; tasks with no episode are omitted.
+    public var perTask: [(task: String, successes: Int, episodes: Int)] {
+        (0..<max(taskNames.count, 1)).compactMap { t in
+            let rows = outcomes.filter { $0.task == t }
+            guard !rows.isEmpty else { return nil }
+            return (t < taskNames.count ? taskNames[t] : "task \(t)", rows.filter(\.success).count, rows.count)
+        }
+    }
+
+    public var summary: String {
+        let ci = confidenceInterval
+        return "success \(percent(successRate)) [\(percent(ci.low, sign: false)), \(percent(ci.high, sign: false))] (\(successes)/\(episodes)), mean return \(fixed(meanReturn, 2)), mean length \(fixed(meanLength, 1))"
+    }
+}
+
+/// The Wilson score interval for a binomial proportion at 95% (z = 1.96).
+public func wilsonInterval(successes: Int, trials: Int, z: Double = 1.959964) -> (low: Double, high: Double) {
+    guard trials > 0 else { return (0, 1) }
+    let n = Double(trials), p = Double(successes) / n
+    let denom = 1 + z * z / n
+    let center = (p + z * z / (2 * n)) / denom
+    let half = z * ((p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / denom
+    return (max(0, center - half), min(1, center + half))
+}
+
+func fixed(_ x: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let v = (x * scale).rounded() / scale
+    var s = "\(v)"
+    if let dot = s.firstIndex(of: ".") {
+        let decimals = s.distance(from: dot, to: s.endIndex) - 1
+        if decimals < digits { s += String(repeating: "0", count: digits - decimals) }
+    } else if digits > 0 {
+        s += "." + String(repeating: "0", count: digits)
+    }
+    return s
+}
+
+func percent(_ p: Double, sign: Bool = true) -> String { fixed(p * 100, 1) + (sign ? "%" : "") }
+
+public enum EvaluationError: Error, CustomStringConvertible, Equatable {
+    case policyMismatch(envID: String, envObs: Int, envAct: Int, policyObs: Int, policyAct: Int)
+
+    public var description: String {
+        switch self {
+        case .policyMismatch(let id, let eo, let ea, let po, let pa):
+            return "The policy (observations \(po), actions \(pa)) does not fit environment '\(id)' (observations \(eo), actions \(ea)); evaluate it on the environment it was trained for."
+        }
+    }
+}
