@@ -1,0 +1,294 @@
+import Foundation
+
+/// `flowtune report RUN_DIR [RUN_DIR…]`: one self-contained HTML file (inline CSS and SVG, no
+/// scripts, no external resources) that compares runs.
+///
+/// ```swift
+/// let path = try ReportWriter().write(runDirectories: ["runs/push-sft", "runs/push-fpo"],
+///                                     to: "runs/report.html")
+/// ```
+///
+/// Plots appear only when some run logged their metrics, runs overlaid in distinct colours:
+/// - **Success rate** over environment steps: `eval_success` with a 95% Wilson band from
+///   `eval_success × eval_episodes` successes out of `eval_episodes` (when logged), and
+///   `train_success` dashed; other `*success*` metrics (per task) get their own plots.
+/// - **Return**: metrics whose name contains `return`.
+/// - **Losses**: every metric ending in `_loss`, one plot each.
+/// - **PPO ratio and clipping**: `ratio*`, `*clip_frac*`, `*kl*`.
+/// - **Exploration noise**: `sigma*`, `*entropy*`.
+/// - **Q-ensemble disagreement**: `*disagreement*`.
+/// - **Other metrics**: the rest (gradient norms, learning rates, speed), one plot each.
+/// The x-axis is environment steps, or iterations for metrics logged without environment steps
+/// (SFT). Then a summary table and each run's config.yaml in a collapsible `<details>`.
+/// The document is well-formed XML as well as HTML, so any XML parser can check it.
+public struct ReportWriter: Sendable {
+    public var title: String
+
+    /// Distinct colours (Tableau 10 order, which separates well for colour-blind readers).
+    public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                 "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
+
+    public init(title: String = "FlowTune report") { self.title = title }
+
+    /// Reads the runs and writes the report atomically to `output`; returns `output`.
+    @discardableResult
+    public func write(runDirectories: [String], to output: String, generatedAt: Date = Date()) throws(RunDirectoryError) -> String {
+        var runs: [ReportRun] = []
+        for path in runDirectories { runs.append(try ReportRun.load(path)) }
+        try AtomicFile.write(html(for: runs, generatedAt: generatedAt), to: output)
+        return output
+    }
+
+    /// Where `flowtune report` writes by default: `report.html` inside the run for one run, else
+    /// `report.html` in the current directory.
+    public static func defaultOutputPath(for runDirectories: [String]) -> String {
+        runDirectories.count == 1 ? runDirectories[0] + "/report.html" : "report.html"
+    }
+
+    public func html(for inputRuns: [ReportRun], generatedAt: Date = Date()) -> String {
+        let runs = Self.uniquelyNamed(inputRuns)
+        let colors = Dictionary(uniqueKeysWithValues: runs.enumerated().map { ($0.element.name, Self.palette[$0.offset % Self.palette.count]) })
+        var body = ""
+        body += "<header>\n<h1>\(HTMLText.escape(title))</h1>\n"
+        body += "<p class=\"meta\">\(runs.count) run\(runs.count == 1 ? "" : "s") · generated \(HTMLText.escape(RunLogger.timestamp(generatedAt))) by flowtune report</p>\n</header>\n"
+        body += summaryTable(runs, colors: colors)
+        for section in plan(runs) {
+            body += "<section>\n<h2>\(HTMLText.escape(section.title))</h2>\n"
+            if let note = section.note { body += "<p class=\"note\">\(HTMLText.escape(note))</p>\n" }
+            body += "<div class=\"charts\">\n"
+            for chart in section.charts {
+                body += "<figure>" + makeChart(chart, runs: runs, colors: colors).svg() + "</figure>\n"
+            }
+            body += "</div>\n</section>\n"
+        }
+        body += configSection(runs, colors: colors)
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8"/>
+            <meta name="viewport" content="width=device-width, initial-scale=1"/>
+            <title>\(HTMLText.escape(title))</title>
+            <style>
+            \(Self.css)
+            </style>
+            </head>
+            <body>
+            \(body)<footer>Self-contained report: no scripts, no external resources. Hover a point for its value.</footer>
+            </body>
+            </html>
+
+            """
+    }
+
+    // MARK: Which plots
+
+    struct PlannedChart {
+        var title: String
+        var yLabel: String
+        var metrics: [String]
+        var percent = false
+        var yBounds: ClosedRange<Double>? = nil
+    }
+
+    struct PlannedSection {
+        var title: String
+        var note: String?
+        var charts: [PlannedChart]
+    }
+
+    /// The sections and charts for the metrics these runs logged, each metric in one chart only.
+    func plan(_ runs: [ReportRun]) -> [PlannedSection] {
+        var remaining = Set(runs.flatMap(\.metrics.metricNames))
+        remaining.remove("eval_episodes")
+        var sections: [PlannedSection] = []
+
+        func take(_ predicate: (String) -> Bool) -> [String] {
+            let picked = remaining.filter(predicate).sorted(by: Self.metricOrder)
+            remaining.subtract(picked)
+            return picked
+        }
+        func groups(_ names: [String], size: Int = 3) -> [[String]] {
+            stride(from: 0, to: names.count, by: size).map { Array(names[$0..<min($0 + size, names.count)]) }
+        }
+
+        var success: [PlannedChart] = []
+        let main = take { $0 == "eval_success" || $0 == "train_success" }
+        if !main.isEmpty {
+            success.append(PlannedChart(title: "Success rate", yLabel: "success rate", metrics: main, percent: true, yBounds: 0...1))
+        }
+        for name in take({ $0.contains("success") && !$0.hasSuffix("_episodes") && !$0.hasSuffix("_count") }) {
+            success.append(PlannedChart(title: name, yLabel: "success rate", metrics: [name], percent: true, yBounds: 0...1))
+        }
+        if !success.isEmpty {
+            let hasEpisodes = runs.contains { $0.metrics.metricNames.contains("eval_episodes") }
+            sections.append(PlannedSection(title: "Success rate",
+                                           note: hasEpisodes ? "Shaded: 95% Wilson confidence interval of each evaluation." : nil,
+                                           charts: success))
+        }
+        let returns = take { $0.contains("return") }
+        if !returns.isEmpty {
+            sections.append(PlannedSection(title: "Return", note: nil,
+                                           charts: groups(returns).map { PlannedChart(title: $0.count == 1 ? $0[0] : "Return", yLabel: "return", metrics: $0) }))
+        }
+        let losses = take { $0.hasSuffix("_loss") }
+        if !losses.isEmpty {
+            sections.append(PlannedSection(title: "Losses", note: nil,
+                                           charts: losses.map { PlannedChart(title: $0, yLabel: "loss", metrics: [$0]) }))
+        }
+        var ratioCharts: [PlannedChart] = []
+        ratioCharts += groups(take { $0.hasPrefix("ratio") }).map { PlannedChart(title: "PPO ratio", yLabel: "ratio", metrics: $0) }
+        ratioCharts += take { $0.contains("clip_frac") }.map { PlannedChart(title: $0, yLabel: "fraction clipped", metrics: [$0], percent: true) }
+        ratioCharts += take { $0.contains("kl") }.map { PlannedChart(title: $0, yLabel: "KL", metrics: [$0]) }
+        if !ratioCharts.isEmpty { sections.append(PlannedSection(title: "PPO ratio and clipping", note: nil, charts: ratioCharts)) }
+        var noise: [PlannedChart] = []
+        noise += groups(take { $0.hasPrefix("sigma") }).map { PlannedChart(title: "Exploration noise σ", yLabel: "σ", metrics: $0) }
+        noise += take { $0.contains("entropy") }.map { PlannedChart(title: $0, yLabel: "entropy", metrics: [$0]) }
+        if !noise.isEmpty { sections.append(PlannedSection(title: "Exploration noise", note: nil, charts: noise)) }
+        let disagreement = take { $0.contains("disagreement") }
+        if !disagreement.isEmpty {
+            sections.append(PlannedSection(title: "Q-ensemble disagreement", note: "Standard deviation across the ensemble's critics.",
+                                           charts: disagreement.map { PlannedChart(title: $0, yLabel: "disagreement", metrics: [$0]) }))
+        }
+        let other = take { _ in true }
+        if !other.isEmpty {
+            sections.append(PlannedSection(title: "Other metrics", note: nil,
+                                           charts: other.map { PlannedChart(title: $0, yLabel: $0, metrics: [$0]) }))
+        }
+        return sections
+    }
+
+    /// `*mean*` before the rest, then by name: ratio_mean, ratio_max, ratio_min.
+    static func metricOrder(_ a: String, _ b: String) -> Bool {
+        let rank = { (name: String) in name.hasPrefix("eval") ? 0 : name.contains("mean") ? 1 : 2 }
+        return rank(a) != rank(b) ? rank(a) < rank(b) : a < b
+    }
+
+    func makeChart(_ planned: PlannedChart, runs: [ReportRun], colors: [String: String]) -> SVGChart {
+        // Environment steps on x unless these metrics were logged without any (SFT): then iterations.
+        let byEnvSteps = runs.contains { run in
+            let steps = planned.metrics.flatMap { run.metrics.series($0).map(\.envSteps) }
+            return Set(steps).count > 1
+        }
+        var chart = SVGChart(title: planned.title, xLabel: byEnvSteps ? "environment steps" : "iteration", yLabel: planned.yLabel)
+        chart.percent = planned.percent
+        chart.yBounds = planned.yBounds
+        for run in runs {
+            for metric in planned.metrics {
+                let points = run.metrics.series(metric)
+                guard !points.isEmpty else { continue }
+                let x = { (p: MetricPoint) in Double(byEnvSteps ? p.envSteps : p.iteration) }
+                var series = ChartSeries(run: run.name, color: colors[run.name] ?? "#333", metric: metric,
+                                         points: Self.thinned(points.map { (x($0), $0.value) }))
+                if metric == "eval_success" {
+                    series.band = run.metrics.records.compactMap { record in
+                        guard let rate = record.values["eval_success"], let n = record.values["eval_episodes"], n > 0 else { return nil }
+                        let ci = WilsonInterval(successes: rate * n, trials: n)
+                        return (Double(byEnvSteps ? record.envSteps : record.iteration), ci.lower, ci.upper)
+                    }
+                }
+                chart.series.append(series)
+            }
+        }
+        return chart
+    }
+
+    /// At most about 2,000 points per line (every k-th, keeping the last), so long runs stay light.
+    static func thinned(_ points: [(x: Double, y: Double)], limit: Int = 2000) -> [(x: Double, y: Double)] {
+        guard points.count > limit else { return points }
+        let stride = (points.count + limit - 1) / limit
+        var kept = points.enumerated().filter { $0.offset % stride == 0 }.map(\.element)
+        if let last = points.last, kept.last?.x != last.x { kept.append(last) }
+        return kept
+    }
+
+    // MARK: Summary and configs
+
+    func summaryTable(_ runs: [ReportRun], colors: [String: String]) -> String {
+        var out = "<section>\n<h2>Runs</h2>\n<table class=\"summary\">\n<thead><tr><th>run</th><th>method</th><th>environment</th>"
+        out += "<th>iterations</th><th>env steps</th><th>wall time</th><th>final eval success (95% CI)</th><th>best eval success</th></tr></thead>\n<tbody>\n"
+        for run in runs {
+            let records = run.metrics.records
+            let last = records.last
+            let evals = records.filter { $0.values["eval_success"]?.isFinite == true }
+            var final = "–"
+            if let e = evals.last, let rate = e.values["eval_success"] {
+                final = String(format: "%.1f%%", rate * 100)
+                if let n = e.values["eval_episodes"], n > 0 {
+                    let ci = WilsonInterval(successes: rate * n, trials: n)
+                    final += String(format: " [%.1f, %.1f] of %d", ci.lower * 100, ci.upper * 100, Int(n))
+                }
+            }
+            let best = evals.compactMap { $0.values["eval_success"] }.max().map { String(format: "%.1f%%", $0 * 100) } ?? "–"
+            let color = colors[run.name] ?? "#333"
+            out += "<tr><td><span class=\"dot\" style=\"background:\(color)\"></span>\(HTMLText.escape(run.name))"
+            if !run.notes.isEmpty { out += "<div class=\"run-note\">\(HTMLText.escape(run.notes.joined(separator: "; ")))</div>" }
+            out += "</td>"
+            out += "<td>\(HTMLText.escape(run.config?.rl.algo.rawValue ?? "–"))</td>"
+            out += "<td>\(HTMLText.escape(run.config?.env.id ?? "–"))</td>"
+            out += "<td class=\"num\">\(last.map { String($0.iteration) } ?? "–")</td>"
+            out += "<td class=\"num\">\(last.map { ProgressReporter.grouped($0.envSteps) } ?? "–")</td>"
+            out += "<td class=\"num\">\(last.flatMap { $0.wallTime.isFinite ? ProgressReporter.duration($0.wallTime) : nil } ?? "–")</td>"
+            out += "<td class=\"num\">\(HTMLText.escape(final))</td><td class=\"num\">\(best)</td></tr>\n"
+        }
+        return out + "</tbody>\n</table>\n</section>\n"
+    }
+
+    func configSection(_ runs: [ReportRun], colors: [String: String]) -> String {
+        var out = "<section>\n<h2>Configuration</h2>\n"
+        for run in runs {
+            out += "<details><summary><span class=\"dot\" style=\"background:\(colors[run.name] ?? "#333")\"></span>"
+            out += "\(HTMLText.escape(run.name)) <span class=\"path\">\(HTMLText.escape(run.path))/config.yaml</span></summary>\n"
+            out += "<pre>\(HTMLText.escape(run.configText ?? "(no config.yaml)"))</pre></details>\n"
+        }
+        return out + "</section>\n"
+    }
+
+    /// Runs with the same name get ` (2)`, ` (3)`… so colours and legends stay unambiguous.
+    static func uniquelyNamed(_ runs: [ReportRun]) -> [ReportRun] {
+        var counts: [String: Int] = [:]
+        return runs.map { run in
+            var run = run
+            counts[run.name, default: 0] += 1
+            if counts[run.name]! > 1 { run.name += " (\(counts[run.name]!))" }
+            return run
+        }
+    }
+
+    static let css = """
+        body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1d1d24;
+               margin: 0 auto; max-width: 1240px; padding: 24px 28px 48px; background: #fff; }
+        h1 { font-size: 26px; margin: 0 0 4px; }
+        h2 { font-size: 18px; margin: 32px 0 10px; padding-bottom: 4px; border-bottom: 1px solid #e4e4ea; }
+        .meta, .note, footer { color: #666; font-size: 13px; }
+        footer { margin-top: 40px; }
+        table.summary { border-collapse: collapse; font-size: 13px; width: 100%; }
+        table.summary th { text-align: left; font-weight: 600; color: #444; border-bottom: 2px solid #ddd; padding: 6px 8px; }
+        table.summary td { border-bottom: 1px solid #eee; padding: 6px 8px; vertical-align: top; }
+        td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+        .dot { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 7px; vertical-align: -1px; }
+        .run-note { color: #a05a00; font-size: 12px; margin-top: 2px; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 18px; }
+        figure { margin: 0; border: 1px solid #ececf1; border-radius: 6px; padding: 6px; background: #fff; }
+        svg.chart { width: 100%; height: auto; display: block; font-family: inherit; }
+        .plot-bg { fill: #fafafc; }
+        .grid { stroke: #e6e6ec; stroke-width: 1; }
+        .axis { stroke: #666; stroke-width: 1; fill: none; }
+        .tick { font-size: 11px; fill: #555; }
+        .y-tick { text-anchor: end; }
+        .x-tick { text-anchor: middle; }
+        .axis-label { font-size: 12px; fill: #333; text-anchor: middle; }
+        .chart-title { font-size: 14px; font-weight: 600; fill: #1d1d24; }
+        .series { fill: none; stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; }
+        .band { fill-opacity: 0.16; stroke: none; }
+        .marker { stroke: #fff; stroke-width: 0.8; }
+        .legend { font-size: 11px; fill: #333; }
+        .legend-line { stroke: #444; stroke-width: 2; }
+        .band-swatch { fill: #777; fill-opacity: 0.25; }
+        .empty { font-size: 12px; fill: #999; text-anchor: middle; }
+        details { margin: 6px 0; border: 1px solid #ececf1; border-radius: 6px; padding: 6px 10px; }
+        summary { cursor: pointer; font-weight: 600; font-size: 14px; }
+        .path { color: #888; font-weight: normal; font-size: 12px; margin-left: 8px; }
+        pre { font-size: 12px; line-height: 1.45; overflow-x: auto; background: #f7f7fa; padding: 10px; border-radius: 4px; }
+        """
+}
