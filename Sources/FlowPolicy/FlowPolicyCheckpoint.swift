@@ -65,3 +65,18 @@ extension JSONEncoder {
         return e
     }
 }
+
+extension FlowPolicy {
+    /// A copy of this policy with a freshly initialised Flow-Noise noise network (§3.3), for turning
+    /// an SFT policy into one that Flow-Noise PPO can train. All other parameters are copied exactly.
+    public func addingNoiseNetwork(_ noise: NoiseNetworkConfig = NoiseNetworkConfig(), rng: inout RandomGenerator) throws -> FlowPolicy {
+        var c = config
+        c.noiseNetwork = noise
+        try c.validate()
+        let copy = FlowPolicy(config: c, observationNormalizer: observationNormalizer, actionNormalizer: actionNormalizer, rng: &rng)
+        var values = copy.parameterValues()
+        for (name, value) in parameterValues() where !name.hasPrefix("noiseNetwork.") { values[name] = value }
+        try copy.loadParameterValues(values)
+        return copy
+    }
+}

@@ -1,0 +1,187 @@
+import FlowEnvs
+import FlowNN
+import FlowPolicy
+
+/// Collects one iteration of experience as chunk-level decisions (ALGORITHMS.md §4.4).
+///
+/// Every environment acts on its own clock: it samples a new chunk when its current chunk is used up
+/// or its episode ended. An episode that ends inside a chunk ends the decision there — the rest of
+/// the chunk is never executed, and because the decision is closed before the environment's next
+/// step, the auto-reset episode's rewards never enter it. Decisions sampled at the same step are
+/// sampled together in one batch.
+///
+/// `gae` mode: every environment is reset at the start of the iteration (seeds derived from the run
+/// seed and the iteration, so a resumed run sees the same episodes) and stepped `stepsPerIteration`
+/// times; decisions cut by the iteration's end bootstrap from the critic. `grpo` mode: environments
+/// are reset in groups of `groupSize` from one seed and each runs exactly one episode.
+struct RolloutCollector {
+    let config: RLConfig
+    let policy: FlowPolicy
+    let critic: Critic?
+    let env: any VectorEnv
+
+    func collect(iteration: Int, rng: inout RandomGenerator) throws -> (Rollout, RolloutStatistics) {
+        let n = env.numEnvs, od = env.spec.observationDim, ad = env.spec.actionDim
+        let h = policy.config.chunkLength
+        let grpo = config.advantageEstimator == .grpo
+        let base = config.seed &* 0x9E37_79B9 &+ UInt64(iteration) &* 1_000_003
+        try env.reset(seeds: (0..<n).map { grpo ? base &+ UInt64($0 / config.groupSize) : base &+ UInt64($0) })
+
+        let buffers = env.buffers
+        let sampler = ChunkSampler(mode: config.samplingMode)
+        var stats = RolloutStatistics()
+        var chunks = [Float](repeating: 0, count: n * h * ad)
+        var position = [Int](repeating: h, count: n)
+        var open = [Int](repeating: -1, count: n)          // decision being executed per env
+        var pendingRewards = [[Float]](repeating: [], count: n)
+        var lastClosed = [Int](repeating: -1, count: n)    // decision waiting for its successor's value
+        var episodeReturn = [Float](repeating: 0, count: n), episodeLength = [Int](repeating: 0, count: n)
+        var active = [Bool](repeating: true, count: n)     // GRPO: one episode per env
+        var actions = [Float](repeating: 0, count: n * ad)
+
+        var observations: [Float] = [], tasks: [Int] = [], values: [Float] = [], envOf: [Int] = []
+        var rewards: [Float] = [], discounts: [Float] = [], bootstrap: [Float] = [], ends: [Bool] = []
+        var episodeOfDecision: [Int] = [], episodeReturns: [Float] = [], episodeGroup: [Int] = []
+        var currentEpisode = [Int](repeating: -1, count: n)
+        var records: [ChainRecord] = [], logs: [Tensor] = [], features: [Tensor] = [], sigmas: [Double] = []
+        // Decisions whose bootstrap value needs the critic at an observation that is not a decision's.
+        var bootstrapRequests: [(decision: Int, observation: [Float], task: Int)] = []
+
+        func closeDecision(_ i: Int, end: Bool, bootstrapValue: Float?, bootstrapObservation: [Float]?) {
+            let d = open[i]
+            let (r, g) = config.rewardDiscounting.chunkReward(pendingRewards[i], gamma: config.gamma)
+            rewards[d] = r
+            discounts[d] = g
+            ends[d] = end
+            if let v = bootstrapValue { bootstrap[d] = v }
+            if let o = bootstrapObservation { bootstrapRequests.append((d, o, tasks[d])) }
+            lastClosed[i] = (end || bootstrapValue != nil || bootstrapObservation != nil) ? -1 : d
+            pendingRewards[i].removeAll(keepingCapacity: true)
+            open[i] = -1
+            position[i] = h
+        }
+
+        var step = 0
+        while grpo ? active.contains(true) : step < config.stepsPerIteration {
+            let need = (0..<n).filter { active[$0] && position[$0] == h }
+            if !need.isEmpty {
+                var obs = [Float](repeating: 0, count: need.count * od)
+                for (r, i) in need.enumerated() {
+                    let row = buffers.observation(ofEnv: i)
+                    for j in 0..<od {
+                        obs[r * od + j] = row[j]
+                        if !row[j].isFinite { stats.nonFiniteValues += 1 }
+                    }
+                }
+                let needTasks = need.map { Int(buffers.taskIndices[$0]) }
+                let obsTensor = Tensor(obs, shape: [need.count, od])
+                let sample = try sampler.sample(policy, observations: obsTensor, taskIndices: needTasks, rng: &rng)
+                let v: [Float]
+                if let critic {
+                    v = critic(try critic.inputs(policy: policy, observations: obsTensor, taskIndices: needTasks,
+                                                 velocityFeatures: sample.meanVelocityFeatures)).scalars
+                } else {
+                    v = [Float](repeating: 0, count: need.count)
+                }
+                records.append(sample.record!)
+                logs.append(sample.logDensity!)
+                features.append(sample.meanVelocityFeatures)
+                if let std = sample.std { sigmas.append(Double(std.mean().item)) }
+                sample.actions.withUnsafeBufferPointer { a in
+                    for (r, i) in need.enumerated() {
+                        let d = rewards.count
+                        // The previous decision of this env continues into this one: its bootstrap is our value.
+                        if lastClosed[i] >= 0 { bootstrap[lastClosed[i]] = v[r]; lastClosed[i] = -1 }
+                        observations += obs[(r * od)..<((r + 1) * od)]
+                        tasks.append(needTasks[r]); values.append(v[r]); envOf.append(i)
+                        rewards.append(0); discounts.append(0); bootstrap.append(0); ends.append(false)
+                        if currentEpisode[i] < 0 {
+                            currentEpisode[i] = episodeReturns.count
+                            episodeReturns.append(0)
+                            episodeGroup.append(i / config.groupSize)
+                        }
+                        episodeOfDecision.append(currentEpisode[i])
+                        open[i] = d
+                        for k in 0..<(h * ad) { chunks[i * h * ad + k] = a[r * h * ad + k] }
+                        position[i] = 0
+                    }
+                }
+                stats.decisions += need.count
+            }
+            for i in 0..<n {
+                for j in 0..<ad { actions[i * ad + j] = active[i] ? chunks[(i * h + position[i]) * ad + j] : 0 }
+            }
+            try env.step(actions: actions)
+            step += 1
+            for i in 0..<n where active[i] {
+                stats.environmentSteps += 1
+                let r = buffers.rewards[i]
+                if !r.isFinite { stats.nonFiniteValues += 1 }
+                pendingRewards[i].append(r)
+                position[i] += 1
+                episodeReturn[i] += r
+                episodeLength[i] += 1
+                if buffers.isDone(i) {
+                    stats.episodesFinished += 1
+                    if buffers.success[i] { stats.successes += 1 }
+                    stats.returnSum += Double(episodeReturn[i])
+                    stats.lengthSum += Double(episodeLength[i])
+                    episodeReturns[currentEpisode[i]] = episodeReturn[i]
+                    currentEpisode[i] = -1
+                    episodeReturn[i] = 0
+                    episodeLength[i] = 0
+                    if buffers.terminated[i] || grpo {
+                        closeDecision(i, end: true, bootstrapValue: 0, bootstrapObservation: nil)
+                    } else {
+                        // Time limit: bootstrap from the value of the final observation.
+                        closeDecision(i, end: true, bootstrapValue: nil, bootstrapObservation: Array(buffers.finalObservation(ofEnv: i)))
+                    }
+                    if grpo { active[i] = false }
+                } else if position[i] == h {
+                    closeDecision(i, end: false, bootstrapValue: nil, bootstrapObservation: nil)
+                }
+            }
+        }
+        // The iteration ends: cut open decisions, and decisions still waiting for a successor.
+        for i in 0..<n {
+            if open[i] >= 0 {
+                closeDecision(i, end: true, bootstrapValue: nil, bootstrapObservation: Array(buffers.observation(ofEnv: i)))
+            } else if lastClosed[i] >= 0 {
+                ends[lastClosed[i]] = true
+                bootstrapRequests.append((lastClosed[i], Array(buffers.observation(ofEnv: i)), Int(buffers.taskIndices[i])))
+                lastClosed[i] = -1
+            }
+        }
+        if let critic, !bootstrapRequests.isEmpty {
+            let m = bootstrapRequests.count
+            let obs = Tensor(bootstrapRequests.flatMap(\.observation), shape: [m, od])
+            let t = bootstrapRequests.map(\.task)
+            var velocity: Tensor? = nil
+            if critic.placement == .velocityFeatures {
+                var frozen = rng.split(key: 0xB007)  // features of a deterministic ODE pass; does not advance `rng`
+                velocity = try ChunkSampler(mode: .ode).sample(policy, observations: obs, taskIndices: t, rng: &frozen).meanVelocityFeatures
+            }
+            let v = critic(try critic.inputs(policy: policy, observations: obs, taskIndices: t, velocityFeatures: velocity)).scalars
+            for (k, req) in bootstrapRequests.enumerated() { bootstrap[req.decision] = v[k] }
+        }
+        stats.meanSigma = sigmas.isEmpty ? 0 : sigmas.reduce(0, +) / Double(sigmas.count)
+
+        var rollout = Rollout(observations: observations, taskIndices: tasks, record: ChainRecord.concatenate(records),
+                              logDensity: Tensor.concat(logs, axis: 0), velocityFeatures: Tensor.concat(features, axis: 0),
+                              values: values, rewards: rewards, discounts: discounts, bootstrapValues: bootstrap,
+                              sequenceEnds: ends, environments: envOf)
+        if grpo {
+            // Every decision of an episode gets its episode's group-relative advantage.
+            var episodeAdvantage = [Float](repeating: 0, count: episodeReturns.count)
+            var groups: [Int: [Int]] = [:]
+            for (e, g) in episodeGroup.enumerated() { groups[g, default: []].append(e) }
+            for (_, members) in groups {
+                let a = GroupRelativeAdvantage.compute(groupReturns: members.map { episodeReturns[$0] })
+                for (k, e) in members.enumerated() { episodeAdvantage[e] = a[k] }
+            }
+            rollout.advantages = episodeOfDecision.map { episodeAdvantage[$0] }
+            rollout.returns = episodeOfDecision.map { episodeReturns[$0] }
+        }
+        return (rollout, stats)
+    }
+}

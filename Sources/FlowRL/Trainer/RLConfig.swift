@@ -1,0 +1,130 @@
+import FlowPolicy
+
+/// Online RL settings (ALGORITHMS.md §4–5); every knob with its default and meaning.
+public struct RLConfig: Sendable, Equatable, Codable {
+    public enum Algorithm: String, Sendable, Codable, CaseIterable {
+        /// PPO on the Flow-SDE chain (§3.2, §4.1).
+        case flowSDE = "flow-sde"
+        /// PPO on the Flow-Noise chain with its learned σ and entropy bonus (§3.3, §4.1).
+        case flowNoise = "flow-noise"
+    }
+
+    public enum AdvantageEstimator: String, Sendable, Codable, CaseIterable {
+        /// GAE over decisions with a learned critic.
+        case gae
+        /// Group-relative advantages of whole episodes (no critic).
+        case grpo
+    }
+
+    public var algorithm: Algorithm = .flowSDE
+    /// Flow-SDE's stochastic steps.
+    public var sdeSchedule: SDESchedule = .oneStep
+    /// Flow-SDE noise level `a_n`.
+    public var noiseLevel: Float = 0.5
+    public var advantageEstimator: AdvantageEstimator = .gae
+    /// GRPO group size (environments reset from one seed).
+    public var groupSize: Int = 8
+
+    /// Training iterations (collect → advantages → update).
+    public var iterations: Int = 100
+    /// Environments stepped together.
+    public var numEnvs: Int = 64
+    /// Environment steps per environment per iteration (GAE); GRPO runs one episode per environment.
+    public var stepsPerIteration: Int = 100
+
+    public var gamma: Float = 0.99
+    public var lambda: Float = 0.95
+    public var rewardDiscounting: RewardDiscounting = .perEnvironmentStep
+    public var normalizeAdvantages: Bool = true
+
+    /// Update epochs over each rollout.
+    public var epochs: Int = 4
+    /// Decisions per minibatch.
+    public var minibatchSize: Int = 256
+    public var actorLearningRate: Float = 1e-4
+    public var noiseLearningRate: Float = 1e-4
+    public var criticLearningRate: Float = 1e-3
+    public var weightDecay: Float = 0.01
+    public var clipLow: Float = 0.2
+    public var clipHigh: Float = 0.2
+    /// Dual-clip constant `c` for negative advantages (nil: off).
+    public var dualClip: Float? = 3
+    /// Log-density aggregation and ratio granularity.
+    public var aggregation: LogDensityAggregation = LogDensityAggregation()
+    /// Global gradient-norm clip (actor and critic clipped separately).
+    public var gradientClip: Float = 1.0
+    /// Stop an update's remaining epochs when the approximate KL exceeds this (nil: never).
+    public var klTarget: Float? = nil
+    /// Entropy bonus coefficient (Flow-Noise; §3.3 default 0.005).
+    public var entropyCoefficient: Float = 0.005
+    /// Weight of the value loss in the joint loss.
+    public var valueCoefficient: Float = 0.5
+    public var valueLoss: ValueLoss = ValueLoss()
+    public var criticPlacement: Critic.Placement = .separate
+    public var criticWidth: Int = 256
+    /// DPPO-style denoising discount `γ_d` for all-steps chains (nil: off): the advantage of
+    /// denoising step k is multiplied by `γ_d^(K−k−1)`.
+    public var denoisingDiscount: Float? = nil
+    /// Keep the observation encoder (and task embedding) fixed.
+    public var freezeEncoder: Bool = false
+
+    /// Evaluate every this many iterations (0: only at the end).
+    public var evalEvery: Int = 10
+    public var evalEpisodes: Int = 200
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// The sampling mode of rollouts.
+    public var samplingMode: SamplingMode {
+        switch algorithm {
+        case .flowSDE: return .flowSDE(schedule: sdeSchedule, noiseLevel: noiseLevel)
+        case .flowNoise: return .flowNoise
+        }
+    }
+
+    public func validate() throws {
+        func check(_ ok: Bool, _ field: String, _ rule: String) throws {
+            if !ok { throw RLError.invalidConfig(field: field, rule: rule) }
+        }
+        try check(noiseLevel > 0, "noise_level", "must be > 0")
+        try check(groupSize >= 2, "group_size", "must be ≥ 2")
+        try check(iterations >= 1, "iterations", "must be ≥ 1")
+        try check(numEnvs >= 1, "num_envs", "must be ≥ 1")
+        try check(advantageEstimator != .grpo || numEnvs % groupSize == 0, "num_envs", "must be a multiple of group_size for GRPO")
+        try check(stepsPerIteration >= 1, "steps_per_iteration", "must be ≥ 1")
+        try check(gamma > 0 && gamma <= 1, "gamma", "must be in (0, 1]")
+        try check(lambda >= 0 && lambda <= 1, "lambda", "must be in [0, 1]")
+        try check(epochs >= 1, "epochs", "must be ≥ 1")
+        try check(minibatchSize >= 1, "minibatch_size", "must be ≥ 1")
+        for (v, name) in [(actorLearningRate, "actor_learning_rate"), (noiseLearningRate, "noise_learning_rate"),
+                          (criticLearningRate, "critic_learning_rate")] {
+            try check(v > 0 && v.isFinite, name, "must be a positive number")
+        }
+        try check(clipLow > 0 && clipLow < 1, "clip_low", "must be in (0, 1)")
+        try check(clipHigh > 0, "clip_high", "must be > 0")
+        if let c = dualClip { try check(c > 1, "dual_clip", "must be > 1") }
+        try check(gradientClip > 0, "gradient_clip", "must be > 0")
+        if let k = klTarget { try check(k > 0, "kl_target", "must be > 0") }
+        try check(entropyCoefficient >= 0, "entropy_coefficient", "must be ≥ 0")
+        try check(valueCoefficient >= 0, "value_coefficient", "must be ≥ 0")
+        if let d = denoisingDiscount { try check(d > 0 && d <= 1, "denoising_discount", "must be in (0, 1]") }
+        try check(evalEvery >= 0, "eval_every", "must be ≥ 0")
+        try check(evalEpisodes >= 1, "eval_episodes", "must be ≥ 1")
+    }
+}
+
+public enum RLError: Error, CustomStringConvertible, Equatable {
+    case invalidConfig(field: String, rule: String)
+    case policyMismatch(reason: String)
+    case notACheckpoint(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfig(let field, let rule): return "RL config field '\(field)' \(rule)."
+        case .policyMismatch(let reason): return "The policy does not fit this training setup: \(reason)."
+        case .notACheckpoint(let path, let reason):
+            return "\(path) is not a FlowTune training checkpoint (\(reason)); resume from a run directory written by `flowtune train`."
+        }
+    }
+}

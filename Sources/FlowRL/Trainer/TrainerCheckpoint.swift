@@ -1,0 +1,66 @@
+import FlowNN
+import FlowPolicy
+import Foundation
+
+/// A training checkpoint is one safetensors file holding everything a resumed run needs: the policy
+/// (its own checkpoint entries), the critic, the three optimizers' moments and steps, both random
+/// generators, the iteration and environment-step counters, and the RL config (metadata).
+extension RLTrainer {
+    public static let checkpointFormat = "flowtune.rl-checkpoint/1"
+
+    public func saveCheckpoint(to path: String) throws {
+        var file = try policy.checkpointFile()
+        file.metadata["format"] = FlowPolicy.formatTag  // the file also loads as a plain policy
+        file.metadata["trainer_format"] = Self.checkpointFormat
+        file.metadata["env_id"] = envID
+        file.metadata["iteration"] = "\(iteration)"
+        file.metadata["env_steps"] = "\(environmentSteps)"
+        file.metadata["rl_config"] = String(decoding: try JSONEncoder.sortedKeys.encode(config), as: UTF8.self)
+        if let critic { file.insert(critic.parameterValues(), prefix: "critic") }
+        file.insert(actorOptimizer.stateTensors(), prefix: "optimizer.actor")
+        file.insert(noiseOptimizer.stateTensors(), prefix: "optimizer.noise")
+        file.insert(criticOptimizer.stateTensors(), prefix: "optimizer.critic")
+        for (name, rng) in [("rollout", rolloutRNG), ("update", updateRNG)] {
+            file.tensors["rng.\(name)"] = SafeTensor(int64s: rng.stateWords.map { Int64(bitPattern: $0) }, shape: [4])
+        }
+        try file.write(to: path)
+    }
+
+    /// Rebuilds a trainer from a checkpoint written by `saveCheckpoint` (same environment and config).
+    public static func resume(from path: String) throws -> RLTrainer {
+        let file = try SafeTensorsFile.read(from: path)
+        guard file.metadata["trainer_format"] == checkpointFormat, let envID = file.metadata["env_id"],
+              let json = file.metadata["rl_config"], let iteration = Int(file.metadata["iteration"] ?? ""),
+              let steps = Int(file.metadata["env_steps"] ?? "") else {
+            throw RLError.notACheckpoint(path: path, reason: "its metadata lacks the trainer format, env id, config or counters")
+        }
+        let config: RLConfig
+        do { config = try JSONDecoder().decode(RLConfig.self, from: Data(json.utf8)) } catch {
+            throw RLError.notACheckpoint(path: path, reason: "its RL config does not decode: \(error)")
+        }
+        let policy = try FlowPolicy.load(from: file, path: path)
+        let trainer = try RLTrainer(policy: policy, envID: envID, config: config)
+        if let critic = trainer.critic { try critic.loadParameterValues(try file.tensorValues(prefix: "critic")) }
+        try trainer.actorOptimizer.loadState(try file.tensorValues(prefix: "optimizer.actor"))
+        try trainer.noiseOptimizer.loadState(try file.tensorValues(prefix: "optimizer.noise"))
+        try trainer.criticOptimizer.loadState(try file.tensorValues(prefix: "optimizer.critic"))
+        func rng(_ name: String) throws -> RandomGenerator {
+            let words = try file.tensor("rng.\(name)").int64s()
+            guard words.count == 4 else { throw RLError.notACheckpoint(path: path, reason: "rng.\(name) is not 4 words") }
+            return RandomGenerator(state: words.map { UInt64(bitPattern: $0) })
+        }
+        trainer.rolloutRNG = try rng("rollout")
+        trainer.updateRNG = try rng("update")
+        trainer.iteration = iteration
+        trainer.environmentSteps = steps
+        return trainer
+    }
+}
+
+extension JSONEncoder {
+    static var sortedKeys: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}

@@ -1,0 +1,129 @@
+import FlowEnvs
+import FlowNN
+import FlowPolicy
+import FlowRL
+import Foundation
+import Testing
+
+/// Trainer properties that need no learning: the ratio identity, resume, fault handling.
+@Suite struct RLTrainerTests {
+    /// A small SFT-free policy for the reach task (random weights are enough for these properties).
+    static func policy(noise: Bool = false, seed: UInt64 = 3) throws -> FlowPolicy {
+        let env = try BuiltinEnvironments.make(id: "reach-obstacle", numEnvs: 1)
+        var pc = FlowPolicyConfig(observationDim: env.spec.observationDim, actionDim: env.spec.actionDim)
+        pc.encoderWidths = [32]
+        pc.velocityWidth = 32
+        pc.velocityDepth = 2
+        pc.timeEmbeddingDim = 8
+        pc.denoisingSteps = 4
+        if noise { pc.noiseNetwork = NoiseNetworkConfig() }
+        var rng = RandomGenerator(seed: seed)
+        return FlowPolicy(config: pc, rng: &rng)
+    }
+
+    static func config(_ algorithm: RLConfig.Algorithm = .flowSDE) -> RLConfig {
+        var c = RLConfig()
+        c.algorithm = algorithm
+        c.numEnvs = 8
+        c.stepsPerIteration = 20
+        c.minibatchSize = 16
+        c.epochs = 2
+        c.evalEvery = 0
+        c.iterations = 4
+        c.seed = 11
+        return c
+    }
+
+    static let setups: [(RLConfig.Algorithm, SDESchedule, LogDensityAggregation.Granularity, Critic.Placement, RLConfig.AdvantageEstimator)] = [
+        (.flowSDE, .oneStep, .chunk, .separate, .gae),
+        (.flowSDE, .allSteps, .actionStep, .observationFeatures, .gae),
+        (.flowSDE, .allSteps, .element, .velocityFeatures, .gae),
+        (.flowNoise, .oneStep, .chunk, .separate, .gae),
+        (.flowSDE, .oneStep, .chunk, .separate, .grpo),
+    ]
+
+    @Test(arguments: 0..<setups.count) func ratioIsExactlyOneOnTheFirstMinibatchOfEveryUpdate(setup: Int) throws {
+        let (algorithm, schedule, granularity, placement, estimator) = Self.setups[setup]
+        var c = Self.config(algorithm)
+        c.sdeSchedule = schedule
+        c.aggregation.granularity = granularity
+        c.criticPlacement = placement
+        c.advantageEstimator = estimator
+        let trainer = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle", config: c)
+        for _ in 0..<3 {
+            let m = try trainer.runIteration()
+            #expect(m["ppo/first_minibatch_ratio_deviation"] == 0, "setup \(setup): \(m["ppo/first_minibatch_ratio_deviation"] ?? -1)")
+            #expect(m["update/skipped"] == nil)
+        }
+    }
+
+    @Test func resumingFromACheckpointContinuesBitIdentically() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for algorithm in RLConfig.Algorithm.allCases {
+            let uninterrupted = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle",
+                                              config: Self.config(algorithm))
+            for _ in 0..<4 { try uninterrupted.runIteration() }
+
+            let first = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle",
+                                      config: Self.config(algorithm))
+            for _ in 0..<2 { try first.runIteration() }
+            let path = dir + "/\(algorithm.rawValue).safetensors"
+            try first.saveCheckpoint(to: path)
+            let resumed = try RLTrainer.resume(from: path)
+            #expect(resumed.iteration == 2)
+            for _ in 0..<2 { try resumed.runIteration() }
+            #expect(resumed.policy.parameterValues().mapValues(\.scalars) == uninterrupted.policy.parameterValues().mapValues(\.scalars),
+                    "\(algorithm): policy differs after resume")
+            #expect(resumed.critic!.parameterValues().mapValues(\.scalars) == uninterrupted.critic!.parameterValues().mapValues(\.scalars))
+            #expect(resumed.environmentSteps == uninterrupted.environmentSteps)
+            // A training checkpoint also loads as a plain policy.
+            #expect(try FlowPolicy.load(path).config == first.policy.config)
+        }
+    }
+
+    /// Passes everything through but turns one reward into NaN at a chosen step.
+    final class FaultyEnv: VectorEnv {
+        let inner: any VectorEnv
+        var stepsUntilFault: Int
+        init(_ inner: any VectorEnv, faultAfter: Int) { self.inner = inner; stepsUntilFault = faultAfter }
+        var spec: EnvSpec { inner.spec }
+        var numEnvs: Int { inner.numEnvs }
+        var buffers: VectorEnvBuffers { inner.buffers }
+        func reset(seeds: [UInt64]) throws { try inner.reset(seeds: seeds) }
+        func step(actions: UnsafeBufferPointer<Float>) throws {
+            try inner.step(actions: actions)
+            stepsUntilFault -= 1
+            if stepsUntilFault == 0 { inner.buffers.rewards[0] = .nan }
+        }
+    }
+
+    @Test func nanRewardFromTheEnvironmentSkipsTheUpdateAndLeavesThePolicyUnchanged() throws {
+        let c = Self.config()
+        let env = FaultyEnv(try BuiltinEnvironments.make(id: "reach-obstacle", numEnvs: c.numEnvs), faultAfter: 30)
+        let trainer = try RLTrainer(policy: try Self.policy(), environment: env, evaluationEnvID: "reach-obstacle", config: c)
+        var warnings: [String] = []
+        trainer.onWarning = { warnings.append($0) }
+        try trainer.runIteration()  // steps 1…20: clean
+        let before = trainer.policy.parameterValues().mapValues(\.scalars)
+        let m = try trainer.runIteration()  // step 30 is in here
+        #expect(m["update/skipped"] == 1)
+        #expect(warnings.count == 1 && warnings[0].contains("NaN"), "\(warnings)")
+        #expect(trainer.policy.parameterValues().mapValues(\.scalars) == before)
+        let after = try trainer.runIteration()  // training continues
+        #expect(after["update/skipped"] == nil)
+        #expect(trainer.policy.parameterValues().mapValues(\.scalars) != before)
+    }
+
+    @Test func invalidConfigurationsAreRejectedWithTheFieldName() throws {
+        var c = Self.config()
+        c.clipLow = 1.5
+        #expect(throws: RLError.invalidConfig(field: "clip_low", rule: "must be in (0, 1)")) {
+            _ = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c)
+        }
+        #expect(throws: RLError.self) {
+            _ = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: Self.config(.flowNoise))
+        }
+    }
+}
