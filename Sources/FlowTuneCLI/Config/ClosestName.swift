@@ -6,7 +6,7 @@
 /// ClosestName.find("banana", in: ["id", "num_envs"])            // nil (nothing is close)
 /// ```
 ///
-/// Distance is the Levenshtein edit distance between the names after lower-casing and dropping
+/// Distance is the edit distance (with swaps of neighbours) between the names after lower-casing and dropping
 /// `_` and `-`; a candidate counts as close when the distance is at most a third of the longer
 /// name (at least 1, so one typo is always forgiven).
 public enum ClosestName {
@@ -27,19 +27,23 @@ public enum ClosestName {
         String(name.lowercased().filter { $0 != "_" && $0 != "-" })
     }
 
+    /// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of two
+    /// neighbouring characters (`widht` → `width`) each cost 1.
     static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
+        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
         for i in 1...a.count {
-            current[0] = i
             for j in 1...b.count {
-                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-                current[j] = min(substitution, previous[j] + 1, current[j - 1] + 1)
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
             }
-            swap(&previous, &current)
         }
-        return previous[b.count]
+        return d[a.count][b.count]
     }
 }

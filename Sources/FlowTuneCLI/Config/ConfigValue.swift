@@ -138,7 +138,15 @@ extension Optional: ConfigValue where Wrapped: ConfigValue {
     public static var configTypeName: String { "\(Wrapped.configTypeName) or null" }
 
     public init(configNode node: ConfigNode, path: String) throws(ConfigError) {
-        self = node.isNull ? nil : try Wrapped(configNode: node, path: path)
+        if node.isNull {
+            self = nil
+            return
+        }
+        do {
+            self = try Wrapped(configNode: node, path: path)
+        } catch let .wrongType(errorPath, _, got) where errorPath == path {
+            throw ConfigError.wrongType(path: path, expected: Self.configTypeName, got: got)
+        }
     }
 
     public var configNode: ConfigNode { self?.configNode ?? .null }

@@ -52,8 +52,9 @@ public struct MetricsLog: Sendable {
 
     /// Parses one line; nil unless it is an object with integer `iteration`.
     static func record(from line: Data) -> MetricsRecord? {
-        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
-              let iteration = integer(object["iteration"]) else { return nil }
+        guard let object = JSONLineParser.parseObject(Array(line)), let iteration = integer(object["iteration"]) else {
+            return nil
+        }
         var record = MetricsRecord(iteration: iteration, envSteps: integer(object["env_steps"]) ?? 0,
                                    wallTime: double(object["wall_time"]) ?? .nan)
         for (key, value) in object where !MetricsLogger.reservedKeys.contains(key) {
@@ -62,26 +63,28 @@ public struct MetricsLog: Sendable {
         return record
     }
 
-    static func double(_ value: Any?) -> Double? {
+    /// Numbers, the strings `nan`/`inf`/`-inf` (and `Infinity` spellings), and null as NaN.
+    static func double(_ value: JSONLineParser.Value?) -> Double? {
         switch value {
-        case let number as NSNumber: return number.doubleValue
-        case let text as String:
+        case let .number(text)?: return Double(text)
+        case let .string(text)?:
             switch text.lowercased() {
             case "nan": return .nan
             case "inf", "infinity", "+inf": return .infinity
             case "-inf", "-infinity": return -.infinity
             default: return nil
             }
-        case is NSNull: return .nan
+        case .null?: return .nan
         default: return nil
         }
     }
 
-    static func integer(_ value: Any?) -> Int? {
-        guard let number = value as? NSNumber else { return nil }
-        let double = number.doubleValue
-        guard double.isFinite, double.rounded() == double, abs(double) < 9.0e18 else { return nil }
-        return number.intValue
+    /// An integral number (`12`, or `12.0`, or `1.2e1`).
+    static func integer(_ value: JSONLineParser.Value?) -> Int? {
+        guard case let .number(text)? = value else { return nil }
+        if let exact = Int(text) { return exact }
+        guard let double = Double(text), double.rounded() == double, abs(double) < 9.0e18 else { return nil }
+        return Int(double)
     }
 
     /// Every metric name that appears in some record, sorted.

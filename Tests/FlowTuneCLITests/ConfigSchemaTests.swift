@@ -1,0 +1,137 @@
+import FlowTuneCLI
+import Foundation
+import Testing
+
+/// `actorLR` → `actor_lr`, `numEnvs` → `num_envs`, `adamBeta1` → `adam_beta1`.
+func snakeCase(_ name: String) -> String {
+    var out = ""
+    let chars = Array(name)
+    for (i, c) in chars.enumerated() {
+        if c.isUppercase {
+            let previousIsLower = i > 0 && (chars[i - 1].isLowercase || chars[i - 1].isNumber)
+            let startsWord = i > 0 && i + 1 < chars.count && chars[i + 1].isLowercase && chars[i - 1].isUppercase
+            if previousIsLower || startsWord { out += "_" }
+            out += c.lowercased()
+        } else {
+            out.append(c)
+        }
+    }
+    return out
+}
+
+/// A config section written outside FlowTune, to show the schema machinery is reusable.
+struct ToySection: ConfigSection {
+    var width = 3
+    var label = "toy"
+    var ratio: Double? = nil
+    var mode = ValueLoss.mse
+
+    init() {}
+
+    static var fields: [ConfigField<Self>] {[
+        .init("width", \.width, "how wide", .within(1...10)),
+        .init("label", \.label, "what to call it"),
+        .init("ratio", \.ratio, "an optional ratio", .within(0...1)),
+        .init("mode", \.mode, "which loss"),
+    ]}
+}
+
+@Suite struct ConfigSchemaTests {
+    func storedPropertyNames(_ value: Any) -> [String] {
+        Mirror(reflecting: value).children.compactMap(\.label)
+    }
+
+    func checkSection<S: ConfigSection>(_ type: S.Type) {
+        let properties = storedPropertyNames(S()).map(snakeCase)
+        let keys = S.fields.map(\.key)
+        #expect(properties == keys, "\(S.self): every stored property must be a field, in declaration order")
+        #expect(S.fields.allSatisfy { !$0.help.isEmpty && !$0.help.contains("\n") }, "\(S.self): every field needs a one-line meaning")
+        #expect(Set(keys).count == keys.count, "\(S.self): keys must be unique")
+    }
+
+    @Test func everyStoredPropertyOfEverySectionIsADocumentedFieldInTheSameOrder() {
+        checkSection(FlowTuneConfig.self)
+        checkSection(RunConfig.self)
+        checkSection(EnvConfig.self)
+        checkSection(DemosConfig.self)
+        checkSection(PolicyConfig.self)
+        checkSection(SFTConfig.self)
+        checkSection(RLConfig.self)
+        checkSection(EvalConfig.self)
+    }
+
+    @Test func defaultsPassValidationAndFollowAlgorithmsSection5() throws {
+        let config = FlowTuneConfig()
+        try config.validateAll()
+        #expect(config.policy.chunkLength == 5 && config.policy.denoisingSteps == 5)
+        #expect(config.rl.noiseLevel == 0.5)
+        #expect(config.rl.sigmaMin == 0.08 && config.rl.sigmaMax == 0.16)
+        #expect(config.rl.clipLow == 0.2 && config.rl.clipHigh == 0.2 && config.rl.dualClip == 3)
+        #expect(config.rl.fpoClip == 0.05)
+        #expect(config.rl.actorLR == 1e-5 && config.rl.criticLR == 1e-4)
+        #expect(config.rl.adamBeta1 == 0.9 && config.rl.adamBeta2 == 0.95 && config.rl.weightDecay == 0.01)
+        #expect(config.rl.gradClip == 1.0 && config.rl.epochs == 4)
+        #expect(config.rl.gamma == 0.99 && config.rl.gaeLambda == 0.95)
+        #expect(config.rl.huberDelta == 10 && config.rl.valueClip == 0.2)
+        #expect(config.rl.grpoGroupSize == 8 && config.rl.ensembleSize == 5)
+        #expect(config.rl.fpoLogRatioClamp == 10 && config.rl.fpoLossClamp == 20)
+        #expect(config.run.outputDir == "runs")
+    }
+
+    @Test func methodDependentDefaultsResolveByAlgorithm() {
+        var rl = RLConfig()
+        #expect(rl.effectiveEntropyCoef == 0)
+        #expect(rl.effectiveFPOSamples == 8 && rl.effectiveTauSampling == .grid)
+        rl.algo = .flowNoise
+        #expect(rl.effectiveEntropyCoef == 0.005)
+        rl.algo = .fpoPlusPlus
+        #expect(rl.effectiveFPOSamples == 16 && rl.effectiveTauSampling == .continuous)
+        rl.fpoSamples = 4
+        rl.tauSampling = .grid
+        rl.entropyCoef = 0.01
+        #expect(rl.effectiveFPOSamples == 4 && rl.effectiveTauSampling == .grid && rl.effectiveEntropyCoef == 0.01)
+    }
+
+    @Test func leafPathsListEveryKnobOnceAsADottedPath() {
+        let paths = FlowTuneConfig.leafPaths
+        #expect(Set(paths).count == paths.count)
+        #expect(paths.allSatisfy { $0.split(separator: ".").count == 2 })
+        #expect(paths.contains("rl.ensemble_beta") && paths.contains("policy.task_embedding_dim"))
+        let counts: [Int] = [RunConfig.fields.count, EnvConfig.fields.count, DemosConfig.fields.count,
+                             PolicyConfig.fields.count, SFTConfig.fields.count, RLConfig.fields.count,
+                             EvalConfig.fields.count]
+        let total = counts.reduce(0, +)
+        #expect(paths.count == total)
+    }
+
+    @Test func runNameDefaultsToEnvironmentAlgorithmAndSeed() throws {
+        #expect(FlowTuneConfig().runName == "reach-obstacle-flow-sde-seed0")
+        let named = try FlowTuneConfig.load(yaml: "", overrides: ["run.name=mine"])
+        #expect(named.runName == "mine")
+    }
+
+    @Test func aSectionDefinedOutsideFlowTuneGetsTheSameDecodingRules() throws {
+        let toy = try ToySection.load(yaml: "width: 7\nratio: 0.5\nmode: huber\n")
+        #expect(toy.width == 7 && toy.ratio == 0.5 && toy.mode == .huber && toy.label == "toy")
+        let error = configError { _ = try ToySection.load(yaml: "widht: 2\n") }
+        #expect(error == .unknownKey(path: "widht", section: "", knownKeys: ["width", "label", "ratio", "mode"], suggestion: "width"))
+        let range = configError { _ = try ToySection.load(yaml: "", overrides: ["ratio=2"]) }
+        #expect(range == .outOfRange(path: "ratio", value: "2.0", allowed: "null or between 0 and 1"))
+        #expect(try ToySection.load(yaml: toy.yaml()) == toy)
+    }
+
+    @Test func closestNameForgivesOneTypoAndSpellingStylesButNotUnrelatedWords() {
+        #expect(ClosestName.find("gama", in: ["gamma", "gae_lambda"]) == "gamma")
+        #expect(ClosestName.find("numEnvs", in: ["id", "num_envs"]) == "num_envs")
+        #expect(ClosestName.find("banana", in: ["id", "num_envs"]) == nil)
+    }
+
+    @Test func boundsDescribeThemselvesInWords() {
+        #expect(ConfigBounds<Double>.within(0...1).description == "between 0 and 1")
+        #expect(ConfigBounds<Int>.atLeast(1).description == "at least 1")
+        #expect(ConfigBounds<Double>.greaterThan(0).description == "greater than 0")
+        #expect(ConfigBounds<Double>.strictlyBetween(0, 1).description == "greater than 0 and less than 1")
+        #expect(!ConfigBounds<Double>.greaterThan(0).contains(.nan))
+        #expect(!ConfigBounds<Double>.atLeast(0).contains(.nan))
+    }
+}

@@ -1,0 +1,71 @@
+import FlowTuneCLI
+import Foundation
+import Testing
+
+/// `raise(signal)` from a thread that may block it: test tasks run on worker threads, which block
+/// asynchronous signals, and a blocked thread-directed signal would just stay pending.
+func raiseUnblocked(_ signal: Int32) {
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, signal)
+    var previous = sigset_t()
+    pthread_sigmask(SIG_UNBLOCK, &set, &previous)
+    raise(signal)      // delivered to this thread before raise returns
+    pthread_sigmask(SIG_SETMASK, &previous, nil)
+}
+
+/// Signal handlers are process-wide, so these tests run one at a time.
+@Suite(.serialized) struct ShutdownSignalTests {
+    @Test func raisingSIGINTSetsTheFlagInsteadOfKillingTheProcess() {
+        let shutdown = ShutdownSignal.shared
+        shutdown.install(announce: false)
+        defer { shutdown.uninstall() }
+        #expect(!shutdown.isRequested)
+        raiseUnblocked(SIGINT)
+        #expect(shutdown.isRequested)
+        #expect(shutdown.requestCount == 1)
+        #expect(shutdown.lastSignal == SIGINT)
+        #expect(shutdown.exitCode == 130)
+    }
+
+    @Test func sigtermIsAShutdownRequestToo() {
+        let shutdown = ShutdownSignal.shared
+        shutdown.install(announce: false)
+        defer { shutdown.uninstall() }
+        raiseUnblocked(SIGTERM)
+        #expect(shutdown.isRequested)
+        #expect(shutdown.lastSignal == SIGTERM)
+        #expect(shutdown.exitCode == 143)
+    }
+
+    @Test func installAndResetClearTheFlag() {
+        let shutdown = ShutdownSignal.shared
+        shutdown.install(announce: false)
+        defer { shutdown.uninstall() }
+        shutdown.request()
+        #expect(shutdown.isRequested)
+        shutdown.reset()
+        #expect(!shutdown.isRequested)
+        shutdown.request()
+        shutdown.install(announce: false)
+        #expect(!shutdown.isRequested)
+    }
+
+    @Test func uninstallRestoresTheHandlerThatWasThereBefore() {
+        // SIGUSR2 with SIG_IGN as the previous handler, so restoring it is observable and harmless.
+        signal(SIGUSR2, SIG_IGN)
+        let shutdown = ShutdownSignal.shared
+        shutdown.install(signals: [SIGUSR2], announce: false)
+        raiseUnblocked(SIGUSR2)
+        #expect(shutdown.isRequested)
+        shutdown.uninstall()
+        var current = sigaction()
+        sigaction(SIGUSR2, nil, &current)
+        let handler = unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
+        #expect(handler == unsafeBitCast(SIG_IGN, to: Int.self))
+        shutdown.reset()
+        raiseUnblocked(SIGUSR2)       // ignored again: neither kills the process nor sets the flag
+        #expect(!shutdown.isRequested)
+        signal(SIGUSR2, SIG_DFL)
+    }
+}
