@@ -41,7 +41,8 @@ public final class FlowPolicy: Module {
         timeMLP = MLP(widths: [config.timeEmbeddingDim, config.timeEmbeddingDim, config.timeEmbeddingDim],
                       activation: config.activation, outputActivation: config.activation, rng: &rng)
         let conditionWidth = config.encoderWidths.last! + config.timeEmbeddingDim
-        velocityNetwork = VelocityNetwork(config: config, conditionWidth: conditionWidth, rng: &rng)
+        velocityNetwork = VelocityNetwork(config: config, featureWidth: config.encoderWidths.last!,
+                                          timeWidth: config.timeEmbeddingDim, rng: &rng)
         noiseNetwork = config.noiseNetwork.map {
             NoiseNetwork(config: $0, conditionWidth: conditionWidth, chunkWidth: config.chunkWidth,
                          activation: config.activation, rng: &rng)
@@ -75,20 +76,27 @@ public final class FlowPolicy: Module {
         timeMLP(timeEmbedding(Tensor(t)))
     }
 
-    /// Time features for `rows` rows that share the time `t` (computed once, then repeated).
-    public func timeFeatures(_ t: Float, rows: Int) -> Tensor {
-        timeFeatures([t]).broadcast(to: [rows, config.timeEmbeddingDim])
+    /// Time features `[1, T]` for rows that all share the time `t` (they broadcast).
+    public func timeFeatures(_ t: Float) -> Tensor {
+        timeFeatures([t])
     }
 
-    /// The conditioning `[observation features, time features]`.
+    /// The conditioning `[observation features, time features]` as one tensor (the noise network's
+    /// input); `time` may be `[1, T]`, it is repeated to the rows of `features`.
     public func condition(features: Tensor, time: Tensor) -> Tensor {
-        Tensor.concat([features, time], axis: -1)
+        let t = time.shape[0] == features.shape[0] ? time : time.broadcast(to: [features.shape[0], time.shape[1]])
+        return Tensor.concat([features, t], axis: -1)
+    }
+
+    /// Observation features prepared for the velocity network (once per chunk, reused over the K steps).
+    public func prepare(features: Tensor) -> PreparedObservation {
+        PreparedObservation(features: features, projections: velocityNetwork.prepare(features: features))
     }
 
     /// `v_θ(x, t, o)` for flattened chunks `x` `[N, H·D]`, with the velocity network's last hidden
-    /// features (for the action-expert critic of ALGORITHMS.md §4.4 (c)).
-    public func velocity(_ x: Tensor, condition: Tensor) -> (velocity: Tensor, features: Tensor) {
-        velocityNetwork(x, condition: condition)
+    /// features (for the action-expert critic of ALGORITHMS.md §4.4 (c)). `time` is `[N, T]` or `[1, T]`.
+    public func velocity(_ x: Tensor, observation: PreparedObservation, time: Tensor) -> (velocity: Tensor, features: Tensor) {
+        velocityNetwork(x, prepared: observation.projections, time: time)
     }
 
     /// Normalised flat chunks `[B, H·D]` ↦ actions in environment units `[B, H, D]`.
@@ -99,5 +107,24 @@ public final class FlowPolicy: Module {
     /// Actions in environment units `[B, H, D]` ↦ normalised flat chunks `[B, H·D]`.
     public func normalized(actions: Tensor) -> Tensor {
         actionNormalizer.normalize(actions).reshaped([actions.shape[0], config.chunkWidth])
+    }
+}
+
+/// Observation features and their projections into the velocity network's conditioned layers.
+public struct PreparedObservation {
+    public let features: Tensor
+    let projections: [Tensor]
+
+    /// The same rows repeated `times` times (row-block-major), for evaluating several transitions of
+    /// each chain in one pass.
+    public func tiled(_ times: Int) -> PreparedObservation {
+        guard times > 1 else { return self }
+        func tile(_ t: Tensor) -> Tensor { Tensor.concat([Tensor](repeating: t, count: times), axis: 0) }
+        return PreparedObservation(features: tile(features), projections: projections.map(tile))
+    }
+
+    /// The selected rows.
+    public func rows(_ indices: [Int]) -> PreparedObservation {
+        PreparedObservation(features: features.gatherRows(indices), projections: projections.map { $0.gatherRows(indices) })
     }
 }

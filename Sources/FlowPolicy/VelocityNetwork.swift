@@ -1,39 +1,63 @@
 import FlowNN
 
 /// The velocity field `v_θ(x_t, t, o)` over a flattened action chunk `[N, H·D]`, conditioned on
-/// `c = [observation features, time features]` (π0's action expert in small: an MLP).
+/// observation features `f` and time features `τ` (π0's action expert, in small: an MLP).
 ///
-/// - `film`: `h ← act(W_in·x)`, then per hidden layer `h ← act(FiLM_c(W_i·h))`, out `W_out·h`.
-/// - `concat`: an MLP over `[x, c]`.
+/// - `film`: `h ← act(W_in·x)`, then per hidden layer `h ← act(FiLM_{f,τ}(W_i·h))`, out `W_out·h`.
+/// - `concat`: an MLP over `[x, f, τ]`.
+///
+/// The conditioning enters only through linear maps, so its observation part is projected once per
+/// chunk (`prepare`) and its time part once per denoising step for all rows that share the time
+/// (a `[1, T]` tensor broadcasts). In FiLM networks this removes most of the per-step cost.
 public final class VelocityNetwork: Module {
     public let conditioning: FlowPolicyConfig.Conditioning
     public let activation: Activation
     let input: Linear?
+    /// Concat conditioning: the first layer's maps of the observation and time parts.
+    let inputFromFeatures: Linear?
+    let inputFromTime: Linear?
     let layers: [Linear]
     let films: [FiLM]
     let norms: [LayerNorm]
     let output: Linear
 
-    init(config: FlowPolicyConfig, conditionWidth: Int, rng: inout RandomGenerator) {
+    init(config: FlowPolicyConfig, featureWidth: Int, timeWidth: Int, rng: inout RandomGenerator) {
         conditioning = config.conditioning
         activation = config.activation
         let w = config.velocityWidth, hd = config.chunkWidth
         switch config.conditioning {
         case .film:
             input = Linear(hd, w, rng: &rng)
+            inputFromFeatures = nil
+            inputFromTime = nil
             layers = (0..<config.velocityDepth).map { _ in Linear(w, w, rng: &rng) }
-            films = (0..<config.velocityDepth).map { _ in FiLM(conditionFeatures: conditionWidth, features: w, rng: &rng) }
+            films = (0..<config.velocityDepth).map { _ in
+                FiLM(conditionWidths: [featureWidth, timeWidth], features: w, rng: &rng)
+            }
         case .concat:
-            input = nil
-            layers = (0..<config.velocityDepth).map { i in Linear(i == 0 ? hd + conditionWidth : w, w, rng: &rng) }
+            // One linear map of [x, f, τ] written as three maps (PyTorch's default init per part).
+            input = Linear(hd, w, rng: &rng)
+            inputFromFeatures = Linear(featureWidth, w, bias: false, rng: &rng)
+            inputFromTime = Linear(timeWidth, w, bias: false, rng: &rng)
+            layers = (0..<(config.velocityDepth - 1)).map { _ in Linear(w, w, rng: &rng) }
             films = []
         }
         norms = config.layerNorm ? (0..<config.velocityDepth).map { _ in LayerNorm(w) } : []
         output = Linear(w, hd, rng: &rng)
     }
 
+    /// The observation part of every conditioned layer's input, `[B, …]` per layer (computed once per
+    /// chunk; rows follow `features`).
+    public func prepare(features: Tensor) -> [Tensor] {
+        switch conditioning {
+        case .film: return films.map { $0.project(part: 0, features) }
+        case .concat: return [inputFromFeatures!(features)]
+        }
+    }
+
     /// The velocity `[N, H·D]` and the last hidden features `[N, width]` (for action-expert critics).
-    public func callAsFunction(_ x: Tensor, condition: Tensor) -> (velocity: Tensor, features: Tensor) {
+    /// `prepared` comes from `prepare(features:)` for the same rows; `time` is `[N, T]` or `[1, T]`.
+    public func callAsFunction(_ x: Tensor, prepared: [Tensor], time: Tensor) -> (velocity: Tensor, features: Tensor) {
         var h: Tensor
         switch conditioning {
         case .film:
@@ -41,40 +65,20 @@ public final class VelocityNetwork: Module {
             for i in 0..<layers.count {
                 var z = layers[i](h)
                 if !norms.isEmpty { z = norms[i](z) }
-                h = activation(films[i](z, condition: condition))
+                h = activation(films[i](z, projected: prepared[i] + films[i].project(part: 1, time)))
             }
         case .concat:
-            h = Tensor.concat([x, condition], axis: -1)
+            var z = input!(x) + prepared[0] + inputFromTime!(time)
+            if !norms.isEmpty { z = norms[0](z) }
+            h = activation(z)
             for i in 0..<layers.count {
                 if norms.isEmpty {
                     h = layers[i](h, activation: activation)
                 } else {
-                    h = activation(norms[i](layers[i](h)))
+                    h = activation(norms[i + 1](layers[i](h)))
                 }
             }
         }
         return (output(h), h)
-    }
-}
-
-/// Flow-Noise's noise network (ALGORITHMS.md §3.3): an MLP from the conditioning features (and
-/// optionally the chain state) to a raw output squashed into `σ ∈ [σ_min, σ_max]` per element.
-public final class NoiseNetwork: Module {
-    let body: MLP
-    public let scale: BoundedNoiseScale
-    public let config: NoiseNetworkConfig
-
-    init(config: NoiseNetworkConfig, conditionWidth: Int, chunkWidth: Int, activation: Activation, rng: inout RandomGenerator) {
-        self.config = config
-        let inWidth = conditionWidth + (config.includeChainState ? chunkWidth : 0)
-        body = MLP(widths: [inWidth, config.width, config.width, chunkWidth], activation: activation, rng: &rng)
-        scale = BoundedNoiseScale(sigmaMin: config.sigmaMin, sigmaMax: config.sigmaMax)
-    }
-
-    /// `σ` of shape `[N, H·D]`.
-    public func sigma(condition: Tensor, chainState x: Tensor) -> Tensor {
-        let c = config.trainSharedFeatures ? condition : condition.detached()
-        let input = config.includeChainState ? Tensor.concat([c, x], axis: -1) : c
-        return scale.sigma(raw: body(input))
     }
 }

@@ -54,10 +54,10 @@ import Testing
         let s = try ChunkSampler(mode: .ode).sample(policy, observations: obs, initialNoise: x0, rng: &unused)
         #expect(unused == RandomGenerator(seed: 99), "ODE sampling with given noise draws nothing")
         var x = x0
-        let features = try policy.encode(observations: obs)
+        let observation = policy.prepare(features: try policy.encode(observations: obs))
         for k in 0..<5 {
-            let c = policy.condition(features: features, time: policy.timeFeatures(policy.grid.t(k), rows: 3))
-            x = ODE.step(x: x, v: policy.velocity(x, condition: c).velocity, dt: 0.2)
+            let v = policy.velocity(x, observation: observation, time: policy.timeFeatures([Float](repeating: policy.grid.t(k), count: 3))).velocity
+            x = ODE.step(x: x, v: v, dt: 0.2)
         }
         #expect(s.normalizedChunk.scalars == x.scalars)
         #expect(s.actions.scalars == policy.actions(fromNormalized: x).scalars)

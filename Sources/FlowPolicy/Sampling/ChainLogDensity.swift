@@ -21,10 +21,10 @@ public enum ChainLogDensity {
         let x = Tensor.concat(record.transitions.map(\.before), axis: 0)
         let after = Tensor.concat(record.transitions.map(\.after), axis: 0)
         let steps = record.transitions.flatMap(\.step)
-        let stackedFeatures = s == 1 ? features : Tensor.concat([Tensor](repeating: features, count: s), axis: 0)
+        let observation = policy.prepare(features: features).tiled(s)
         let stepper = DenoisingStep(policy: policy, mode: record.mode)
         let m = stepper.moments(x: x, steps: steps, stochastic: [Bool](repeating: true, count: b * s),
-                                features: stackedFeatures)
+                                observation: observation)
         let logp = DenoisingStep.logDensity(after, m)
         func rowMajor(_ t: Tensor) -> Tensor {  // [S·B, w] → [B, S, w]
             t.reshaped([s, b, t.shape[1]]).permuted([1, 0, 2])

@@ -65,6 +65,7 @@ public struct ChunkSampler: Sendable {
         }
 
         let stepper = DenoisingStep(policy: policy, mode: mode)
+        let observation = policy.prepare(features: features)
         var x = x0
         var featureSum = Tensor.zeros([b, policy.config.velocityWidth])
         var transitions: [ChainRecord.Transition] = []
@@ -76,7 +77,7 @@ public struct ChunkSampler: Sendable {
         for step in 0..<k {
             let flags = (0..<b).map { isStochastic(step, $0) }
             let m = stepper.moments(x: x, steps: [Int](repeating: step, count: b), stochastic: flags,
-                                    features: features, sharedStep: step)
+                                    observation: observation, sharedStep: step)
             featureSum = featureSum + m.velocityFeatures
             let next: Tensor
             if flags.contains(true) {

@@ -18,20 +18,20 @@ struct DenoisingStep {
         var velocityFeatures: Tensor
     }
 
-    /// Moments of `x_{k+1}` given `x_k` for rows with step indices `steps` and observation
-    /// features `features` (`[N, F]`); `stochastic[i]` says whether row i's step is an SDE step
-    /// (Flow-SDE) — ignored for the other modes.
-    func moments(x: Tensor, steps: [Int], stochastic flags: [Bool], features: Tensor, sharedStep: Int? = nil) -> Moments {
+    /// Moments of `x_{k+1}` given `x_k` for rows with step indices `steps` and prepared observation
+    /// features (one row per row of `x`); `stochastic[i]` says whether row i's step is an SDE step
+    /// (Flow-SDE) — ignored for the other modes. With `sharedStep` all rows are at that step and the
+    /// time features are computed once (`[1, T]`, broadcast); row values are the same either way.
+    func moments(x: Tensor, steps: [Int], stochastic flags: [Bool], observation: PreparedObservation, sharedStep: Int? = nil) -> Moments {
         let grid = policy.grid
         let n = x.shape[0]
         let time: Tensor
         if let k = sharedStep {
-            time = policy.timeFeatures(grid.t(k), rows: n)
+            time = policy.timeFeatures(grid.t(k))
         } else {
             time = policy.timeFeatures(steps.map { grid.t($0) })
         }
-        let condition = policy.condition(features: features, time: time)
-        let (v, hidden) = policy.velocity(x, condition: condition)
+        let (v, hidden) = policy.velocity(x, observation: observation, time: time)
         switch mode {
         case .ode:
             return Moments(mean: ODE.step(x: x, v: v, dt: grid.dt), std: Tensor.zeros([n, 1]),
@@ -43,7 +43,7 @@ struct DenoisingStep {
             return Moments(mean: mean, std: std, stochastic: flags, velocityFeatures: hidden)
         case .flowNoise:
             guard let noise = policy.noiseNetwork else { preconditionFailure(FlowPolicyError.missingNoiseNetwork.description) }
-            let std = noise.sigma(condition: condition, chainState: x)
+            let std = noise.sigma(condition: policy.condition(features: observation.features, time: time), chainState: x)
             return Moments(mean: ODE.step(x: x, v: v, dt: grid.dt), std: std,
                            stochastic: [Bool](repeating: true, count: n), velocityFeatures: hidden)
         }

@@ -96,8 +96,7 @@ public final class SFTTrainer {
         let a = policy.normalized(actions: Tensor(chunks, shape: [b, policy.config.chunkLength, policy.config.actionDim]))
         let t = Tensor(times, shape: [b, 1])
         let xt = ConditionalFlowMatching.interpolate(action: a, noise: noise, t: t)
-        let condition = policy.condition(features: features, time: policy.timeFeatures(times))
-        let v = policy.velocity(xt, condition: condition).velocity
+        let v = policy.velocity(xt, observation: policy.prepare(features: features), time: policy.timeFeatures(times)).velocity
         return ConditionalFlowMatching.perRowLoss(predicted: v, action: a, noise: noise).mean()
     }
 

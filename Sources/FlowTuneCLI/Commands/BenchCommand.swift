@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import FlowEnvs
 import FlowTensor
+import Foundation
 
 /// `flowtune bench …`: performance measurements (never in unit tests: the machine is shared and noisy).
 struct BenchCommand: ParsableCommand {
@@ -13,9 +14,10 @@ struct BenchCommand: ParsableCommand {
 
             Examples:
               flowtune bench kernels
-              flowtune bench kernels --quick
+              flowtune bench policy
+              flowtune bench envs
             """,
-        subcommands: [BenchKernelsCommand.self])
+        subcommands: [BenchKernelsCommand.self, BenchPolicyCommand.self, BenchEnvsCommand.self])
 }
 
 struct BenchKernelsCommand: ParsableCommand {
@@ -100,6 +102,83 @@ struct BenchKernelsCommand: ParsableCommand {
                 print(pad("\(rows)×\(f)", 16) + pad(act.rawValue, 12) + pad(format(r.fusedMicroseconds, 1), 12)
                       + pad(format(r.unfusedMicroseconds, 1), 12) + format(r.unfusedMicroseconds / r.fusedMicroseconds, 2) + "×")
             }
+        }
+    }
+}
+
+struct BenchPolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "CFM training samples/s and K-step sampling chunks/s of the flow policy.",
+        discussion: """
+            The policy is the default architecture (encoder 256-256, velocity MLP 3×256 with FiLM,
+            H = 5, K = 5, 16-d observations, 4-d actions). Training is one CFM step (forward, backward,
+            AdamW); sampling is the deterministic ODE and the one-step Flow-SDE sampler.
+
+            Examples:
+              flowtune bench policy
+              flowtune bench policy --batches 64,1024 --seconds 2
+            """)
+
+    @Option(help: "Batch sizes, comma-separated.")
+    var batches: String = "64,1024"
+
+    @Option(help: "Seconds per measurement.")
+    var seconds: Double = 1.0
+
+    func validate() throws {
+        guard parsedBatches != nil else { throw ValidationError("--batches must be positive integers separated by commas, e.g. 64,1024") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+    }
+
+    var parsedBatches: [Int]? {
+        let parts = batches.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return parts.map { $0! }
+    }
+
+    func run() throws {
+        var bench = PolicyBenchmark()
+        bench.minSeconds = seconds
+        print("flow policy: \(bench.config.encoderWidths) encoder, \(bench.config.velocityDepth)×\(bench.config.velocityWidth) velocity MLP, H=\(bench.config.chunkLength), K=\(bench.config.denoisingSteps), threads=\(ComputeSettings.threads)")
+        print(pad("batch", 8) + pad("CFM train samples/s", 22) + pad("ODE chunks/s", 16) + "Flow-SDE chunks/s")
+        for b in parsedBatches! {
+            let r = try bench.measure(batch: b)
+            print(pad("\(b)", 8) + pad(format(r.trainSamplesPerSecond, 0), 22) + pad(format(r.odeChunksPerSecond, 0), 16)
+                  + format(r.sdeChunksPerSecond, 0))
+        }
+    }
+}
+
+struct BenchEnvsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "envs",
+        abstract: "Environment steps per second of every built-in task on one core.",
+        discussion: """
+            Steps N environments together with random actions (simulator throughput) and with the
+            scripted expert acting (throughput including the expert).
+
+            Examples:
+              flowtune bench envs
+              flowtune bench envs --num-envs 4096 --steps 500
+            """)
+
+    @Option(help: "Environments stepped together.")
+    var numEnvs: Int = 1024
+
+    @Option(help: "Steps per environment.")
+    var steps: Int = 1000
+
+    func validate() throws {
+        guard numEnvs >= 1, steps >= 1 else { throw ValidationError("--num-envs and --steps must be ≥ 1") }
+    }
+
+    func run() throws {
+        print(pad("task", 18) + pad("env steps/s", 16) + "with expert acting")
+        for id in BuiltinEnvironments.ids {
+            let random = try EnvBenchmark.run(id: id, numEnvs: numEnvs, steps: steps, actions: .random)
+            let expert = try EnvBenchmark.run(id: id, numEnvs: numEnvs, steps: steps, actions: .expert)
+            print(pad(id, 18) + pad(format(random.stepsPerSecond, 0), 16) + format(expert.stepsPerSecondWithExpert, 0))
         }
     }
 }
