@@ -5,7 +5,8 @@ import Glibc
 
 /// A new empty directory under the system temporary directory.
 func makeTemporaryDirectory(_ label: String = "flowtune-cli-test") throws -> String {
-    var template = Array((NSTemporaryDirectory() + "/\(label)-XXXXXX").utf8CString)
+    let base = NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
+    var template = Array((base + "/\(label)-XXXXXX").utf8CString)
     guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
         throw TestFailure("mkdtemp failed: errno \(errno)")
     }

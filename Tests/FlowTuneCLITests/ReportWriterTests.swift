@@ -63,8 +63,7 @@ enum SyntheticRuns {
         let output = root + "/report.html"
         try ReportWriter(title: "Push: SFT vs RL").write(runDirectories: runs.map(\.path), to: output)
         if let preview = ProcessInfo.processInfo.environment["FLOWTUNE_REPORT_PREVIEW"] {
-            try? FileManager.default.removeItem(atPath: preview)
-            try FileManager.default.copyItem(atPath: output, toPath: preview)
+            try AtomicFile.write(readText(output), to: preview)
         }
         return (root, readText(output), runs)
     }

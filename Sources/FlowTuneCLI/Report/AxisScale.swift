@@ -18,7 +18,12 @@ public struct AxisScale: Sendable, Equatable {
     public let step: Double
     public let percent: Bool
 
-    public init(min: Double, max: Double, targetTicks: Int = 5, percent: Bool = false, clampTo bounds: ClosedRange<Double>? = nil) {
+    /// - Parameters:
+    ///   - tight: keep the data's own ends instead of rounding them out to a tick (x-axes, so
+    ///     the curves use the whole width); ticks are then the round values inside.
+    ///   - bounds: never extend past these (success rates stay within 0…1).
+    public init(min: Double, max: Double, targetTicks: Int = 5, percent: Bool = false, tight: Bool = false,
+                clampTo bounds: ClosedRange<Double>? = nil) {
         var low = min.isFinite ? min : 0
         var high = max.isFinite ? max : 1
         if high < low { swap(&low, &high) }
@@ -28,8 +33,8 @@ public struct AxisScale: Sendable, Equatable {
             high += pad
         }
         let step = Self.niceStep((high - low) / Double(Swift.max(1, targetTicks)))
-        var lower = (low / step).rounded(.down) * step
-        var upper = (high / step).rounded(.up) * step
+        var lower = tight ? low : (low / step).rounded(.down) * step
+        var upper = tight ? high : (high / step).rounded(.up) * step
         if let bounds {
             lower = Swift.max(lower, bounds.lowerBound)
             upper = Swift.min(upper, bounds.upperBound)

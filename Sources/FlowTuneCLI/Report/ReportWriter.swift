@@ -57,7 +57,7 @@ public struct ReportWriter: Sendable {
             if let note = section.note { body += "<p class=\"note\">\(HTMLText.escape(note))</p>\n" }
             body += "<div class=\"charts\">\n"
             for chart in section.charts {
-                body += "<figure>" + makeChart(chart, runs: runs, colors: colors).svg() + "</figure>\n"
+                body += (chart.wide ? "<figure class=\"wide\">" : "<figure>") + makeChart(chart, runs: runs, colors: colors).svg() + "</figure>\n"
             }
             body += "</div>\n</section>\n"
         }
@@ -89,6 +89,7 @@ public struct ReportWriter: Sendable {
         var metrics: [String]
         var percent = false
         var yBounds: ClosedRange<Double>? = nil
+        var wide = false
     }
 
     struct PlannedSection {
@@ -115,7 +116,8 @@ public struct ReportWriter: Sendable {
         var success: [PlannedChart] = []
         let main = take { $0 == "eval_success" || $0 == "train_success" }
         if !main.isEmpty {
-            success.append(PlannedChart(title: "Success rate", yLabel: "success rate", metrics: main, percent: true, yBounds: 0...1))
+            success.append(PlannedChart(title: "Success rate", yLabel: "success rate", metrics: main, percent: true, yBounds: 0...1,
+                                        wide: true))
         }
         for name in take({ $0.contains("success") && !$0.hasSuffix("_episodes") && !$0.hasSuffix("_count") }) {
             success.append(PlannedChart(title: name, yLabel: "success rate", metrics: [name], percent: true, yBounds: 0...1))
@@ -171,6 +173,7 @@ public struct ReportWriter: Sendable {
             return Set(steps).count > 1
         }
         var chart = SVGChart(title: planned.title, xLabel: byEnvSteps ? "environment steps" : "iteration", yLabel: planned.yLabel)
+        if planned.wide { chart.makeWide() }
         chart.percent = planned.percent
         chart.yBounds = planned.yBounds
         for run in runs {
@@ -270,6 +273,7 @@ public struct ReportWriter: Sendable {
         .run-note { color: #a05a00; font-size: 12px; margin-top: 2px; }
         .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 18px; }
         figure { margin: 0; border: 1px solid #ececf1; border-radius: 6px; padding: 6px; background: #fff; }
+        figure.wide { grid-column: 1 / -1; }
         svg.chart { width: 100%; height: auto; display: block; font-family: inherit; }
         .plot-bg { fill: #fafafc; }
         .grid { stroke: #e6e6ec; stroke-width: 1; }
@@ -282,6 +286,8 @@ public struct ReportWriter: Sendable {
         .series { fill: none; stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; }
         .band { fill-opacity: 0.16; stroke: none; }
         .marker { stroke: #fff; stroke-width: 0.8; }
+        .marker.dense { fill-opacity: 0; stroke: none; }
+        .marker.dense:hover { fill-opacity: 1; }
         .legend { font-size: 11px; fill: #333; }
         .legend-line { stroke: #444; stroke-width: 2; }
         .band-swatch { fill: #777; fill-opacity: 0.25; }

@@ -46,6 +46,12 @@ public struct SVGChart: Sendable {
     public var width = 560
     public var plotHeight = 250
 
+    /// A chart that spans the page (the report's main success plot).
+    public mutating func makeWide() {
+        width = 1160
+        plotHeight = 320
+    }
+
     static let dashes = ["", "7 4", "2 3", "10 3 2 3"]
     static let margin = (left: 62.0, right: 18.0, top: 34.0, bottom: 46.0)
 
@@ -81,7 +87,9 @@ public struct SVGChart: Sendable {
         let bandValues = series.flatMap { $0.band.flatMap { [$0.low, $0.high] } }.filter(\.isFinite)
         let xs = finite.map(\.x)
         let ys = finite.map(\.y) + bandValues
-        let xAxis = AxisScale(min: xs.min() ?? 0, max: xs.max() ?? 1, targetTicks: 6)
+        // Steps and iterations start at 0; the axis ends at the last point.
+        let xMin = xs.min() ?? 0
+        let xAxis = AxisScale(min: xMin >= 0 ? 0 : xMin, max: xs.max() ?? 1, targetTicks: width > 800 ? 10 : 6, tight: true)
         let yAxis: AxisScale
         if let yBounds {
             yAxis = AxisScale(min: yBounds.lowerBound, max: yBounds.upperBound, targetTicks: 5, percent: percent, clampTo: yBounds)
@@ -142,11 +150,13 @@ public struct SVGChart: Sendable {
             out += "<path class=\"series\" d=\"\(d)\" stroke=\"\(s.color)\""
             if !dash.isEmpty { out += " stroke-dasharray=\"\(dash)\"" }
             out += " data-run=\"\(HTMLText.escape(s.run))\" data-metric=\"\(HTMLText.escape(s.metric))\"/>\n"
+            // Every point carries a hover tooltip; on dense lines the dots themselves stay hidden.
             let visible = s.points.filter { $0.x.isFinite && $0.y.isFinite }
-            if visible.count <= 60 {
+            let markerClass = visible.count > 30 ? "marker dense" : "marker"
+            if visible.count <= 400 {
                 for p in visible {
                     let value = percent ? String(format: "%.1f%%", p.y * 100) : Self.g(p.y)
-                    out += "<circle class=\"marker\" cx=\"\(Self.n(px(p.x)))\" cy=\"\(Self.n(py(p.y)))\" r=\"\(visible.count == 1 ? 4 : 2.5)\" fill=\"\(s.color)\">"
+                    out += "<circle class=\"\(markerClass)\" cx=\"\(Self.n(px(p.x)))\" cy=\"\(Self.n(py(p.y)))\" r=\"\(visible.count == 1 ? 4 : 2.5)\" fill=\"\(s.color)\">"
                     out += "<title>\(HTMLText.escape("\(s.run) · \(s.metric) = \(value) at \(xLabel) \(Self.g(p.x))"))</title></circle>\n"
                 }
             }
