@@ -24,7 +24,7 @@ struct ToySection: ConfigSection {
     var width = 3
     var label = "toy"
     var ratio: Double? = nil
-    var mode = ValueLoss.mse
+    var mode = FlowTuneConfig.RL.ValueLoss.mse
 
     init() {}
 
@@ -51,13 +51,13 @@ struct ToySection: ConfigSection {
 
     @Test func everyStoredPropertyOfEverySectionIsADocumentedFieldInTheSameOrder() {
         checkSection(FlowTuneConfig.self)
-        checkSection(RunConfig.self)
-        checkSection(EnvConfig.self)
-        checkSection(DemosConfig.self)
-        checkSection(PolicyConfig.self)
-        checkSection(SFTConfig.self)
-        checkSection(RLConfig.self)
-        checkSection(EvalConfig.self)
+        checkSection(FlowTuneConfig.Run.self)
+        checkSection(FlowTuneConfig.Env.self)
+        checkSection(FlowTuneConfig.Demos.self)
+        checkSection(FlowTuneConfig.Policy.self)
+        checkSection(FlowTuneConfig.SFT.self)
+        checkSection(FlowTuneConfig.RL.self)
+        checkSection(FlowTuneConfig.Eval.self)
     }
 
     @Test func defaultsPassValidationAndFollowAlgorithmsSection5() throws {
@@ -79,7 +79,7 @@ struct ToySection: ConfigSection {
     }
 
     @Test func methodDependentDefaultsResolveByAlgorithm() {
-        var rl = RLConfig()
+        var rl = FlowTuneConfig.RL()
         #expect(rl.effectiveEntropyCoef == 0)
         #expect(rl.effectiveFPOSamples == 8 && rl.effectiveTauSampling == .grid)
         rl.algo = .flowNoise
@@ -97,9 +97,9 @@ struct ToySection: ConfigSection {
         #expect(Set(paths).count == paths.count)
         #expect(paths.allSatisfy { $0.split(separator: ".").count == 2 })
         #expect(paths.contains("rl.ensemble_beta") && paths.contains("policy.task_embedding_dim"))
-        let counts: [Int] = [RunConfig.fields.count, EnvConfig.fields.count, DemosConfig.fields.count,
-                             PolicyConfig.fields.count, SFTConfig.fields.count, RLConfig.fields.count,
-                             EvalConfig.fields.count]
+        let counts: [Int] = [FlowTuneConfig.Run.fields.count, FlowTuneConfig.Env.fields.count, FlowTuneConfig.Demos.fields.count,
+                             FlowTuneConfig.Policy.fields.count, FlowTuneConfig.SFT.fields.count, FlowTuneConfig.RL.fields.count,
+                             FlowTuneConfig.Eval.fields.count]
         let total = counts.reduce(0, +)
         #expect(paths.count == total)
     }

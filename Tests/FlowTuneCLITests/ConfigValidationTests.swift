@@ -24,7 +24,7 @@ func configError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_s
         }
         #expect(path == "rl.actor_lrr")
         #expect(section == "rl")
-        #expect(known == RLConfig.fields.map(\.key))
+        #expect(known == FlowTuneConfig.RL.fields.map(\.key))
         #expect(suggestion == "rl.actor_lr")
         let text = error!.description
         #expect(text.contains("'rl.actor_lrr'") && text.contains("did you mean 'rl.actor_lr'?"))

@@ -5,7 +5,7 @@ import Testing
 /// Synthetic runs with the metrics a trainer logs, written as real run directories.
 enum SyntheticRuns {
     /// A run of `iterations` iterations whose success climbs from `start` to `end`.
-    static func write(in root: String, name: String, algo: RLAlgorithm, iterations: Int = 40, start: Double, end: Double,
+    static func write(in root: String, name: String, algo: FlowTuneConfig.RL.Algorithm, iterations: Int = 40, start: Double, end: Double,
                       seed: UInt64, ensemble: Bool = false, noise: Bool = false) throws -> RunDirectory {
         var config = FlowTuneConfig()
         config.run.name = name
@@ -41,6 +41,7 @@ enum SyntheticRuns {
                 let episodes = 100.0
                 values["eval_success"] = (min(1, max(0, success + 0.04 * (noise01() - 0.5))) * episodes).rounded() / episodes
                 values["eval_episodes"] = episodes
+                values["eval_successes"] = values["eval_success"]! * episodes
                 values["eval_return"] = 10 * success
             }
             try metrics.log(iteration: i, envSteps: i * 2560, wallTime: Double(i) * 4.2, metrics: values)
@@ -191,6 +192,8 @@ enum SyntheticRuns {
         for present in ["Success rate", "Return", "Losses", "PPO ratio and clipping", "Exploration noise", "Q-ensemble disagreement", "Other metrics"] {
             #expect(full.contains("<h2>\(present)</h2>"), "\(present)")
         }
+        // Episode and success counts feed the confidence band; they are not curves of their own.
+        #expect(!full.contains("data-title=\"eval_successes\"") && !full.contains("data-title=\"eval_episodes\""))
     }
 
     @Test func eachRunsConfigIsShownInACollapsibleBlock() throws {

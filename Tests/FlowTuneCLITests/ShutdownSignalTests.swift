@@ -51,6 +51,27 @@ func raiseUnblocked(_ signal: Int32) {
         #expect(!shutdown.isRequested)
     }
 
+    @Test func aSecondSignalEndsTheProcessAtOnceWithStatus128PlusTheSignal() {
+        // In a forked child that only makes async-signal-safe calls (the handler is inherited).
+        let shutdown = ShutdownSignal.shared
+        shutdown.install(announce: false)
+        defer { shutdown.uninstall() }
+        let child = fork()
+        if child == 0 {
+            let devNull = open(UnsafeRawPointer(("/dev/null" as StaticString).utf8Start).assumingMemoryBound(to: CChar.self), O_WRONLY)
+            if devNull >= 0 { dup2(devNull, STDERR_FILENO) }
+            raiseUnblocked(SIGINT)      // first: only sets the flag
+            raiseUnblocked(SIGINT)      // second: _exit(130) inside the handler
+            _exit(0)                    // not reached if the second signal ended the process
+        }
+        #expect(child > 0)
+        var status: Int32 = 0
+        waitpid(child, &status, 0)
+        let exited = status & 0x7F == 0
+        #expect(exited && (status >> 8) & 0xFF == 130, "child status \(status)")
+        #expect(!shutdown.isRequested, "the parent never got a signal")
+    }
+
     @Test func uninstallRestoresTheHandlerThatWasThereBefore() {
         // SIGUSR2 with SIG_IGN as the previous handler, so restoring it is observable and harmless.
         signal(SIGUSR2, SIG_IGN)

@@ -2,7 +2,7 @@
 /// and (for numbers) its allowed range. The default is the property's initial value.
 ///
 /// ```swift
-/// public struct EvalConfig: ConfigSection {
+/// public struct Evaluation: ConfigSection {
 ///     public var episodes = 200
 ///     public init() {}
 ///     public static var fields: [ConfigField<Self>] {[

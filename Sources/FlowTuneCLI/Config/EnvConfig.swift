@@ -1,26 +1,28 @@
-/// The `env:` section: which simulator, how many copies in parallel.
-///
-/// ```yaml
-/// env:
-///   id: pick-place
-///   num_envs: 64
-///   max_episode_steps: null     # the task's own time limit
-/// ```
-///
-/// The id is checked by the environment registry when the run starts (it knows the bridge
-/// environments too), not here.
-public struct EnvConfig: ConfigSection {
-    public var id = "reach-obstacle"
-    public var numEnvs = 32
-    public var maxEpisodeSteps: Int? = nil
-    public var shapedReward = false
+extension FlowTuneConfig {
+    /// The `env:` section: which simulator, how many copies in parallel.
+    ///
+    /// ```yaml
+    /// env:
+    ///   id: pick-place
+    ///   num_envs: 64
+    ///   max_episode_steps: null     # the task's own time limit
+    /// ```
+    ///
+    /// The id is checked by the environment registry when the run starts (it knows the bridge
+    /// environments too), not here.
+    public struct Env: ConfigSection {
+        public var id = "reach-obstacle"
+        public var numEnvs = 32
+        public var maxEpisodeSteps: Int? = nil
+        public var shapedReward = false
 
-    public init() {}
+        public init() {}
 
-    public static var fields: [ConfigField<Self>] {[
-        .init("id", \.id, "environment id (flowtune envs lists them)"),
-        .init("num_envs", \.numEnvs, "environments stepped in parallel (one batched policy call for all)", .within(1...65_536)),
-        .init("max_episode_steps", \.maxEpisodeSteps, "time limit in env steps; null = the task's own", .atLeast(1)),
-        .init("shaped_reward", \.shapedReward, "dense shaped reward instead of the sparse success reward"),
-    ]}
+        public static var fields: [ConfigField<Self>] {[
+            .init("id", \.id, "environment id (flowtune envs lists them)"),
+            .init("num_envs", \.numEnvs, "environments stepped in parallel (one batched policy call for all)", .within(1...65_536)),
+            .init("max_episode_steps", \.maxEpisodeSteps, "time limit in env steps; null = the task's own", .atLeast(1)),
+            .init("shaped_reward", \.shapedReward, "dense shaped reward instead of the sparse success reward"),
+        ]}
+    }
 }

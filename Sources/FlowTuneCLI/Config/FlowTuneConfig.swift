@@ -13,19 +13,19 @@
 /// reloads to an equal value. Defaults follow ALGORITHMS.md §5.
 public struct FlowTuneConfig: ConfigSection {
     /// Naming, seeding and bookkeeping of the run directory.
-    public var run = RunConfig()
+    public var run = Run()
     /// The simulator.
-    public var env = EnvConfig()
+    public var env = Env()
     /// Expert demonstrations for SFT.
-    public var demos = DemosConfig()
+    public var demos = Demos()
     /// The flow policy's architecture and sampler.
-    public var policy = PolicyConfig()
+    public var policy = Policy()
     /// Supervised flow matching on the demonstrations.
-    public var sft = SFTConfig()
+    public var sft = SFT()
     /// Online RL fine-tuning.
-    public var rl = RLConfig()
+    public var rl = RL()
     /// Evaluation episodes.
-    public var eval = EvalConfig()
+    public var eval = Eval()
 
     public init() {}
 

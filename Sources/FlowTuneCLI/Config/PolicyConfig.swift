@@ -1,54 +1,56 @@
-/// The `policy:` section: the flow policy's shape (ALGORITHMS.md §1–3, issue 3).
-///
-/// ```yaml
-/// policy:
-///   chunk_length: 5          # H
-///   denoising_steps: 5       # K
-///   conditioning: film
-/// ```
-public struct PolicyConfig: ConfigSection {
-    public var chunkLength = 5
-    public var denoisingSteps = 5
-    public var encoderWidths = [256, 256]
-    public var hiddenWidth = 256
-    public var depth = 3
-    public var activation = Activation.gelu
-    public var layerNorm = true
-    public var timeEmbeddingDim = 64
-    public var conditioning = Conditioning.film
-    public var taskEmbeddingDim = 16
+extension FlowTuneConfig {
+    /// The `policy:` section: the flow policy's shape (ALGORITHMS.md §1–3, issue 3).
+    ///
+    /// ```yaml
+    /// policy:
+    ///   chunk_length: 5          # H
+    ///   denoising_steps: 5       # K
+    ///   conditioning: film
+    /// ```
+    public struct Policy: ConfigSection {
+        public var chunkLength = 5
+        public var denoisingSteps = 5
+        public var encoderWidths = [256, 256]
+        public var hiddenWidth = 256
+        public var depth = 3
+        public var activation = Activation.gelu
+        public var layerNorm = true
+        public var timeEmbeddingDim = 64
+        public var conditioning = Conditioning.film
+        public var taskEmbeddingDim = 16
 
-    public init() {}
+        public init() {}
 
-    public static var fields: [ConfigField<Self>] {[
-        .init("chunk_length", \.chunkLength, "H: actions per chunk, all executed before the next decision", .within(1...256)),
-        .init("denoising_steps", \.denoisingSteps, "K: integration steps from noise (t=1) to action (t=0)", .within(2...256)),
-        .init("encoder_widths", \.encoderWidths, "hidden widths of the observation-encoder MLP",
-              each: .within(1...65_536)),
-        .init("hidden_width", \.hiddenWidth, "width of every hidden layer of the velocity network", .within(1...65_536)),
-        .init("depth", \.depth, "hidden layers of the velocity network", .within(1...64)),
-        .init("activation", \.activation, "nonlinearity of every MLP"),
-        .init("layer_norm", \.layerNorm, "LayerNorm before each hidden activation"),
-        .init("time_embedding_dim", \.timeEmbeddingDim, "size of the sinusoidal flow-time embedding", .within(2...4096)),
-        .init("conditioning", \.conditioning, "how observation and time enter the velocity net: FiLM or concatenation"),
-        .init("task_embedding_dim", \.taskEmbeddingDim, "learned task-index embedding for multi-task suites; 0 = none", .within(0...4096)),
-    ]}
+        public static var fields: [ConfigField<Self>] {[
+            .init("chunk_length", \.chunkLength, "H: actions per chunk, all executed before the next decision", .within(1...256)),
+            .init("denoising_steps", \.denoisingSteps, "K: integration steps from noise (t=1) to action (t=0)", .within(2...256)),
+            .init("encoder_widths", \.encoderWidths, "hidden widths of the observation-encoder MLP",
+                  each: .within(1...65_536)),
+            .init("hidden_width", \.hiddenWidth, "width of every hidden layer of the velocity network", .within(1...65_536)),
+            .init("depth", \.depth, "hidden layers of the velocity network", .within(1...64)),
+            .init("activation", \.activation, "nonlinearity of every MLP"),
+            .init("layer_norm", \.layerNorm, "LayerNorm before each hidden activation"),
+            .init("time_embedding_dim", \.timeEmbeddingDim, "size of the sinusoidal flow-time embedding", .within(2...4096)),
+            .init("conditioning", \.conditioning, "how observation and time enter the velocity net: FiLM or concatenation"),
+            .init("task_embedding_dim", \.taskEmbeddingDim, "learned task-index embedding for multi-task suites; 0 = none", .within(0...4096)),
+        ]}
 
-    public func validate(path: String) throws(ConfigError) {
-        if timeEmbeddingDim % 2 != 0 {
-            throw ConfigError.outOfRange(path: Self.join(path, "time_embedding_dim"), value: "\(timeEmbeddingDim)",
-                                         allowed: "an even number (sine and cosine halves)")
+        public func validate(path: String) throws(ConfigError) {
+            if timeEmbeddingDim % 2 != 0 {
+                throw ConfigError.outOfRange(path: Self.join(path, "time_embedding_dim"), value: "\(timeEmbeddingDim)",
+                                             allowed: "an even number (sine and cosine halves)")
+            }
+        }
+
+        /// The nonlinearity of the policy's MLPs.
+        public enum Activation: String, ConfigEnum { case gelu, silu, relu, tanh }
+
+        /// How the velocity network sees the observation and time features.
+        public enum Conditioning: String, ConfigEnum {
+            /// Feature-wise scale and shift of every hidden layer.
+            case film
+            /// Appended to the input.
+            case concat
         }
     }
-}
-
-/// The nonlinearity of the policy's MLPs.
-public enum Activation: String, ConfigEnum { case gelu, silu, relu, tanh }
-
-/// How the velocity network sees the observation and time features.
-public enum Conditioning: String, ConfigEnum {
-    /// Feature-wise scale and shift of every hidden layer.
-    case film
-    /// Appended to the input.
-    case concat
 }

@@ -1,217 +1,219 @@
-/// The `rl:` section: online RL fine-tuning of the flow policy, every knob of ALGORITHMS.md §3–4
-/// with the defaults of §5, grouped in the order the algorithm uses them: the loop, the optimizer,
-/// the PPO surrogate, advantages, the critic, then each method's own knobs.
-///
-/// ```yaml
-/// rl:
-///   algo: flow-noise
-///   iterations: 200
-///   sigma_min: 0.08
-///   sigma_max: 0.16
-/// ```
-///
-/// Knobs whose best value depends on the method are optional, and null means "the method's
-/// default": `entropy_coef`, `fpo_samples`, `tau_sampling` (see the `effective…` properties).
-public struct RLConfig: ConfigSection {
-    // The loop.
-    public var algo = RLAlgorithm.flowSDE
-    public var iterations = 100
-    public var rolloutSteps = 16
-    public var epochs = 4
-    public var minibatchSize = 256
-    public var freezeEncoder = false
-    public var criticWarmupIterations = 0
-    // The optimizer.
-    public var actorLR = 1e-5
-    public var criticLR = 1e-4
-    public var noiseLR = 1e-4
-    public var adamBeta1 = 0.9
-    public var adamBeta2 = 0.95
-    public var weightDecay = 0.01
-    public var gradClip: Double? = 1.0
-    // The PPO surrogate (§4.1).
-    public var clipLow = 0.2
-    public var clipHigh = 0.2
-    public var dualClip: Double? = 3.0
-    public var ratioGranularity = RatioGranularity.chunk
-    public var logprobSteps = Aggregation.sum
-    public var logprobDims = Aggregation.sum
-    public var klTarget: Double? = nil
-    public var entropyCoef: Double? = nil
-    // Advantages (§4.4).
-    public var gamma = 0.99
-    public var gaeLambda = 0.95
-    public var chunkReward = ChunkReward.discounted
-    public var normalizeAdvantages = true
-    public var denoiseDiscount: Double? = nil
-    public var grpoGroupSize = 8
-    // The critic (§4.4).
-    public var criticPlacement = CriticPlacement.separate
-    public var criticWidths = [256, 256]
-    public var valueLoss = ValueLoss.huber
-    public var huberDelta = 10.0
-    public var valueClip: Double? = 0.2
-    // Flow-SDE (§3.2).
-    public var noiseLevel = 0.5
-    public var sdeSchedule = SDESchedule.one
-    // Flow-Noise (§3.3).
-    public var sigmaMin = 0.08
-    public var sigmaMax = 0.16
-    public var noiseNetWidths = [128, 128]
-    public var noiseNetSeesAction = false
-    // FPO, FPO++ (§4.2).
-    public var fpoSamples: Int? = nil
-    public var fpoClip = 0.05
-    public var tauSampling: TauSampling? = nil
-    public var fpoLogRatioClamp = 10.0
-    public var fpoLossClamp = 20.0
-    public var aspo = false
-    public var fpoRolloutSampler = RolloutSampler.ode
-    // Lyu et al.'s components, FlowTune's definitions (§4.3).
-    public var creditAssignment = true
-    public var latentExploration = true
-    public var latentRho = 0.5
-    public var qEnsemble = true
-    public var ensembleSize = 5
-    public var ensembleBeta = 1.0
-    public var ensemblePessimism = EnsemblePessimism.meanMinusStd
+extension FlowTuneConfig {
+    /// The `rl:` section: online RL fine-tuning of the flow policy, every knob of ALGORITHMS.md §3–4
+    /// with the defaults of §5, grouped in the order the algorithm uses them: the loop, the optimizer,
+    /// the PPO surrogate, advantages, the critic, then each method's own knobs.
+    ///
+    /// ```yaml
+    /// rl:
+    ///   algo: flow-noise
+    ///   iterations: 200
+    ///   sigma_min: 0.08
+    ///   sigma_max: 0.16
+    /// ```
+    ///
+    /// Knobs whose best value depends on the method are optional, and null means "the method's
+    /// default": `entropy_coef`, `fpo_samples`, `tau_sampling` (see the `effective…` properties).
+    public struct RL: ConfigSection {
+        // The loop.
+        public var algo = Algorithm.flowSDE
+        public var iterations = 100
+        public var rolloutSteps = 16
+        public var epochs = 4
+        public var minibatchSize = 256
+        public var freezeEncoder = false
+        public var criticWarmupIterations = 0
+        // The optimizer.
+        public var actorLR = 1e-5
+        public var criticLR = 1e-4
+        public var noiseLR = 1e-4
+        public var adamBeta1 = 0.9
+        public var adamBeta2 = 0.95
+        public var weightDecay = 0.01
+        public var gradClip: Double? = 1.0
+        // The PPO surrogate (§4.1).
+        public var clipLow = 0.2
+        public var clipHigh = 0.2
+        public var dualClip: Double? = 3.0
+        public var ratioGranularity = RatioGranularity.chunk
+        public var logprobSteps = Aggregation.sum
+        public var logprobDims = Aggregation.sum
+        public var klTarget: Double? = nil
+        public var entropyCoef: Double? = nil
+        // Advantages (§4.4).
+        public var gamma = 0.99
+        public var gaeLambda = 0.95
+        public var chunkReward = ChunkReward.discounted
+        public var normalizeAdvantages = true
+        public var denoiseDiscount: Double? = nil
+        public var grpoGroupSize = 8
+        // The critic (§4.4).
+        public var criticPlacement = CriticPlacement.separate
+        public var criticWidths = [256, 256]
+        public var valueLoss = ValueLoss.huber
+        public var huberDelta = 10.0
+        public var valueClip: Double? = 0.2
+        // Flow-SDE (§3.2).
+        public var noiseLevel = 0.5
+        public var sdeSchedule = SDESchedule.one
+        // Flow-Noise (§3.3).
+        public var sigmaMin = 0.08
+        public var sigmaMax = 0.16
+        public var noiseNetWidths = [128, 128]
+        public var noiseNetSeesAction = false
+        // FPO, FPO++ (§4.2).
+        public var fpoSamples: Int? = nil
+        public var fpoClip = 0.05
+        public var tauSampling: TauSampling? = nil
+        public var fpoLogRatioClamp = 10.0
+        public var fpoLossClamp = 20.0
+        public var aspo = false
+        public var fpoRolloutSampler = RolloutSampler.ode
+        // Lyu et al.'s components, FlowTune's definitions (§4.3).
+        public var creditAssignment = true
+        public var latentExploration = true
+        public var latentRho = 0.5
+        public var qEnsemble = true
+        public var ensembleSize = 5
+        public var ensembleBeta = 1.0
+        public var ensemblePessimism = EnsemblePessimism.meanMinusStd
 
-    public init() {}
+        public init() {}
 
-    public static var fields: [ConfigField<Self>] {[
-        .init("algo", \.algo, "method: flow-sde, flow-noise (PPO on chain log-probs), fpo, fpo++, fpo-lyu (FPO family), grpo"),
-        .init("iterations", \.iterations, "RL iterations (collect, advantages, update)", .atLeast(1)),
-        .init("rollout_steps", \.rolloutSteps, "decisions (executed chunks) per environment per iteration", .atLeast(1)),
-        .init("epochs", \.epochs, "passes over each iteration's rollouts", .atLeast(1)),
-        .init("minibatch_size", \.minibatchSize, "decisions per gradient step", .atLeast(1)),
-        .init("freeze_encoder", \.freezeEncoder, "keep the observation encoder fixed during RL"),
-        .init("critic_warmup_iterations", \.criticWarmupIterations, "first iterations that train only the critic", .atLeast(0)),
-        .init("actor_lr", \.actorLR, "AdamW learning rate of the velocity network", .above(0, atMost: 1)),
-        .init("critic_lr", \.criticLR, "AdamW learning rate of the critic(s)", .above(0, atMost: 1)),
-        .init("noise_lr", \.noiseLR, "AdamW learning rate of the Flow-Noise sigma network", .above(0, atMost: 1)),
-        .init("adam_beta1", \.adamBeta1, "Adam first-moment decay", .atLeast(0, below: 1)),
-        .init("adam_beta2", \.adamBeta2, "Adam second-moment decay", .atLeast(0, below: 1)),
-        .init("weight_decay", \.weightDecay, "AdamW decoupled weight decay", .within(0...1)),
-        .init("grad_clip", \.gradClip, "global gradient-norm clip; null = none", .greaterThan(0)),
-        .init("clip_low", \.clipLow, "PPO clip epsilon below 1: ratio >= 1 - clip_low", .strictlyBetween(0, 1)),
-        .init("clip_high", \.clipHigh, "PPO clip epsilon above 1: ratio <= 1 + clip_high", .greaterThan(0)),
-        .init("dual_clip", \.dualClip, "dual-clip bound c on the loss for A < 0; null = off", .greaterThan(1)),
-        .init("ratio_granularity", \.ratioGranularity, "one PPO ratio per chunk, per action step, or per element"),
-        .init("logprob_steps", \.logprobSteps, "chain log-prob over denoising steps: sum or mean"),
-        .init("logprob_dims", \.logprobDims, "chain log-prob over chunk and action dims: sum or mean"),
-        .init("kl_target", \.klTarget, "stop an update's epochs once approx. KL exceeds this; null = never", .greaterThan(0)),
-        .init("entropy_coef", \.entropyCoef, "entropy bonus; null = 0.005 for flow-noise, 0 otherwise", .atLeast(0)),
-        .init("gamma", \.gamma, "discount per environment step", .within(0...1)),
-        .init("gae_lambda", \.gaeLambda, "GAE lambda over decisions", .within(0...1)),
-        .init("chunk_reward", \.chunkReward,
-              "discounted: gamma per env step inside a chunk; rlinf: undiscounted chunk sum, gamma per decision"),
-        .init("normalize_advantages", \.normalizeAdvantages, "normalise advantages per batch"),
-        .init("denoise_discount", \.denoiseDiscount, "DPPO discount gamma_d^(K-k-1) per denoising step; null = off", .above(0, atMost: 1)),
-        .init("grpo_group_size", \.grpoGroupSize, "GRPO: environments per group, reset from one seed", .atLeast(2)),
-        .init("critic_placement", \.criticPlacement,
-              "separate MLP on obs, head on the policy's obs features, or head on velocity-net features"),
-        .init("critic_widths", \.criticWidths, "hidden widths of the separate critic MLP", each: .within(1...65_536)),
-        .init("value_loss", \.valueLoss, "critic loss: Huber with value clipping (pi_RL) or plain MSE"),
-        .init("huber_delta", \.huberDelta, "Huber loss delta", .greaterThan(0)),
-        .init("value_clip", \.valueClip, "value clipping range around the old value; null = off", .greaterThan(0)),
-        .init("noise_level", \.noiseLevel, "Flow-SDE noise level a_n in sigma_t = a_n sqrt(t/(1-t))", .greaterThan(0)),
-        .init("sde_schedule", \.sdeSchedule, "Flow-SDE: one random stochastic step per call, or all steps"),
-        .init("sigma_min", \.sigmaMin, "Flow-Noise: lower bound of the learned sigma", .greaterThan(0)),
-        .init("sigma_max", \.sigmaMax, "Flow-Noise: upper bound of the learned sigma", .greaterThan(0)),
-        .init("noise_net_widths", \.noiseNetWidths, "Flow-Noise: hidden widths of the sigma network", each: .within(1...65_536)),
-        .init("noise_net_sees_action", \.noiseNetSeesAction, "Flow-Noise: feed x_k to the sigma network too"),
-        .init("fpo_samples", \.fpoSamples, "FPO: (tau, eps) pairs N_mc per chunk; null = 8, or 16 for fpo++", .within(1...1024)),
-        .init("fpo_clip", \.fpoClip, "FPO: PPO clip epsilon of the FPO ratio", .strictlyBetween(0, 1)),
-        .init("tau_sampling", \.tauSampling, "FPO: tau on the K-point grid or continuous; null = continuous for fpo++, else grid"),
-        .init("fpo_log_ratio_clamp", \.fpoLogRatioClamp, "FPO++: straight-through clamp of the per-pair log-ratio", .greaterThan(0)),
-        .init("fpo_loss_clamp", \.fpoLossClamp, "FPO++: clamp of each CFM loss", .greaterThan(0)),
-        .init("aspo", \.aspo, "FPO++: ASPO trust region for A < 0 instead of PPO clipping"),
-        .init("fpo_rollout_sampler", \.fpoRolloutSampler, "FPO: sampler used to collect rollouts"),
-        .init("credit_assignment", \.creditAssignment, "fpo-lyu: per-step advantages inside the chunk"),
-        .init("latent_exploration", \.latentExploration, "fpo-lyu: initial noise correlated across decisions"),
-        .init("latent_rho", \.latentRho, "fpo-lyu: correlation rho of successive initial noises", .atLeast(0, below: 1)),
-        .init("q_ensemble", \.qEnsemble, "fpo-lyu: ensemble of critics with a pessimistic advantage"),
-        .init("ensemble_size", \.ensembleSize, "fpo-lyu: critics E in the ensemble", .within(2...64)),
-        .init("ensemble_beta", \.ensembleBeta, "fpo-lyu: pessimism beta in mean - beta*std", .atLeast(0)),
-        .init("ensemble_pessimism", \.ensemblePessimism, "fpo-lyu: mean-minus-std or min over a random pair"),
-    ]}
+        public static var fields: [ConfigField<Self>] {[
+            .init("algo", \.algo, "method: flow-sde, flow-noise (PPO on chain log-probs), fpo, fpo++, fpo-lyu (FPO family), grpo"),
+            .init("iterations", \.iterations, "RL iterations (collect, advantages, update)", .atLeast(1)),
+            .init("rollout_steps", \.rolloutSteps, "decisions (executed chunks) per environment per iteration", .atLeast(1)),
+            .init("epochs", \.epochs, "passes over each iteration's rollouts", .atLeast(1)),
+            .init("minibatch_size", \.minibatchSize, "decisions per gradient step", .atLeast(1)),
+            .init("freeze_encoder", \.freezeEncoder, "keep the observation encoder fixed during RL"),
+            .init("critic_warmup_iterations", \.criticWarmupIterations, "first iterations that train only the critic", .atLeast(0)),
+            .init("actor_lr", \.actorLR, "AdamW learning rate of the velocity network", .above(0, atMost: 1)),
+            .init("critic_lr", \.criticLR, "AdamW learning rate of the critic(s)", .above(0, atMost: 1)),
+            .init("noise_lr", \.noiseLR, "AdamW learning rate of the Flow-Noise sigma network", .above(0, atMost: 1)),
+            .init("adam_beta1", \.adamBeta1, "Adam first-moment decay", .atLeast(0, below: 1)),
+            .init("adam_beta2", \.adamBeta2, "Adam second-moment decay", .atLeast(0, below: 1)),
+            .init("weight_decay", \.weightDecay, "AdamW decoupled weight decay", .within(0...1)),
+            .init("grad_clip", \.gradClip, "global gradient-norm clip; null = none", .greaterThan(0)),
+            .init("clip_low", \.clipLow, "PPO clip epsilon below 1: ratio >= 1 - clip_low", .strictlyBetween(0, 1)),
+            .init("clip_high", \.clipHigh, "PPO clip epsilon above 1: ratio <= 1 + clip_high", .greaterThan(0)),
+            .init("dual_clip", \.dualClip, "dual-clip bound c on the loss for A < 0; null = off", .greaterThan(1)),
+            .init("ratio_granularity", \.ratioGranularity, "one PPO ratio per chunk, per action step, or per element"),
+            .init("logprob_steps", \.logprobSteps, "chain log-prob over denoising steps: sum or mean"),
+            .init("logprob_dims", \.logprobDims, "chain log-prob over chunk and action dims: sum or mean"),
+            .init("kl_target", \.klTarget, "stop an update's epochs once approx. KL exceeds this; null = never", .greaterThan(0)),
+            .init("entropy_coef", \.entropyCoef, "entropy bonus; null = 0.005 for flow-noise, 0 otherwise", .atLeast(0)),
+            .init("gamma", \.gamma, "discount per environment step", .within(0...1)),
+            .init("gae_lambda", \.gaeLambda, "GAE lambda over decisions", .within(0...1)),
+            .init("chunk_reward", \.chunkReward,
+                  "discounted: gamma per env step inside a chunk; rlinf: undiscounted chunk sum, gamma per decision"),
+            .init("normalize_advantages", \.normalizeAdvantages, "normalise advantages per batch"),
+            .init("denoise_discount", \.denoiseDiscount, "DPPO discount gamma_d^(K-k-1) per denoising step; null = off", .above(0, atMost: 1)),
+            .init("grpo_group_size", \.grpoGroupSize, "GRPO: environments per group, reset from one seed", .atLeast(2)),
+            .init("critic_placement", \.criticPlacement,
+                  "separate MLP on obs, head on the policy's obs features, or head on velocity-net features"),
+            .init("critic_widths", \.criticWidths, "hidden widths of the separate critic MLP", each: .within(1...65_536)),
+            .init("value_loss", \.valueLoss, "critic loss: Huber with value clipping (pi_RL) or plain MSE"),
+            .init("huber_delta", \.huberDelta, "Huber loss delta", .greaterThan(0)),
+            .init("value_clip", \.valueClip, "value clipping range around the old value; null = off", .greaterThan(0)),
+            .init("noise_level", \.noiseLevel, "Flow-SDE noise level a_n in sigma_t = a_n sqrt(t/(1-t))", .greaterThan(0)),
+            .init("sde_schedule", \.sdeSchedule, "Flow-SDE: one random stochastic step per call, or all steps"),
+            .init("sigma_min", \.sigmaMin, "Flow-Noise: lower bound of the learned sigma", .greaterThan(0)),
+            .init("sigma_max", \.sigmaMax, "Flow-Noise: upper bound of the learned sigma", .greaterThan(0)),
+            .init("noise_net_widths", \.noiseNetWidths, "Flow-Noise: hidden widths of the sigma network", each: .within(1...65_536)),
+            .init("noise_net_sees_action", \.noiseNetSeesAction, "Flow-Noise: feed x_k to the sigma network too"),
+            .init("fpo_samples", \.fpoSamples, "FPO: (tau, eps) pairs N_mc per chunk; null = 8, or 16 for fpo++", .within(1...1024)),
+            .init("fpo_clip", \.fpoClip, "FPO: PPO clip epsilon of the FPO ratio", .strictlyBetween(0, 1)),
+            .init("tau_sampling", \.tauSampling, "FPO: tau on the K-point grid or continuous; null = continuous for fpo++, else grid"),
+            .init("fpo_log_ratio_clamp", \.fpoLogRatioClamp, "FPO++: straight-through clamp of the per-pair log-ratio", .greaterThan(0)),
+            .init("fpo_loss_clamp", \.fpoLossClamp, "FPO++: clamp of each CFM loss", .greaterThan(0)),
+            .init("aspo", \.aspo, "FPO++: ASPO trust region for A < 0 instead of PPO clipping"),
+            .init("fpo_rollout_sampler", \.fpoRolloutSampler, "FPO: sampler used to collect rollouts"),
+            .init("credit_assignment", \.creditAssignment, "fpo-lyu: per-step advantages inside the chunk"),
+            .init("latent_exploration", \.latentExploration, "fpo-lyu: initial noise correlated across decisions"),
+            .init("latent_rho", \.latentRho, "fpo-lyu: correlation rho of successive initial noises", .atLeast(0, below: 1)),
+            .init("q_ensemble", \.qEnsemble, "fpo-lyu: ensemble of critics with a pessimistic advantage"),
+            .init("ensemble_size", \.ensembleSize, "fpo-lyu: critics E in the ensemble", .within(2...64)),
+            .init("ensemble_beta", \.ensembleBeta, "fpo-lyu: pessimism beta in mean - beta*std", .atLeast(0)),
+            .init("ensemble_pessimism", \.ensemblePessimism, "fpo-lyu: mean-minus-std or min over a random pair"),
+        ]}
 
-    /// The entropy coefficient the method uses: `entropy_coef`, or 0.005 for Flow-Noise and 0 otherwise.
-    public var effectiveEntropyCoef: Double { entropyCoef ?? (algo == .flowNoise ? 0.005 : 0) }
-    /// FPO's `N_mc`: `fpo_samples`, or 16 for FPO++ and 8 otherwise.
-    public var effectiveFPOSamples: Int { fpoSamples ?? (algo == .fpoPlusPlus ? 16 : 8) }
-    /// FPO's τ sampling: `tau_sampling`, or continuous for FPO++ and the grid otherwise.
-    public var effectiveTauSampling: TauSampling { tauSampling ?? (algo == .fpoPlusPlus ? .continuous : .grid) }
+        /// The entropy coefficient the method uses: `entropy_coef`, or 0.005 for Flow-Noise and 0 otherwise.
+        public var effectiveEntropyCoef: Double { entropyCoef ?? (algo == .flowNoise ? 0.005 : 0) }
+        /// FPO's `N_mc`: `fpo_samples`, or 16 for FPO++ and 8 otherwise.
+        public var effectiveFPOSamples: Int { fpoSamples ?? (algo == .fpoPlusPlus ? 16 : 8) }
+        /// FPO's τ sampling: `tau_sampling`, or continuous for FPO++ and the grid otherwise.
+        public var effectiveTauSampling: TauSampling { tauSampling ?? (algo == .fpoPlusPlus ? .continuous : .grid) }
 
-    public func validate(path: String) throws(ConfigError) {
-        if sigmaMin > sigmaMax {
-            throw ConfigError.inconsistent(paths: [Self.join(path, "sigma_min"), Self.join(path, "sigma_max")],
-                                           message: "sigma_min (\(sigmaMin)) is above sigma_max (\(sigmaMax)); "
-                                               + "swap them or lower sigma_min.")
+        public func validate(path: String) throws(ConfigError) {
+            if sigmaMin > sigmaMax {
+                throw ConfigError.inconsistent(paths: [Self.join(path, "sigma_min"), Self.join(path, "sigma_max")],
+                                               message: "sigma_min (\(sigmaMin)) is above sigma_max (\(sigmaMax)); "
+                                                   + "swap them or lower sigma_min.")
+            }
+        }
+
+        /// The RL method (ALGORITHMS.md §4).
+        public enum Algorithm: String, ConfigEnum {
+            /// PPO on the log-probability of Flow-SDE chains (§3.2, §4.1).
+            case flowSDE = "flow-sde"
+            /// PPO on the log-probability of chains with a learned σ network (§3.3, §4.1).
+            case flowNoise = "flow-noise"
+            /// Likelihood-free: per-action ratio from averaged CFM losses (§4.2).
+            case fpo
+            /// Per-sample ratios with clamps (§4.2).
+            case fpoPlusPlus = "fpo++"
+            /// FPO with Lyu et al.'s components as FlowTune defines them (§4.3).
+            case fpoLyu = "fpo-lyu"
+            /// Flow-SDE ratio with group-relative advantages and no critic (§4.4).
+            case grpo
+        }
+
+        /// How many PPO ratios a chunk contributes (§4.1).
+        public enum RatioGranularity: String, ConfigEnum { case chunk, step, element }
+
+        /// Sum or mean when aggregating log-probabilities (§3.3).
+        public enum Aggregation: String, ConfigEnum { case sum, mean }
+
+        /// The reward of one decision (§4.4).
+        public enum ChunkReward: String, ConfigEnum {
+            /// `Σ_h γ^h r_h` inside the chunk, `γ^H` between decisions.
+            case discounted
+            /// RLinf: `Σ_h r_h`, `γ` between decisions.
+            case rlinf
+        }
+
+        /// Where the critic lives (§4.4).
+        public enum CriticPlacement: String, ConfigEnum {
+            case separate
+            case obsHead = "obs-head"
+            case velocityHead = "velocity-head"
+        }
+
+        /// The critic's loss (§4.4).
+        public enum ValueLoss: String, ConfigEnum { case huber, mse }
+
+        /// Which Flow-SDE steps are stochastic (§3.2).
+        public enum SDESchedule: String, ConfigEnum {
+            /// One random step `j ∈ {0 … K−2}` per call (π_RL's hybrid default).
+            case one
+            /// Every step (Flow-GRPO style).
+            case all
+        }
+
+        /// How FPO draws τ (§4.2).
+        public enum TauSampling: String, ConfigEnum { case grid, continuous }
+
+        /// The sampler that collects FPO rollouts (§4.2).
+        public enum RolloutSampler: String, ConfigEnum {
+            case ode
+            case flowSDE = "flow-sde"
+            case flowNoise = "flow-noise"
+        }
+
+        /// The pessimistic value of a Q-ensemble (§4.3).
+        public enum EnsemblePessimism: String, ConfigEnum {
+            case meanMinusStd = "mean-minus-std"
+            case minOfTwo = "min-of-two"
         }
     }
-}
-
-/// The RL method (ALGORITHMS.md §4).
-public enum RLAlgorithm: String, ConfigEnum {
-    /// PPO on the log-probability of Flow-SDE chains (§3.2, §4.1).
-    case flowSDE = "flow-sde"
-    /// PPO on the log-probability of chains with a learned σ network (§3.3, §4.1).
-    case flowNoise = "flow-noise"
-    /// Likelihood-free: per-action ratio from averaged CFM losses (§4.2).
-    case fpo
-    /// Per-sample ratios with clamps (§4.2).
-    case fpoPlusPlus = "fpo++"
-    /// FPO with Lyu et al.'s components as FlowTune defines them (§4.3).
-    case fpoLyu = "fpo-lyu"
-    /// Flow-SDE ratio with group-relative advantages and no critic (§4.4).
-    case grpo
-}
-
-/// How many PPO ratios a chunk contributes (§4.1).
-public enum RatioGranularity: String, ConfigEnum { case chunk, step, element }
-
-/// Sum or mean when aggregating log-probabilities (§3.3).
-public enum Aggregation: String, ConfigEnum { case sum, mean }
-
-/// The reward of one decision (§4.4).
-public enum ChunkReward: String, ConfigEnum {
-    /// `Σ_h γ^h r_h` inside the chunk, `γ^H` between decisions.
-    case discounted
-    /// RLinf: `Σ_h r_h`, `γ` between decisions.
-    case rlinf
-}
-
-/// Where the critic lives (§4.4).
-public enum CriticPlacement: String, ConfigEnum {
-    case separate
-    case obsHead = "obs-head"
-    case velocityHead = "velocity-head"
-}
-
-/// The critic's loss (§4.4).
-public enum ValueLoss: String, ConfigEnum { case huber, mse }
-
-/// Which Flow-SDE steps are stochastic (§3.2).
-public enum SDESchedule: String, ConfigEnum {
-    /// One random step `j ∈ {0 … K−2}` per call (π_RL's hybrid default).
-    case one
-    /// Every step (Flow-GRPO style).
-    case all
-}
-
-/// How FPO draws τ (§4.2).
-public enum TauSampling: String, ConfigEnum { case grid, continuous }
-
-/// The sampler that collects FPO rollouts (§4.2).
-public enum RolloutSampler: String, ConfigEnum {
-    case ode
-    case flowSDE = "flow-sde"
-    case flowNoise = "flow-noise"
-}
-
-/// The pessimistic value of a Q-ensemble (§4.3).
-public enum EnsemblePessimism: String, ConfigEnum {
-    case meanMinusStd = "mean-minus-std"
-    case minOfTwo = "min-of-two"
 }

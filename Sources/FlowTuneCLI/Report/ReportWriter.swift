@@ -10,7 +10,8 @@ import Foundation
 ///
 /// Plots appear only when some run logged their metrics, runs overlaid in distinct colours:
 /// - **Success rate** over environment steps: `eval_success` with a 95% Wilson band from
-///   `eval_success × eval_episodes` successes out of `eval_episodes` (when logged), and
+///   `eval_successes` (or `eval_success × eval_episodes`) successes out of `eval_episodes`
+///   (when logged), and
 ///   `train_success` dashed; other `*success*` metrics (per task) get their own plots.
 /// - **Return**: metrics whose name contains `return`.
 /// - **Losses**: every metric ending in `_loss`, one plot each.
@@ -101,7 +102,8 @@ public struct ReportWriter: Sendable {
     /// The sections and charts for the metrics these runs logged, each metric in one chart only.
     func plan(_ runs: [ReportRun]) -> [PlannedSection] {
         var remaining = Set(runs.flatMap(\.metrics.metricNames))
-        remaining.remove("eval_episodes")
+        // Counts that only serve the confidence band.
+        remaining.subtract(["eval_episodes", "eval_successes"])
         var sections: [PlannedSection] = []
 
         func take(_ predicate: (String) -> Bool) -> [String] {
@@ -119,7 +121,7 @@ public struct ReportWriter: Sendable {
             success.append(PlannedChart(title: "Success rate", yLabel: "success rate", metrics: main, percent: true, yBounds: 0...1,
                                         wide: true))
         }
-        for name in take({ $0.contains("success") && !$0.hasSuffix("_episodes") && !$0.hasSuffix("_count") }) {
+        for name in take({ $0.contains("success") && !$0.hasSuffix("successes") && !$0.hasSuffix("_episodes") && !$0.hasSuffix("_count") }) {
             success.append(PlannedChart(title: name, yLabel: "success rate", metrics: [name], percent: true, yBounds: 0...1))
         }
         if !success.isEmpty {
@@ -186,7 +188,7 @@ public struct ReportWriter: Sendable {
                 if metric == "eval_success" {
                     series.band = run.metrics.records.compactMap { record in
                         guard let rate = record.values["eval_success"], let n = record.values["eval_episodes"], n > 0 else { return nil }
-                        let ci = WilsonInterval(successes: rate * n, trials: n)
+                        let ci = WilsonInterval(successes: record.values["eval_successes"] ?? (rate * n).rounded(), trials: n)
                         return (Double(byEnvSteps ? record.envSteps : record.iteration), ci.lower, ci.upper)
                     }
                 }
@@ -218,7 +220,7 @@ public struct ReportWriter: Sendable {
             if let e = evals.last, let rate = e.values["eval_success"] {
                 final = String(format: "%.1f%%", rate * 100)
                 if let n = e.values["eval_episodes"], n > 0 {
-                    let ci = WilsonInterval(successes: rate * n, trials: n)
+                    let ci = WilsonInterval(successes: e.values["eval_successes"] ?? (rate * n).rounded(), trials: n)
                     final += String(format: " [%.1f, %.1f] of %d", ci.lower * 100, ci.upper * 100, Int(n))
                 }
             }
