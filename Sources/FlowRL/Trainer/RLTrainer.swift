@@ -8,7 +8,7 @@ import Foundation
 /// ```swift
 /// let policy = try FlowPolicy.load("sft.safetensors")
 /// let trainer = try RLTrainer(policy: policy, envID: "reach-obstacle", config: RLConfig())
-/// try trainer.run { metrics in print(metrics["rollout/success"] ?? .nan) }
+/// try trainer.run { metrics in print(metrics["train_success"] ?? .nan) }
 /// try trainer.saveCheckpoint(to: "runs/x/latest.safetensors")   // everything needed to resume
 /// ```
 ///
@@ -66,7 +66,8 @@ public final class RLTrainer {
         updateRNG = RandomGenerator(seed: config.seed).split(key: 0x0FD8)
     }
 
-    /// One iteration; returns its metrics (names follow `metrics.jsonl`: `rollout/…`, `loss/…`, `ppo/…`).
+    /// One iteration; returns its metrics, named as in `metrics.jsonl` (`train_success`, `policy_loss`,
+    /// `ratio_mean`, `clip_fraction`, `sigma_mean`, `eval_success`, …).
     @discardableResult
     public func runIteration() throws -> [String: Double] {
         let collector = RolloutCollector(config: config, policy: policy, critic: critic, env: env)
@@ -75,15 +76,15 @@ public final class RLTrainer {
         iteration += 1
         var metrics: [String: Double] = [
             "iteration": Double(iteration), "env_steps": Double(environmentSteps),
-            "rollout/success": rs.successRate, "rollout/episodes": Double(rs.episodesFinished),
-            "rollout/return": rs.meanReturn, "rollout/length": rs.meanLength, "rollout/decisions": Double(rs.decisions),
-            "rollout/sigma": rs.meanSigma,
-            "lr/actor": Double(config.actorLearningRate), "lr/critic": Double(config.criticLearningRate),
-            "lr/noise": Double(config.noiseLearningRate),
+            "train_success": rs.successRate, "train_episodes": Double(rs.episodesFinished),
+            "train_return": rs.meanReturn, "train_length": rs.meanLength, "decisions": Double(rs.decisions),
+            "sigma_mean": rs.meanSigma,
+            "lr_actor": Double(config.actorLearningRate), "lr_critic": Double(config.criticLearningRate),
+            "lr_noise": Double(config.noiseLearningRate),
         ]
         if rs.nonFiniteValues > 0 {
             onWarning("iteration \(iteration): \(rs.nonFiniteValues) NaN/infinite observations or rewards from the environment; update skipped, policy unchanged")
-            metrics["update/skipped"] = 1
+            metrics["update_skipped"] = 1
             return metrics
         }
         if config.advantageEstimator == .gae { rollout.computeGAE(lambda: config.lambda) }
@@ -94,25 +95,25 @@ public final class RLTrainer {
             us = try update.run(rollout, rng: &updateRNG)
         } catch let e as PPOUpdateError {
             onWarning("iteration \(iteration): \(e.description)")
-            metrics["update/skipped"] = 1
+            metrics["update_skipped"] = 1
             return metrics
         }
         metrics.merge([
-            "loss/policy": us.policyLoss, "loss/value": us.valueLoss, "loss/entropy": us.entropy,
-            "ppo/ratio_mean": us.ratioMean, "ppo/ratio_min": us.ratioMin, "ppo/ratio_max": us.ratioMax,
-            "ppo/clip_fraction": us.clipFraction, "ppo/approx_kl": us.approxKL, "ppo/epochs": Double(us.epochsRun),
-            "ppo/first_minibatch_ratio_deviation": us.firstMinibatchMaxRatioDeviation,
-            "grad/actor_norm": us.actorGradNorm, "grad/critic_norm": us.criticGradNorm,
-            "value/explained_variance": us.explainedVariance,
-            "advantage/mean": Double(rollout.advantages.reduce(0, +)) / Double(max(rollout.count, 1)),
+            "policy_loss": us.policyLoss, "value_loss": us.valueLoss, "entropy": us.entropy,
+            "ratio_mean": us.ratioMean, "ratio_min": us.ratioMin, "ratio_max": us.ratioMax,
+            "clip_fraction": us.clipFraction, "approx_kl": us.approxKL, "update_epochs": Double(us.epochsRun),
+            "first_minibatch_ratio_deviation": us.firstMinibatchMaxRatioDeviation,
+            "grad_norm_actor": us.actorGradNorm, "grad_norm_critic": us.criticGradNorm,
+            "explained_variance": us.explainedVariance,
+            "advantage_mean": Double(rollout.advantages.reduce(0, +)) / Double(max(rollout.count, 1)),
         ]) { $1 }
         if config.evalEvery > 0 && iteration % config.evalEvery == 0 {
             let report = try evaluate()
-            metrics["eval/success"] = report.successRate
-            metrics["eval/episodes"] = Double(report.episodes)
-            metrics["eval/successes"] = Double(report.successes)
-            metrics["eval/return"] = report.meanReturn
-            metrics["eval/length"] = report.meanLength
+            metrics["eval_success"] = report.successRate
+            metrics["eval_episodes"] = Double(report.episodes)
+            metrics["eval_successes"] = Double(report.successes)
+            metrics["eval_return"] = report.meanReturn
+            metrics["eval_length"] = report.meanLength
         }
         return metrics
     }

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+
+/// Options shared by the commands that create a run: config file, overrides, run directory.
+struct RunOptions: ParsableArguments {
+    @Option(name: .customLong("config"), help: "A YAML config file (see configs/); defaults apply to what it leaves out.")
+    var configFile: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, e.g. --set rl.actor_lr=1e-4 (repeatable).",
+                                                           valueName: "key.path=value"))
+    var overrides: [String] = []
+
+    @Option(help: "Run directory name inside run.output_dir (default: from env, algorithm and seed).")
+    var name: String?
+
+    @Flag(help: "Replace an existing run directory of the same name.")
+    var overwrite = false
+
+    /// The effective config: file, then `--set`s, then the command's own overrides.
+    func load(extra: [String] = []) throws -> FlowTuneConfig {
+        var all = overrides + extra
+        if let name { all.append("run.name=\(name)") }
+        return try FlowTuneConfig.load(file: configFile, overrides: all)
+    }
+}
+
+/// Creates the run directory, saves the effective config and opens the log (echoed to stdout).
+func openRun(_ config: FlowTuneConfig, overwrite: Bool, command: String) throws -> (RunDirectory, RunLogger) {
+    let run = try RunDirectory.create(for: config, overwrite: overwrite)
+    try run.writeConfig(config, command: command)
+    let log = try run.makeLogger(echo: { line in print(line) })
+    log.info("run directory \(run.path)")
+    return (run, log)
+}
+
+/// The command line as typed, for the config header.
+var commandLineText: String { CommandLine.arguments.joined(separator: " ") }

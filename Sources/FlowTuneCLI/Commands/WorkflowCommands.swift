@@ -1,0 +1,215 @@
+import ArgumentParser
+import FlowEnvs
+import FlowPolicy
+import FlowRL
+import Foundation
+
+/// `flowtune collect`: scripted-expert demonstrations into a run directory.
+struct CollectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collect",
+        abstract: "Collect successful scripted-expert demonstrations of a built-in task.",
+        discussion: """
+            Writes runs/<name>/demos.safetensors (loadable with Python's safetensors.numpy).
+
+            Examples:
+              flowtune collect --set env.id=push --set demos.count=50
+              flowtune collect --config configs/pick-place-flow-sde.yaml --name pick-demos
+            """)
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        let config = try options.load()
+        let (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
+        _ = try Pipeline(config: config, run: run, log: log).demonstrations()
+    }
+}
+
+/// `flowtune sft`: supervised flow matching on demonstrations.
+struct SFTCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sft",
+        abstract: "Fit a flow policy to demonstrations (collecting them first unless demos.path is set).",
+        discussion: """
+            Writes runs/<name>/sft.safetensors and evaluates it on eval.episodes fixed episodes.
+
+            Examples:
+              flowtune sft --set env.id=reach-obstacle --set demos.count=10
+              flowtune sft --set demos.path=runs/pick-demos/demos.safetensors --set env.id=pick-place
+            """)
+
+    @OptionGroup var options: RunOptions
+
+    @Flag(help: "Skip the evaluation after training.")
+    var noEval = false
+
+    func run() throws {
+        let config = try options.load()
+        let (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
+        let pipeline = Pipeline(config: config, run: run, log: log)
+        let policy = try pipeline.supervisedFineTuning(try pipeline.demonstrations())
+        if !noEval { _ = try pipeline.evaluate(policy, label: "SFT policy") }
+    }
+}
+
+/// `flowtune train`: online RL from an SFT checkpoint, or resume a run.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fine-tune a flow policy with online RL (PPO with Flow-SDE or Flow-Noise, or GRPO).",
+        discussion: """
+            Starts from --init (a policy or training checkpoint), or runs collect + SFT first when no
+            --init is given. Writes metrics.jsonl, TensorBoard events, checkpoints (latest, best and
+            every run.checkpoint_interval iterations) and log.txt. Ctrl-C writes a checkpoint and exits;
+            --resume continues a run bit-identically.
+
+            Examples:
+              flowtune train --algo flow-sde --init runs/sft-run/sft.safetensors --set env.id=reach-obstacle
+              flowtune train --algo flow-noise --config configs/reach-obstacle-flow-noise.yaml
+              flowtune train --resume runs/reach-obstacle-flow-sde-seed0
+            """)
+
+    @OptionGroup var options: RunOptions
+
+    @Option(help: "RL algorithm: flow-sde, flow-noise or grpo (the FPO family is not available yet).")
+    var algo: String?
+
+    @Option(name: .customLong("init"), help: "Initial policy: a policy checkpoint (sft.safetensors) or a training checkpoint.")
+    var initialPolicy: String?
+
+    @Option(help: "Continue the run in this directory from its latest checkpoint.")
+    var resume: String?
+
+    func validate() throws {
+        if resume != nil && (initialPolicy != nil || algo != nil || options.configFile != nil || !options.overrides.isEmpty) {
+            throw ValidationError("--resume continues a run with its saved config; do not combine it with --init, --algo, --config or --set")
+        }
+    }
+
+    func run() throws {
+        if let resume {
+            let run = try RunDirectory.open(resume)
+            let config = try run.loadConfig()
+            let log = try run.makeLogger(echo: { print($0) })
+            guard FileManager.default.fileExists(atPath: run.latestCheckpointPath) else {
+                throw PipelineError.missingInput("\(run.path) has no checkpoints/latest.safetensors to resume from; start a new run instead.")
+            }
+            let trainer = try RLTrainer.resume(from: run.latestCheckpointPath)
+            try MetricsLog.truncate(run.metricsPath, afterIteration: trainer.iteration)
+            log.info("resuming from iteration \(trainer.iteration)")
+            let pipeline = Pipeline(config: config, run: run, log: log)
+            let (t, _) = try pipeline.reinforcementLearning(from: nil, resumed: trainer)
+            _ = try pipeline.evaluate(t.policy, label: "after RL (\(t.iteration) iterations)")
+            return
+        }
+        let config = try options.load(extra: algo.map { ["rl.algo=\($0)"] } ?? [])
+        let (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
+        let pipeline = Pipeline(config: config, run: run, log: log)
+        let initial: FlowPolicy
+        if let path = initialPolicy {
+            initial = try FlowPolicy.load(path)
+            log.info("initial policy \(path)")
+        } else {
+            initial = try pipeline.supervisedFineTuning(try pipeline.demonstrations())
+        }
+        _ = try pipeline.evaluate(initial, label: "initial policy")
+        let (trainer, interrupted) = try pipeline.reinforcementLearning(from: initial)
+        if !interrupted { _ = try pipeline.evaluate(trainer.policy, label: "after RL (\(trainer.iteration) iterations)") }
+    }
+}
+
+/// `flowtune eval`: success rate of a checkpoint on fixed episodes.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a policy checkpoint on fixed, seeded episodes (success with a 95% interval).",
+        discussion: """
+            Examples:
+              flowtune eval runs/demo-20261121-120000/checkpoints/best.safetensors --env reach-obstacle
+              flowtune eval sft.safetensors --env multitask --episodes 500 --stochastic
+            """)
+
+    @Argument(help: "A policy or training checkpoint.")
+    var checkpoint: String
+
+    @Option(help: "Built-in environment id (see `flowtune envs`).")
+    var env: String
+
+    @Option(help: "Episodes to evaluate.")
+    var episodes: Int = 200
+
+    @Option(help: "Seed of the first evaluation episode.")
+    var seed: UInt64 = 1_000_000
+
+    @Flag(help: "Sample with one-step Flow-SDE (noise level 0.5) instead of the deterministic ODE.")
+    var stochastic = false
+
+    func validate() throws {
+        guard episodes >= 1 else { throw ValidationError("--episodes must be ≥ 1") }
+    }
+
+    func run() throws {
+        let policy = try FlowPolicy.load(checkpoint)
+        let mode: SamplingMode = stochastic ? .flowSDE(schedule: .oneStep, noiseLevel: 0.5) : .ode
+        let report = try Evaluator(envID: env, episodes: episodes, seed: seed, mode: mode).evaluate(policy)
+        print("\(env): \(report.summary)")
+        for t in report.perTask where report.perTask.count > 1 {
+            print("  \(t.task): \(t.successes)/\(t.episodes)")
+        }
+    }
+}
+
+/// `flowtune report`: one HTML file comparing run directories.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a self-contained HTML report (SVG plots, configs) of one or more runs.",
+        discussion: """
+            Examples:
+              flowtune report runs/demo-20261121-120000
+              flowtune report runs/a runs/b --output compare.html
+            """)
+
+    @Argument(help: "Run directories.")
+    var runs: [String]
+
+    @Option(help: "Output HTML file (default: report.html in the first run directory).")
+    var output: String?
+
+    func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
+    }
+
+    func run() throws {
+        let path = try ReportWriter().write(runDirectories: runs, to: output ?? ReportWriter.defaultOutputPath(for: runs))
+        print("report: \(path)")
+    }
+}
+
+/// `flowtune envs`: the environments and their specs.
+struct EnvsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "envs",
+        abstract: "List the available environments with their observation/action specs and tasks.",
+        discussion: """
+            Examples:
+              flowtune envs
+            """)
+
+    func run() throws {
+        for id in BuiltinEnvironments.ids {
+            let env = try BuiltinEnvironments.make(id: id, numEnvs: 1)
+            let s = env.spec
+            print("\(id)  (built-in)")
+            print("  observation: \(s.observationDim) values: \(s.observation.names.joined(separator: ", "))")
+            print("  action: \(s.actionDim) values in [\(s.action.low.map { "\($0)" }.joined(separator: ", "))]…[\(s.action.high.map { "\($0)" }.joined(separator: ", "))]: \(s.action.names.joined(separator: ", "))")
+            print("  time limit: \(s.maxEpisodeSteps) steps")
+            if s.numTasks > 1 {
+                for (i, t) in s.tasks.enumerated() { print("  task \(i) \(t.name): \(t.instruction)") }
+            }
+        }
+        print("")
+        print("Python simulators (MetaWorld, gymnasium) through the worker bridge: not available yet.")
+    }
+}

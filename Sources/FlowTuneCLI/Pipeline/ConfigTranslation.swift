@@ -1,0 +1,121 @@
+import FlowEnvs
+import FlowNN
+import FlowPolicy
+import FlowRL
+
+/// Translates the YAML configuration (`FlowTuneConfig`) into the library's configuration types.
+/// The CLI schema names knobs the way users write them; the library types carry the same values.
+extension FlowTuneConfig {
+    /// The policy architecture for an environment with the given widths and task count.
+    func policyConfig(observationDim: Int, actionDim: Int, taskCount: Int) -> FlowPolicyConfig {
+        var c = FlowPolicyConfig(observationDim: observationDim, actionDim: actionDim)
+        c.chunkLength = policy.chunkLength
+        c.denoisingSteps = policy.denoisingSteps
+        c.encoderWidths = policy.encoderWidths
+        c.velocityWidth = policy.hiddenWidth
+        c.velocityDepth = policy.depth
+        c.activation = FlowTensor.Activation(rawValue: policy.activation.rawValue) ?? .silu
+        c.layerNorm = policy.layerNorm
+        c.timeEmbeddingDim = policy.timeEmbeddingDim
+        c.conditioning = policy.conditioning == .film ? .film : .concat
+        c.taskCount = taskCount > 1 ? taskCount : 0
+        c.taskEmbeddingDim = policy.taskEmbeddingDim
+        return c
+    }
+
+    /// The Flow-Noise noise network of `rl.*`.
+    var noiseNetworkConfig: NoiseNetworkConfig {
+        var n = NoiseNetworkConfig()
+        n.width = rl.noiseNetWidths.first ?? 128
+        n.sigmaMin = Float(rl.sigmaMin)
+        n.sigmaMax = Float(rl.sigmaMax)
+        n.includeChainState = rl.noiseNetSeesAction
+        return n
+    }
+
+    var sftConfig: FlowRL.SFTConfig {
+        var c = FlowRL.SFTConfig()
+        c.steps = sft.steps
+        c.batchSize = sft.batchSize
+        c.learningRate = Float(sft.lr)
+        c.finalLearningRateFraction = sft.schedule == .constant ? 1 : 0.1
+        c.warmupSteps = sft.warmupSteps
+        c.weightDecay = Float(sft.weightDecay)
+        c.gradientClip = Float(sft.gradClip ?? 1e30)
+        c.emaDecay = sft.emaDecay.map(Float.init)
+        c.timeSampling = sft.timeSampling == .uniform ? .uniform : .beta
+        c.heldOutFraction = Float(sft.heldOutFraction)
+        c.evalEvery = max(1, min(500, sft.steps))
+        c.logEvery = max(1, min(100, sft.steps))
+        c.checkpointEvery = sft.checkpointInterval
+        c.seed = UInt64(run.seed)
+        return c
+    }
+
+    /// The RL trainer's configuration; FPO-family algorithms are not available yet (issue 6).
+    func rlConfig() throws -> FlowRL.RLConfig {
+        var c = FlowRL.RLConfig()
+        switch rl.algo {
+        case .flowSDE: c.algorithm = .flowSDE
+        case .flowNoise: c.algorithm = .flowNoise
+        case .grpo:
+            c.algorithm = .flowSDE
+            c.advantageEstimator = .grpo
+        case .fpo, .fpoPlusPlus, .fpoLyu:
+            throw PipelineError.notAvailable("rl.algo=\(rl.algo.rawValue): the FPO family is not implemented yet; use flow-sde, flow-noise or grpo")
+        }
+        c.sdeSchedule = rl.sdeSchedule == .one ? .oneStep : .allSteps
+        c.noiseLevel = Float(rl.noiseLevel)
+        c.groupSize = rl.grpoGroupSize
+        c.iterations = rl.iterations
+        c.numEnvs = env.numEnvs
+        c.stepsPerIteration = rl.rolloutSteps * policy.chunkLength
+        c.gamma = Float(rl.gamma)
+        c.lambda = Float(rl.gaeLambda)
+        c.rewardDiscounting = rl.chunkReward == .discounted ? .perEnvironmentStep : .perDecision
+        c.normalizeAdvantages = rl.normalizeAdvantages
+        c.epochs = rl.epochs
+        c.minibatchSize = rl.minibatchSize
+        c.actorLearningRate = Float(rl.actorLR)
+        c.noiseLearningRate = Float(rl.noiseLR)
+        c.criticLearningRate = Float(rl.criticLR)
+        c.weightDecay = Float(rl.weightDecay)
+        c.clipLow = Float(rl.clipLow)
+        c.clipHigh = Float(rl.clipHigh)
+        c.dualClip = rl.dualClip.map(Float.init)
+        c.aggregation = LogDensityAggregation(
+            granularity: rl.ratioGranularity == .chunk ? .chunk : (rl.ratioGranularity == .step ? .actionStep : .element),
+            overSteps: rl.logprobSteps == .sum ? .sum : .mean, overDims: rl.logprobDims == .sum ? .sum : .mean)
+        c.gradientClip = Float(rl.gradClip ?? 1e30)
+        c.klTarget = rl.klTarget.map(Float.init)
+        c.entropyCoefficient = Float(rl.effectiveEntropyCoef)
+        c.valueLoss = FlowRL.ValueLoss(kind: rl.valueLoss == .huber ? .huber : .mse, huberDelta: Float(rl.huberDelta),
+                                       clip: rl.valueClip.map(Float.init))
+        switch rl.criticPlacement {
+        case .separate: c.criticPlacement = .separate
+        case .obsHead: c.criticPlacement = .observationFeatures
+        case .velocityHead: c.criticPlacement = .velocityFeatures
+        }
+        c.criticWidth = rl.criticWidths.first ?? 256
+        c.denoisingDiscount = rl.denoiseDiscount.map(Float.init)
+        c.freezeEncoder = rl.freezeEncoder
+        c.evalEvery = run.evalInterval
+        c.evalEpisodes = eval.periodicEpisodes
+        c.seed = UInt64(run.seed)
+        try c.validate()
+        return c
+    }
+}
+
+/// Errors of the command-line pipeline that are not config or file errors.
+public enum PipelineError: Error, CustomStringConvertible, Equatable {
+    case notAvailable(String)
+    case missingInput(String)
+
+    public var description: String {
+        switch self {
+        case .notAvailable(let what): return "Not available yet: \(what)."
+        case .missingInput(let what): return what
+        }
+    }
+}

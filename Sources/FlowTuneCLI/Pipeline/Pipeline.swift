@@ -1,0 +1,151 @@
+import FlowEnvs
+import FlowNN
+import FlowPolicy
+import FlowRL
+import Foundation
+
+/// The stages of the FlowTune workflow, writing into one run directory: demonstrations, SFT,
+/// evaluation and RL (with metrics, TensorBoard, checkpoints, progress and Ctrl-C handling).
+/// The commands (`demo`, `collect`, `sft`, `train`, `eval`) are thin wrappers around these.
+struct Pipeline {
+    let config: FlowTuneConfig
+    let run: RunDirectory
+    let log: RunLogger
+
+    static let demosFileName = "demos.safetensors"
+    static let sftFileName = "sft.safetensors"
+
+    /// Loads `demos.path`, or collects `demos.count` expert episodes and saves them in the run dir.
+    func demonstrations() throws -> DemonstrationDataset {
+        if let path = config.demos.path {
+            let d = try DemonstrationDataset.read(from: path)
+            guard d.envID == (try BuiltinEnvironments.canonicalID(config.env.id)) else {
+                throw PipelineError.missingInput("\(path) holds demonstrations of '\(d.envID)', but env.id is '\(config.env.id)'; pass demonstrations of the same environment.")
+            }
+            log.info("loaded \(d.episodeCount) demonstrations (\(d.stepCount) steps) from \(path)")
+            return d
+        }
+        let start = Date()
+        let collector = DemonstrationCollector(envID: config.env.id, numEnvs: max(1, min(config.env.numEnvs, 64)),
+                                               noiseStd: Float(config.demos.expertNoise))
+        let (d, report) = try collector.collectWithReport(episodes: config.demos.count, seed: UInt64(config.run.seed))
+        let path = run.file(Self.demosFileName)
+        try d.write(to: path)
+        log.info("collected \(d.episodeCount) expert demonstrations of \(config.env.id) (\(d.stepCount) steps; expert succeeded in \(report.succeeded)/\(report.attempted) episodes) in \(seconds(since: start)) → \(path)")
+        return d
+    }
+
+    /// Supervised flow matching on the demonstrations; saves `sft.safetensors` in the run dir.
+    func supervisedFineTuning(_ demos: DemonstrationDataset) throws -> FlowPolicy {
+        let env = try BuiltinEnvironments.make(id: config.env.id, numEnvs: 1)
+        let policyConfig = config.policyConfig(observationDim: demos.observationDim, actionDim: demos.actionDim,
+                                               taskCount: env.spec.numTasks)
+        let start = Date()
+        let trainer = try SFTTrainer(dataset: demos, policyConfig: policyConfig, config: config.sftConfig)
+        log.info("SFT: \(trainer.policy.parameterCount) parameters, \(trainer.train.count) training pairs, \(config.sft.steps) steps of \(config.sft.batchSize)")
+        let path = run.file(Self.sftFileName)
+        let result = try trainer.run(checkpointPath: path) { entry in
+            var line = "SFT step \(entry.step)/\(config.sft.steps): loss \(fmt(entry.trainLoss))"
+            if let h = entry.heldOutLoss { line += ", held-out \(fmt(h))" }
+            log.info(line)
+        }
+        log.info("SFT finished in \(seconds(since: start)) → \(path)")
+        return result.policy
+    }
+
+    /// Deterministic evaluation on `eval.episodes` fixed episodes.
+    func evaluate(_ policy: FlowPolicy, label: String) throws -> EvaluationReport {
+        let mode: SamplingMode = config.eval.stochastic ? .flowSDE(schedule: .oneStep, noiseLevel: Float(config.rl.noiseLevel)) : .ode
+        let report = try Evaluator(envID: config.env.id, episodes: config.eval.episodes, seed: UInt64(config.eval.seed), mode: mode)
+            .evaluate(policy)
+        log.info("\(label): \(report.summary)")
+        for t in report.perTask where report.perTask.count > 1 {
+            log.info("  \(t.task): \(t.successes)/\(t.episodes)")
+        }
+        return report
+    }
+
+    /// Online RL from `initial` (or continuing `resumed`), logging every iteration into the run dir.
+    /// Returns the trainer and whether it stopped early on a shutdown request.
+    func reinforcementLearning(from initial: FlowPolicy?, resumed: RLTrainer? = nil,
+                               progressTTY: Bool? = nil) throws -> (trainer: RLTrainer, interrupted: Bool) {
+        let trainer: RLTrainer
+        if let resumed {
+            trainer = resumed
+        } else {
+            var policy = initial!
+            let rl = try config.rlConfig()
+            if rl.algorithm == .flowNoise && policy.noiseNetwork == nil {
+                var rng = RandomGenerator(seed: UInt64(config.run.seed)).split(key: 0x4015E)
+                policy = try policy.addingNoiseNetwork(config.noiseNetworkConfig, rng: &rng)
+            }
+            trainer = try RLTrainer(policy: policy, envID: config.env.id, config: rl)
+        }
+        trainer.onWarning = { log.warning($0) }
+        let metrics = try run.makeMetricsLogger(resume: resumed != nil)
+        defer { metrics.close() }
+        let tensorboard = config.run.tensorboard ? try run.makeTensorBoardWriter() : nil
+        defer { tensorboard?.close() }
+        let progress: ProgressReporter
+        if let tty = progressTTY {
+            progress = ProgressReporter(total: trainer.config.iterations, label: "iter", isTerminal: tty)
+        } else {
+            progress = ProgressReporter(total: trainer.config.iterations, label: "iter")
+        }
+        progress.plainInterval = config.run.progressIntervalSeconds
+        progress.begin(iteration: trainer.iteration, envSteps: trainer.environmentSteps)
+        let shutdown = ShutdownSignal.shared
+        shutdown.install()
+        defer { shutdown.uninstall() }
+        log.info("RL (\(config.rl.algo.rawValue)) on \(config.env.id): \(trainer.config.numEnvs) environments, \(trainer.config.iterations) iterations, from iteration \(trainer.iteration)")
+
+        let start = Date()
+        var best = -1.0
+        var lastTrainSuccess: Double? = nil
+        while trainer.iteration < trainer.config.iterations {
+            if shutdown.isRequested { break }
+            let m = try trainer.runIteration()
+            let wall = Date().timeIntervalSince(start)
+            try metrics.log(iteration: trainer.iteration, envSteps: trainer.environmentSteps, wallTime: wall,
+                            metrics: m.filter { $0.key != "iteration" && $0.key != "env_steps" })
+            try tensorboard?.addScalars(m.filter { $0.key != "iteration" }, step: trainer.iteration)
+            if let s = m["train_success"], s.isFinite { lastTrainSuccess = s }
+            let evalText = m["eval_success"].map { [("eval", String(format: "%.1f%%", $0 * 100))] } ?? []
+            progress.update(iteration: trainer.iteration, envSteps: trainer.environmentSteps,
+                            successRate: lastTrainSuccess, extra: evalText)
+            if let s = m["eval_success"] {
+                log.info("iteration \(trainer.iteration): evaluation \(String(format: "%.1f%%", s * 100)) over \(Int(m["eval_episodes"] ?? 0)) episodes")
+                if s > best {
+                    best = s
+                    try trainer.saveCheckpoint(to: run.bestCheckpointPath)
+                }
+            }
+            if config.run.checkpointInterval > 0 && trainer.iteration % config.run.checkpointInterval == 0 {
+                try saveCheckpoints(trainer)
+            }
+        }
+        progress.finish()
+        let interrupted = trainer.iteration < trainer.config.iterations
+        try saveCheckpoints(trainer)
+        log.info(interrupted
+                 ? "stopped at iteration \(trainer.iteration) on request; checkpoint written, resume with `flowtune train --resume \(run.path)`"
+                 : "RL finished: \(trainer.iteration) iterations, \(trainer.environmentSteps) environment steps in \(seconds(since: start))")
+        return (trainer, interrupted)
+    }
+
+    /// `latest` plus a numbered checkpoint, keeping the newest `run.keep_checkpoints` numbered ones.
+    func saveCheckpoints(_ trainer: RLTrainer) throws {
+        try trainer.saveCheckpoint(to: run.latestCheckpointPath)
+        try trainer.saveCheckpoint(to: run.checkpointPath(iteration: trainer.iteration))
+        let fm = FileManager.default
+        let numbered = ((try? fm.contentsOfDirectory(atPath: run.checkpointsPath)) ?? [])
+            .filter { $0.hasPrefix("iter-") }.sorted()
+        for old in numbered.dropLast(max(config.run.keepCheckpoints, 1)) {
+            try? fm.removeItem(atPath: run.checkpointsPath + "/" + old)
+        }
+    }
+}
+
+func fmt(_ x: Float) -> String { String(format: "%.4f", x) }
+
+func seconds(since start: Date) -> String { String(format: "%.1f s", Date().timeIntervalSince(start)) }

@@ -1,0 +1,74 @@
+import FlowTuneCLI
+import Foundation
+import Testing
+
+/// The workflow commands end to end with tiny settings.
+@Suite(.serialized) struct WorkflowCommandTests {
+    static let tiny = [
+        "--set", "demos.count=3", "--set", "env.num_envs=8",
+        "--set", "policy.encoder_widths=[16]", "--set", "policy.hidden_width=16", "--set", "policy.depth=1",
+        "--set", "policy.time_embedding_dim=8", "--set", "sft.steps=10", "--set", "sft.batch_size=16", "--set", "sft.warmup_steps=2",
+        "--set", "rl.iterations=3", "--set", "rl.rollout_steps=4", "--set", "rl.minibatch_size=16",
+        "--set", "eval.episodes=4", "--set", "eval.periodic_episodes=4", "--set", "run.eval_interval=2",
+        "--set", "run.checkpoint_interval=1", "--set", "run.progress_interval_seconds=1000",
+    ]
+
+    static func tempDir() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowtune-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static func run(_ args: [String]) throws {
+        var command = try FlowTuneCommand.parseAsRoot(args)
+        try command.run()
+    }
+
+    @Test func demoWritesConfigMetricsCheckpointsAndReportAndNeverOverwritesARun() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args = ["demo", "--name", "t"] + Self.tiny + ["--set", "run.output_dir=\(dir)"]
+        try Self.run(args)
+        let run = dir + "/t"
+        for file in ["config.yaml", "metrics.jsonl", "log.txt", "demos.safetensors", "sft.safetensors", "report.html",
+                     "checkpoints/latest.safetensors", "checkpoints/best.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: run + "/" + file), "missing \(file)")
+        }
+        let metrics = try MetricsLog.read(run + "/metrics.jsonl")
+        #expect(metrics.records.map(\.iteration) == [1, 2, 3])
+        #expect(metrics.records[1].values["eval_success"] != nil)
+        #expect(metrics.records[0].values["first_minibatch_ratio_deviation"] == 0)
+        let events = try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("events.out.tfevents") }
+        #expect(events.count == 1)
+        // The same name again is refused unless --overwrite is given.
+        #expect(throws: (any Error).self) { try Self.run(args) }
+        try Self.run(args + ["--overwrite"])
+    }
+
+    @Test func resumeContinuesARunFromItsLatestCheckpoint() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.run(["train", "--name", "r", "--algo", "flow-sde"] + Self.tiny + ["--set", "run.output_dir=\(dir)"])
+        let run = dir + "/r"
+        // Pretend the run stopped after iteration 2: keep that checkpoint as latest, drop later metrics.
+        try FileManager.default.removeItem(atPath: run + "/checkpoints/latest.safetensors")
+        try FileManager.default.copyItem(atPath: run + "/checkpoints/iter-000002.safetensors", toPath: run + "/checkpoints/latest.safetensors")
+        let full = try MetricsLog.read(run + "/metrics.jsonl")
+        try Self.run(["train", "--resume", run])
+        let resumed = try MetricsLog.read(run + "/metrics.jsonl")
+        #expect(resumed.records.map(\.iteration) == [1, 2, 3])
+        // Bit-identical continuation: iteration 3's metrics equal the uninterrupted run's.
+        // (NaN marks "no episode finished"; compare it as a value.)
+        func comparable(_ v: [String: Double]) -> [String: Double] { v.mapValues { $0.isNaN ? -.infinity : $0 } }
+        #expect(comparable(full.records[2].values) == comparable(resumed.records[2].values))
+        #expect(full.records[2].envSteps == resumed.records[2].envSteps)
+    }
+
+    @Test func fpoAlgorithmsSayTheyAreNotAvailableYet() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(throws: (any Error).self) {
+            try Self.run(["train", "--name", "f", "--algo", "fpo"] + Self.tiny + ["--set", "run.output_dir=\(dir)"])
+        }
+    }
+}
