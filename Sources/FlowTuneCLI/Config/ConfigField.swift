@@ -76,7 +76,8 @@ public struct ConfigField<Root: ConfigSection> {
     /// A list of numbers, each within `each`, with a length within `count`.
     public init<V: ConfigValue & Comparable>(_ key: String, _ keyPath: WritableKeyPath<Root, [V]>, _ help: String,
                                              each: ConfigBounds<V>, count: ConfigBounds<Int> = .atLeast(0)) {
-        let allowed = "a list of \(count.description) items, each \(each.description)"
+        let allowed = count.lower == 0 && count.upper == nil
+            ? "each \(each.description)" : "a list of \(count.description) items, each \(each.description)"
         self.init(key: key, keyPath: keyPath, help: help, allowed: allowed) { (values: [V], path: String) throws(ConfigError) in
             guard count.contains(values.count) else {
                 throw ConfigError.outOfRange(path: path, value: YAMLText.inline(values.configNode), allowed: allowed)

@@ -80,7 +80,7 @@ extension FlowTuneConfig {
         public init() {}
 
         public static var fields: [ConfigField<Self>] {[
-            .init("algo", \.algo, "method: flow-sde, flow-noise (PPO on chain log-probs), fpo, fpo++, fpo-lyu (FPO family), grpo"),
+            .init("algo", \.algo, "method: PPO on chain log-probs (flow-sde, flow-noise), likelihood-free FPO (fpo*), critic-free grpo"),
             .init("iterations", \.iterations, "RL iterations (collect, advantages, update)", .atLeast(1)),
             .init("rollout_steps", \.rolloutSteps, "decisions (executed chunks) per environment per iteration", .atLeast(1)),
             .init("epochs", \.epochs, "passes over each iteration's rollouts", .atLeast(1)),
