@@ -11,7 +11,7 @@ extension FlowPolicy {
     public func checkpointFile(metadata: [String: String] = [:]) throws -> SafeTensorsFile {
         var file = SafeTensorsFile(metadata: metadata)
         file.metadata["format"] = Self.formatTag
-        file.metadata["config"] = String(decoding: try JSONEncoder.sorted.encode(config), as: UTF8.self)
+        file.metadata["config"] = String(decoding: try JSONEncoder.sortedKeys.encode(config), as: UTF8.self)
         file.insert(parameterValues(), prefix: "params")
         file.tensors["normalizer.observation.mean"] = SafeTensor(Tensor(observationNormalizer.mean))
         file.tensors["normalizer.observation.std"] = SafeTensor(Tensor(observationNormalizer.std))
@@ -59,7 +59,7 @@ extension FlowPolicy {
 
 extension JSONEncoder {
     /// An encoder with sorted keys, so equal configs give byte-identical JSON.
-    static var sorted: JSONEncoder {
+    public static var sortedKeys: JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         return e

@@ -56,11 +56,3 @@ extension RLTrainer {
         return trainer
     }
 }
-
-extension JSONEncoder {
-    static var sortedKeys: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }
-}

@@ -48,11 +48,7 @@ struct BenchKernelsCommand: ParsableCommand {
         }
     }
 
-    var parsedThreads: [Int]? {
-        let parts = threads.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-        return parts.map { $0! }
-    }
+    var parsedThreads: [Int]? { positiveIntegers(threads) }
 
     func run() throws {
         var bench = KernelBenchmark()
@@ -131,11 +127,7 @@ struct BenchPolicyCommand: ParsableCommand {
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
     }
 
-    var parsedBatches: [Int]? {
-        let parts = batches.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-        return parts.map { $0! }
-    }
+    var parsedBatches: [Int]? { positiveIntegers(batches) }
 
     func run() throws {
         var bench = PolicyBenchmark()
@@ -181,4 +173,11 @@ struct BenchEnvsCommand: ParsableCommand {
             print(pad(id, 18) + pad(format(random.stepsPerSecond, 0), 16) + format(expert.stepsPerSecondWithExpert, 0))
         }
     }
+}
+
+/// `"1, 2,4"` → `[1, 2, 4]`; nil unless every entry is a positive integer.
+func positiveIntegers(_ text: String) -> [Int]? {
+    let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+    return parts.map { $0! }
 }
