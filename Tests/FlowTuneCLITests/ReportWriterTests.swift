@@ -225,6 +225,22 @@ enum SyntheticRuns {
         guard case .notARunDirectory? = runError({ _ = try ReportRun.load(root) }) else { return }
     }
 
+    @Test func aRareSpikeDoesNotFlattenThePlotAndIsFlaggedWithItsTrueValueKept() throws {
+        var chart = SVGChart(title: "PPO ratio", xLabel: "iteration", yLabel: "ratio")
+        let values = (0..<50).map { i in i == 20 ? 600.0 : 1 + 0.01 * Double(i % 7) }
+        chart.series = [ChartSeries(run: "a", color: "#1f77b4", metric: "ratio_max",
+                                    points: values.enumerated().map { (Double($0.offset), $0.element) })]
+        let svg = chart.svg()
+        let domainText = try #require(svg.range(of: #"data-y-domain="[^"]*""#, options: .regularExpression).map { String(svg[$0]) })
+        let upper = try #require(Double(domainText.dropLast().split(separator: " ").last ?? ""))
+        #expect(upper < 2, "\(domainText)")
+        #expect(svg.contains("1 outlier beyond the axis, drawn at its edge"))
+        #expect(svg.contains("ratio_max = 600 at iteration 20"), "the tooltip keeps the true value")
+        // Without spikes nothing is pulled in.
+        chart.series[0].points[20].y = 1.03
+        #expect(!chart.svg().contains("outlier"))
+    }
+
     @Test func wilsonIntervalMatchesTheFormula() {
         let ci = WilsonInterval(successes: 62, trials: 100)
         #expect(abs(ci.lower - 0.52210) < 1e-4 && abs(ci.upper - 0.70901) < 1e-4)

@@ -294,6 +294,7 @@ public struct ReportWriter: Sendable {
         .legend-line { stroke: #444; stroke-width: 2; }
         .band-swatch { fill: #777; fill-opacity: 0.25; }
         .empty { font-size: 12px; fill: #999; text-anchor: middle; }
+        .clip-note { font-size: 11px; fill: #a05a00; text-anchor: end; }
         details { margin: 6px 0; border: 1px solid #ececf1; border-radius: 6px; padding: 6px 10px; }
         summary { cursor: pointer; font-weight: 600; font-size: 14px; }
         .path { color: #888; font-weight: normal; font-size: 12px; margin-left: 8px; }

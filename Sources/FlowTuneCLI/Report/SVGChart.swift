@@ -94,10 +94,13 @@ public struct SVGChart: Sendable {
         if let yBounds {
             yAxis = AxisScale(min: yBounds.lowerBound, max: yBounds.upperBound, targetTicks: 5, percent: percent, clampTo: yBounds)
         } else {
-            yAxis = AxisScale(min: ys.min() ?? 0, max: ys.max() ?? 1, targetTicks: 5, percent: percent)
+            let range = Self.robustRange(ys)
+            yAxis = AxisScale(min: range.lower, max: range.upper, targetTicks: 5, percent: percent)
         }
+        // Values beyond the axis (rare spikes) are drawn on its edge; tooltips keep the true value.
+        let clipped = ys.filter { $0 < yAxis.lower || $0 > yAxis.upper }.count
         func px(_ x: Double) -> Double { m.left + xAxis.fraction(x) * plotWidth }
-        func py(_ y: Double) -> Double { m.top + (1 - yAxis.fraction(y)) * plotH }
+        func py(_ y: Double) -> Double { m.top + (1 - min(1, max(0, yAxis.fraction(y)))) * plotH }
 
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 \(width) \(Self.n(height))\""
         out += " width=\"\(width)\" height=\"\(Self.n(height))\" role=\"img\""
@@ -107,6 +110,10 @@ public struct SVGChart: Sendable {
         out += "<title>\(HTMLText.escape(title))</title>\n"
         out += "<rect class=\"plot-bg\" x=\"\(Self.n(m.left))\" y=\"\(Self.n(m.top))\" width=\"\(Self.n(plotWidth))\" height=\"\(Self.n(plotH))\"/>\n"
         out += "<text class=\"chart-title\" x=\"\(Self.n(m.left))\" y=\"20\">\(HTMLText.escape(title))</text>\n"
+        if clipped > 0 {
+            let note = "\(clipped) outlier\(clipped == 1 ? "" : "s") beyond the axis, drawn at its edge"
+            out += "<text class=\"clip-note\" x=\"\(Self.n(m.left + plotWidth))\" y=\"20\">\(HTMLText.escape(note))</text>\n"
+        }
 
         // Grid and ticks.
         for tick in yAxis.ticks {
@@ -228,6 +235,22 @@ public struct SVGChart: Sendable {
         }
         if !row.isEmpty { rows.append(row) }
         return rows
+    }
+
+    /// The y-range to show: all values, unless a few spikes would flatten everything else. With
+    /// 20 or more values, an end more than twice the central spread (2nd–98th percentile) beyond
+    /// that spread is pulled in to a quarter of the spread past it.
+    static func robustRange(_ values: [Double]) -> (lower: Double, upper: Double) {
+        guard let low = values.min(), let high = values.max() else { return (0, 1) }
+        guard values.count >= 20 else { return (low, high) }
+        let sorted = values.sorted()
+        let p2 = sorted[Int(Double(sorted.count - 1) * 0.02)]
+        let p98 = sorted[Int(Double(sorted.count - 1) * 0.98)]
+        let spread = p98 - p2
+        guard spread > 0 else { return (low, high) }
+        let lower = low < p2 - 2 * spread ? p2 - 0.25 * spread : low
+        let upper = high > p98 + 2 * spread ? p98 + 0.25 * spread : high
+        return (lower, upper)
     }
 
     /// Approximate width of 11 px sans-serif text.
