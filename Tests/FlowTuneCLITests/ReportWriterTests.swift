@@ -140,7 +140,7 @@ enum SyntheticRuns {
         let plotted = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [[Double]]])
         for run in runs {
             let name = run.path.split(separator: "/").last.map(String.init)!
-            for (title, metric) in [("Success rate", "eval_success"), ("value_loss", "value_loss"), ("PPO ratio", "ratio_mean")] {
+            for (title, metric) in [("Success rate", "eval_success"), ("value_loss", "value_loss"), ("ratio_mean", "ratio_mean")] {
                 let logged = try MetricsLog.read(run.metricsPath).series(metric)
                 let points = try #require(plotted["\(title)|\(name)|\(metric)"], "\(title) of \(name): keys \(plotted.keys.sorted())")
                 #expect(points.count == logged.count)

@@ -15,7 +15,7 @@ import Foundation
 ///   `train_success` dashed; other `*success*` metrics (per task) get their own plots.
 /// - **Return**: metrics whose name contains `return`.
 /// - **Losses**: every metric ending in `_loss`, one plot each.
-/// - **PPO ratio and clipping**: `ratio*`, `*clip_frac*`, `*kl*`.
+/// - **PPO ratio and clipping**: `ratio*` (one plot each), `*clip_frac*`, `*kl*`.
 /// - **Exploration noise**: `sigma*`, `*entropy*`.
 /// - **Q-ensemble disagreement**: `*disagreement*`.
 /// - **Other metrics**: the rest (gradient norms, learning rates, speed), one plot each.
@@ -141,7 +141,8 @@ public struct ReportWriter: Sendable {
                                            charts: losses.map { PlannedChart(title: $0, yLabel: "loss", metrics: [$0]) }))
         }
         var ratioCharts: [PlannedChart] = []
-        ratioCharts += groups(take { $0.hasPrefix("ratio") }).map { PlannedChart(title: "PPO ratio", yLabel: "ratio", metrics: $0) }
+        // One plot per ratio statistic: a heavy-tailed ratio_max would flatten ratio_mean ≈ 1.
+        ratioCharts += take { $0.hasPrefix("ratio") }.map { PlannedChart(title: $0, yLabel: "ratio", metrics: [$0]) }
         ratioCharts += take { $0.contains("clip_frac") }.map { PlannedChart(title: $0, yLabel: "fraction clipped", metrics: [$0], percent: true) }
         ratioCharts += take { $0.contains("kl") }.map { PlannedChart(title: $0, yLabel: "KL", metrics: [$0]) }
         if !ratioCharts.isEmpty { sections.append(PlannedSection(title: "PPO ratio and clipping", note: nil, charts: ratioCharts)) }
