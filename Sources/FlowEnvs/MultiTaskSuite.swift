@@ -30,6 +30,11 @@ import FlowTensor
 /// - Tasks are fixed per environment: env `i` runs `taskAssignment[i]`, by default `i % 10`, also
 ///   reported in `buffers.taskIndices`. Success, rewards and physics are those of the family, with
 ///   the family's default configuration.
+///
+/// Difficulty (preliminary, flow-matching SFT probe on the whole suite, 200 evaluation episodes,
+/// measured with the suite's tolerances one step tighter than now: grasp 0.02, push angle 0.2):
+/// 10 / 50 / 100 demonstrations in total → 20.5% / 26% / 31.5% average success, very uneven:
+/// the reach tasks reach 65–100%, the push and pick-place tasks 0–15%.
 public final class MultiTaskEnv: VectorEnv {
     /// The suite's tasks in index order.
     public static let tasks: [TaskDescription] = suite.map(\.description)
@@ -152,9 +157,9 @@ public final class MultiTaskEnv: VectorEnv {
         var family: Family
     }
 
-    static let reachVariants: [ReachVariant] = [.standard, .topLeft, .topRight]
-    static let pushVariants: [PushVariant] = [.left, .right, .forward, .turnUpright]
-    static let pickVariants: [PickPlaceVariant] = [.left, .right, .lift]
+    static let reachVariants: [ReachObstacleEnv.Layout] = [.standard, .topLeft, .topRight]
+    static let pushVariants: [PushEnv.Layout] = [.left, .right, .forward, .turnUpright]
+    static let pickVariants: [PickPlaceEnv.Layout] = [.left, .right, .lift]
 
     static let suite: [SuiteTask] = {
         let reach = ReachObstacleEnv.Config().maxEpisodeSteps

@@ -188,10 +188,7 @@ func uniform(_ rng: inout RandomGenerator, _ lo: Float, _ hi: Float) -> Float {
     lo + (hi - lo) * rng.nextUniform()
 }
 
-/// An interval to sample from, e.g. a goal region's x range.
-struct Interval: Sendable, Equatable {
-    var lo: Float
-    var hi: Float
-    init(_ lo: Float, _ hi: Float) { self.lo = lo; self.hi = hi }
-    @inline(__always) func sample(_ rng: inout RandomGenerator) -> Float { uniform(&rng, lo, hi) }
+extension ClosedRange where Bound == Float {
+    /// A uniform sample from the range (a degenerate range gives its single value).
+    @inline(__always) func sample(_ rng: inout RandomGenerator) -> Float { uniform(&rng, lowerBound, upperBound) }
 }
