@@ -127,3 +127,18 @@ import Testing
         }
     }
 }
+
+@Suite struct CriticWarmupTests {
+    @Test func duringCriticWarmupOnlyTheCriticChanges() throws {
+        var c = RLTrainerTests.config()
+        c.criticWarmupIterations = 1
+        let trainer = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: c)
+        let policyBefore = trainer.policy.parameterValues().mapValues(\.scalars)
+        let criticBefore = trainer.critic!.parameterValues().mapValues(\.scalars)
+        try trainer.runIteration()
+        #expect(trainer.policy.parameterValues().mapValues(\.scalars) == policyBefore)
+        #expect(trainer.critic!.parameterValues().mapValues(\.scalars) != criticBefore)
+        try trainer.runIteration()
+        #expect(trainer.policy.parameterValues().mapValues(\.scalars) != policyBefore)
+    }
+}

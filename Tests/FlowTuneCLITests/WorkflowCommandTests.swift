@@ -35,9 +35,12 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: run + "/" + file), "missing \(file)")
         }
         let metrics = try MetricsLog.read(run + "/metrics.jsonl")
-        #expect(metrics.records.map(\.iteration) == [1, 2, 3])
-        #expect(metrics.records[1].values["eval_success"] != nil)
-        #expect(metrics.records[0].values["first_minibatch_ratio_deviation"] == 0)
+        // Iteration 0 is the SFT policy's evaluation; the last record carries the final evaluation.
+        #expect(metrics.records.map(\.iteration) == [0, 1, 2, 3])
+        #expect(metrics.records[0].values["eval_episodes"] == 4)
+        #expect(metrics.records[2].values["eval_success"] != nil)
+        #expect(metrics.records[3].values["eval_episodes"] == 4)
+        #expect(metrics.records[1].values["first_minibatch_ratio_deviation"] == 0)
         let events = try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("events.out.tfevents") }
         #expect(events.count == 1)
         // The same name again is refused unless --overwrite is given.
@@ -56,12 +59,12 @@ import Testing
         let full = try MetricsLog.read(run + "/metrics.jsonl")
         try Self.run(["train", "--resume", run])
         let resumed = try MetricsLog.read(run + "/metrics.jsonl")
-        #expect(resumed.records.map(\.iteration) == [1, 2, 3])
+        #expect(resumed.records.map(\.iteration) == [0, 1, 2, 3])
         // Bit-identical continuation: iteration 3's metrics equal the uninterrupted run's.
         // (NaN marks "no episode finished"; compare it as a value.)
         func comparable(_ v: [String: Double]) -> [String: Double] { v.mapValues { $0.isNaN ? -.infinity : $0 } }
-        #expect(comparable(full.records[2].values) == comparable(resumed.records[2].values))
-        #expect(full.records[2].envSteps == resumed.records[2].envSteps)
+        #expect(comparable(full.records[3].values) == comparable(resumed.records[3].values))
+        #expect(full.records[3].envSteps == resumed.records[3].envSteps)
     }
 
     @Test func fpoAlgorithmsSayTheyAreNotAvailableYet() throws {

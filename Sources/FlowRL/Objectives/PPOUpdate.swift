@@ -24,6 +24,8 @@ struct PPOUpdate {
     let actorOptimizer: AdamW
     let noiseOptimizer: AdamW
     let criticOptimizer: AdamW
+    /// False during the critic warm-up: only the critic learns.
+    var updatesPolicy = true
 
     struct Statistics {
         var policyLoss = 0.0, valueLoss = 0.0, entropy = 0.0
@@ -112,8 +114,10 @@ struct PPOUpdate {
                 stats.actorGradNorm += Double(actorGrads.clipGlobalNorm(config.gradientClip))
                 noiseGrads.clipGlobalNorm(config.gradientClip)
                 stats.criticGradNorm += Double(criticGrads.clipGlobalNorm(config.gradientClip))
-                actorOptimizer.update(model, gradients: actorGrads)
-                if !noiseNames.isEmpty { noiseOptimizer.update(model, gradients: noiseGrads) }
+                if updatesPolicy {
+                    actorOptimizer.update(model, gradients: actorGrads)
+                    if !noiseNames.isEmpty { noiseOptimizer.update(model, gradients: noiseGrads) }
+                }
                 if !criticNames.isEmpty { criticOptimizer.update(model, gradients: criticGrads) }
                 grads = Gradients(names: [], tensors: [:])
 

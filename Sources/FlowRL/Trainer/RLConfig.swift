@@ -67,6 +67,8 @@ public struct RLConfig: Sendable, Equatable, Codable {
     public var denoisingDiscount: Float? = nil
     /// Keep the observation encoder (and task embedding) fixed.
     public var freezeEncoder: Bool = false
+    /// First iterations that update only the critic (the policy waits for useful advantages).
+    public var criticWarmupIterations: Int = 0
 
     /// Evaluate every this many iterations (0: only at the end).
     public var evalEvery: Int = 10
@@ -109,6 +111,7 @@ public struct RLConfig: Sendable, Equatable, Codable {
         try check(entropyCoefficient >= 0, "entropy_coefficient", "must be ≥ 0")
         try check(valueCoefficient >= 0, "value_coefficient", "must be ≥ 0")
         if let d = denoisingDiscount { try check(d > 0 && d <= 1, "denoising_discount", "must be in (0, 1]") }
+        try check(criticWarmupIterations >= 0, "critic_warmup_iterations", "must be ≥ 0")
         try check(evalEvery >= 0, "eval_every", "must be ≥ 0")
         try check(evalEpisodes >= 1, "eval_episodes", "must be ≥ 1")
     }

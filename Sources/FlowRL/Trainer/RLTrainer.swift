@@ -88,8 +88,9 @@ public final class RLTrainer {
             return metrics
         }
         if config.advantageEstimator == .gae { rollout.computeGAE(lambda: config.lambda) }
-        let update = PPOUpdate(config: config, model: model, actorOptimizer: actorOptimizer,
+        var update = PPOUpdate(config: config, model: model, actorOptimizer: actorOptimizer,
                                noiseOptimizer: noiseOptimizer, criticOptimizer: criticOptimizer)
+        update.updatesPolicy = iteration > config.criticWarmupIterations  // `iteration` already counts this one
         let us: PPOUpdate.Statistics
         do {
             us = try update.run(rollout, rng: &updateRNG)

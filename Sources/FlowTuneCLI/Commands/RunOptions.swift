@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowTensor
 import Foundation
 
 /// Options shared by the commands that create a run: config file, overrides, run directory.
@@ -26,6 +27,7 @@ struct RunOptions: ParsableArguments {
 
 /// Creates the run directory, saves the effective config and opens the log (echoed to stdout).
 func openRun(_ config: FlowTuneConfig, overwrite: Bool, command: String) throws -> (RunDirectory, RunLogger) {
+    ComputeSettings.threads = config.run.threads
     let run = try RunDirectory.create(for: config, overwrite: overwrite)
     try run.writeConfig(config, command: command)
     let log = try run.makeLogger(echo: { line in print(line) })

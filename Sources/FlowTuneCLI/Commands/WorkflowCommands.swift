@@ -99,8 +99,7 @@ struct TrainCommand: ParsableCommand {
             try MetricsLog.truncate(run.metricsPath, afterIteration: trainer.iteration)
             log.info("resuming from iteration \(trainer.iteration)")
             let pipeline = Pipeline(config: config, run: run, log: log)
-            let (t, _) = try pipeline.reinforcementLearning(from: nil, resumed: trainer)
-            _ = try pipeline.evaluate(t.policy, label: "after RL (\(t.iteration) iterations)")
+            _ = try pipeline.reinforcementLearning(from: nil, resumed: trainer)
             return
         }
         let config = try options.load(extra: algo.map { ["rl.algo=\($0)"] } ?? [])
@@ -113,9 +112,8 @@ struct TrainCommand: ParsableCommand {
         } else {
             initial = try pipeline.supervisedFineTuning(try pipeline.demonstrations())
         }
-        _ = try pipeline.evaluate(initial, label: "initial policy")
-        let (trainer, interrupted) = try pipeline.reinforcementLearning(from: initial)
-        if !interrupted { _ = try pipeline.evaluate(trainer.policy, label: "after RL (\(trainer.iteration) iterations)") }
+        let before = try pipeline.evaluate(initial, label: "initial policy")
+        _ = try pipeline.reinforcementLearning(from: initial, initialEvaluation: before)
     }
 }
 

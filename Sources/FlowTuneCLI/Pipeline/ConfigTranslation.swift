@@ -99,6 +99,7 @@ extension FlowTuneConfig {
         c.criticWidth = rl.criticWidths.first ?? 256
         c.denoisingDiscount = rl.denoiseDiscount.map(Float.init)
         c.freezeEncoder = rl.freezeEncoder
+        c.criticWarmupIterations = rl.criticWarmupIterations
         c.evalEvery = run.evalInterval
         c.evalEpisodes = eval.periodicEpisodes
         c.seed = UInt64(run.seed)

@@ -66,9 +66,11 @@ struct Pipeline {
     }
 
     /// Online RL from `initial` (or continuing `resumed`), logging every iteration into the run dir.
-    /// Returns the trainer and whether it stopped early on a shutdown request.
-    func reinforcementLearning(from initial: FlowPolicy?, resumed: RLTrainer? = nil,
-                               progressTTY: Bool? = nil) throws -> (trainer: RLTrainer, interrupted: Bool) {
+    /// `initialEvaluation` (the starting policy's) is logged as iteration 0, and the last iteration's
+    /// record carries the final `eval.episodes` evaluation, so the curve spans the whole run.
+    /// Returns the trainer, the final evaluation (nil when interrupted) and whether it stopped early.
+    func reinforcementLearning(from initial: FlowPolicy?, resumed: RLTrainer? = nil, initialEvaluation: EvaluationReport? = nil,
+                               progressTTY: Bool? = nil) throws -> (trainer: RLTrainer, final: EvaluationReport?, interrupted: Bool) {
         let trainer: RLTrainer
         if let resumed {
             trainer = resumed
@@ -102,9 +104,19 @@ struct Pipeline {
         let start = Date()
         var best = -1.0
         var lastTrainSuccess: Double? = nil
+        var final: EvaluationReport? = nil
+        if let e = initialEvaluation, resumed == nil {
+            try metrics.log(iteration: 0, envSteps: 0, wallTime: 0, metrics: Self.evaluationMetrics(e))
+            try tensorboard?.addScalars(Self.evaluationMetrics(e), step: 0)
+        }
         while trainer.iteration < trainer.config.iterations {
             if shutdown.isRequested { break }
-            let m = try trainer.runIteration()
+            var m = try trainer.runIteration()
+            if trainer.iteration == trainer.config.iterations {
+                let report = try evaluate(trainer.policy, label: "after RL (\(trainer.iteration) iterations)")
+                m.merge(Self.evaluationMetrics(report)) { $1 }
+                final = report
+            }
             let wall = Date().timeIntervalSince(start)
             try metrics.log(iteration: trainer.iteration, envSteps: trainer.environmentSteps, wallTime: wall,
                             metrics: m.filter { $0.key != "iteration" && $0.key != "env_steps" })
@@ -130,7 +142,13 @@ struct Pipeline {
         log.info(interrupted
                  ? "stopped at iteration \(trainer.iteration) on request; checkpoint written, resume with `flowtune train --resume \(run.path)`"
                  : "RL finished: \(trainer.iteration) iterations, \(trainer.environmentSteps) environment steps in \(seconds(since: start))")
-        return (trainer, interrupted)
+        return (trainer, final, interrupted)
+    }
+
+    /// The evaluation columns of `metrics.jsonl` (the report draws the Wilson band from them).
+    static func evaluationMetrics(_ r: EvaluationReport) -> [String: Double] {
+        ["eval_success": r.successRate, "eval_episodes": Double(r.episodes), "eval_successes": Double(r.successes),
+         "eval_return": r.meanReturn, "eval_length": r.meanLength]
     }
 
     /// `latest` plus a numbered checkpoint, keeping the newest `run.keep_checkpoints` numbered ones.
