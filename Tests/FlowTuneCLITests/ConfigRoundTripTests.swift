@@ -61,7 +61,9 @@ import Testing
     }
 
     @Test func savedYAMLDocumentsEveryKnobAndWritesFloatsThatYAML11ReadersParseAsFloats() {
-        let yaml = FlowTuneConfig().yaml()
+        var config = FlowTuneConfig()
+        config.rl.actorLR = 1e-5  // a value that needs an exponent
+        let yaml = config.yaml()
         #expect(yaml.contains("actor_lr: 1.0e-05"))
         #expect(yaml.contains("# AdamW learning rate of the velocity network"))
         #expect(yaml.contains("algo: flow-sde"))

@@ -11,7 +11,8 @@ struct DemoCommand: ParsableCommand {
         "policy.encoder_widths=[128, 128]", "policy.hidden_width=128", "policy.depth=3", "policy.activation=silu",
         "policy.layer_norm=false", "policy.time_embedding_dim=32",
         "sft.steps=2000", "sft.batch_size=128", "sft.lr=1e-3", "sft.held_out_fraction=0", "sft.weight_decay=1e-4",
-        "rl.algo=flow-sde", "rl.iterations=150", "rl.rollout_steps=20", "rl.actor_lr=2e-4", "rl.critic_lr=1e-3",
+        "rl.algo=flow-sde", "rl.iterations=300", "rl.rollout_steps=20", "rl.actor_lr=2e-4", "rl.critic_lr=1e-3",
+        "rl.kl_target=0.02",
         "eval.episodes=200", "eval.periodic_episodes=100", "run.eval_interval=25", "run.checkpoint_interval=50",
     ]
 
@@ -20,7 +21,7 @@ struct DemoCommand: ParsableCommand {
         abstract: "Collect demonstrations, fit a flow policy, fine-tune it with RL, and report — on a built-in task.",
         discussion: """
             With no arguments: 10 scripted-expert demonstrations of reach-obstacle, supervised flow
-            matching, evaluation on 200 fixed episodes, 150 iterations of PPO with Flow-SDE, evaluation
+            matching, evaluation on 200 fixed episodes, 300 iterations of PPO with Flow-SDE, evaluation
             again, and an HTML report. Prints the success before and after RL and where the report is.
             The run directory is runs/demo-<time>/. Any setting can still be changed with --set.
 

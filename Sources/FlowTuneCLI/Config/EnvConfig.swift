@@ -12,7 +12,7 @@ extension FlowTuneConfig {
     /// environments too), not here.
     public struct Env: ConfigSection {
         public var id = "reach-obstacle"
-        public var numEnvs = 32
+        public var numEnvs = 64
         public var maxEpisodeSteps: Int? = nil
         public var shapedReward = false
 

@@ -7,15 +7,18 @@ extension FlowTuneConfig {
     ///   denoising_steps: 5       # K
     ///   conditioning: film
     /// ```
+    ///
+    /// Defaults are sized for the built-in tasks on a CPU (measured in README's tables), not for a
+    /// billion-parameter VLA: widths 128, SiLU, no layer norm.
     public struct Policy: ConfigSection {
         public var chunkLength = 5
         public var denoisingSteps = 5
-        public var encoderWidths = [256, 256]
-        public var hiddenWidth = 256
+        public var encoderWidths = [128, 128]
+        public var hiddenWidth = 128
         public var depth = 3
-        public var activation = Activation.gelu
-        public var layerNorm = true
-        public var timeEmbeddingDim = 64
+        public var activation = Activation.silu
+        public var layerNorm = false
+        public var timeEmbeddingDim = 32
         public var conditioning = Conditioning.film
         public var taskEmbeddingDim = 16
 

@@ -17,14 +17,14 @@ extension FlowTuneConfig {
         // The loop.
         public var algo = Algorithm.flowSDE
         public var iterations = 100
-        public var rolloutSteps = 16
+        public var rolloutSteps = 20
         public var epochs = 4
         public var minibatchSize = 256
         public var freezeEncoder = false
         public var criticWarmupIterations = 0
         // The optimizer.
-        public var actorLR = 1e-5
-        public var criticLR = 1e-4
+        public var actorLR = 1e-4
+        public var criticLR = 1e-3
         public var noiseLR = 1e-4
         public var adamBeta1 = 0.9
         public var adamBeta2 = 0.95
@@ -37,7 +37,7 @@ extension FlowTuneConfig {
         public var ratioGranularity = RatioGranularity.chunk
         public var logprobSteps = Aggregation.sum
         public var logprobDims = Aggregation.sum
-        public var klTarget: Double? = nil
+        public var klTarget: Double? = 0.02
         public var entropyCoef: Double? = nil
         // Advantages (§4.4).
         public var gamma = 0.99

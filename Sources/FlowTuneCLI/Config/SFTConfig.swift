@@ -8,16 +8,16 @@ extension FlowTuneConfig {
     ///   ema_decay: 0.999
     /// ```
     public struct SFT: ConfigSection {
-        public var steps = 3000
-        public var batchSize = 256
-        public var lr = 3e-4
+        public var steps = 2000
+        public var batchSize = 128
+        public var lr = 1e-3
         public var schedule = LRSchedule.cosine
         public var warmupSteps = 100
-        public var weightDecay = 0.01
+        public var weightDecay = 1e-4
         public var gradClip: Double? = 1.0
         public var emaDecay: Double? = nil
         public var timeSampling = TimeSampling.beta
-        public var heldOutFraction = 0.1
+        public var heldOutFraction = 0.0
         public var checkpointInterval = 1000
 
         public init() {}

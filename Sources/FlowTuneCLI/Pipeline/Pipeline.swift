@@ -14,6 +14,7 @@ struct Pipeline {
 
     static let demosFileName = "demos.safetensors"
     static let sftFileName = "sft.safetensors"
+    static let collectionEnvironments = 16
 
     /// Loads `demos.path`, or collects `demos.count` expert episodes and saves them in the run dir.
     func demonstrations() throws -> DemonstrationDataset {
@@ -26,7 +27,9 @@ struct Pipeline {
             return d
         }
         let start = Date()
-        let collector = DemonstrationCollector(envID: config.env.id, numEnvs: max(1, min(config.env.numEnvs, 64)),
+        // A fixed collection width: which episodes are collected depends on it (environment i is
+        // seeded with seed·1_000_003 + i), and the calibration in README was measured with 16.
+        let collector = DemonstrationCollector(envID: config.env.id, numEnvs: Self.collectionEnvironments,
                                                noiseStd: Float(config.demos.expertNoise))
         let (d, report) = try collector.collectWithReport(episodes: config.demos.count, seed: UInt64(config.run.seed))
         let path = run.file(Self.demosFileName)

@@ -1,0 +1,23 @@
+import FlowTuneCLI
+import Foundation
+import Testing
+
+/// Every YAML file in configs/ loads, validates, and names a method the trainer can run.
+@Suite struct ShippedConfigTests {
+    static let directory: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("configs").path
+    }()
+
+    @Test func everyShippedConfigLoadsAndValidates() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.count >= 16, "configs/ has \(files.count) files")
+        for file in files {
+            let config = try FlowTuneConfig.load(file: Self.directory + "/" + file)
+            try config.validateAll()
+            let stem = String(file.dropLast(5))
+            #expect(stem.hasPrefix(config.env.id), "\(file) sets env.id \(config.env.id)")
+            #expect(stem.contains(config.rl.algo.rawValue), "\(file) sets rl.algo \(config.rl.algo.rawValue)")
+        }
+    }
+}
