@@ -43,7 +43,7 @@ extension Tensor {
                     for i in 0..<n { po[i] = scalar(va, sb) }
                 }
             } else if a.count == 1 {
-                let va = SIMD16<Float>(repeating: pa[0]), sa = pa[0]
+                let va = SIMD16<Float>(repeating: pa[0])
                 Kernels.map(pb, po, n, { vector(va, $0) })
             } else if a.count == n && isTrailingSuffix(b.shape, of: outShape) {
                 let inner = b.count
