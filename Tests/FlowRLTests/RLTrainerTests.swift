@@ -142,3 +142,28 @@ import Testing
         #expect(trainer.policy.parameterValues().mapValues(\.scalars) != policyBefore)
     }
 }
+
+@Suite struct TrainingSeedTests {
+    @Test func trainingEpisodesNeverReuseEvaluationOrDemonstrationSeeds() throws {
+        // Evaluation uses 1_000_000 + i, demonstration collection seed·1_000_003 + i: both small.
+        let c = RLTrainerTests.config()
+        let env = try RecordingEnv(id: "reach-obstacle", numEnvs: c.numEnvs)
+        let trainer = try RLTrainer(policy: try RLTrainerTests.policy(), environment: env, evaluationEnvID: "reach-obstacle", config: c)
+        for _ in 0..<3 { try trainer.runIteration() }
+        #expect(env.seeds.count == 3 * c.numEnvs)
+        #expect(env.seeds.allSatisfy { $0 > (1 << 32) }, "a training seed fell into the evaluation/collection range")
+        #expect(Set(env.seeds).count == env.seeds.count, "iterations reuse seeds")
+    }
+
+    /// Records every reset seed.
+    final class RecordingEnv: VectorEnv {
+        let inner: any VectorEnv
+        var seeds: [UInt64] = []
+        init(id: String, numEnvs: Int) throws { inner = try BuiltinEnvironments.make(id: id, numEnvs: numEnvs) }
+        var spec: EnvSpec { inner.spec }
+        var numEnvs: Int { inner.numEnvs }
+        var buffers: VectorEnvBuffers { inner.buffers }
+        func reset(seeds: [UInt64]) throws { self.seeds += seeds; try inner.reset(seeds: seeds) }
+        func step(actions: UnsafeBufferPointer<Float>) throws { try inner.step(actions: actions) }
+    }
+}

@@ -20,12 +20,24 @@ struct RolloutCollector {
     let critic: Critic?
     let env: any VectorEnv
 
+    /// Reset seeds of one iteration's environments: a block of consecutive seeds starting at a
+    /// 64-bit value hashed from the run seed and the iteration, so training never replays the
+    /// evaluation episodes (`Evaluator` uses the small range `1_000_000 + i`); blocks that would
+    /// overlap that range are moved past it. With `groupSize > 1` (GRPO) each group shares a seed.
+    static func resetSeeds(runSeed: UInt64, iteration: Int, numEnvs n: Int, groupSize: Int) -> [UInt64] {
+        var stream = RandomGenerator(seed: runSeed).split(key: 0x5EED_0000 &+ UInt64(iteration))
+        var base = stream.next()
+        let reserved: ClosedRange<UInt64> = 0...(1 << 32)  // evaluation and collection seeds live down here
+        if reserved.contains(base) || base > UInt64.max - UInt64(n) { base = (1 << 33) &+ (base >> 2) }
+        return (0..<n).map { base &+ UInt64($0 / groupSize) }
+    }
+
     func collect(iteration: Int, rng: inout RandomGenerator) throws -> (Rollout, RolloutStatistics) {
         let n = env.numEnvs, od = env.spec.observationDim, ad = env.spec.actionDim
         let h = policy.config.chunkLength
         let grpo = config.advantageEstimator == .grpo
-        let base = config.seed &* 0x9E37_79B9 &+ UInt64(iteration) &* 1_000_003
-        try env.reset(seeds: (0..<n).map { grpo ? base &+ UInt64($0 / config.groupSize) : base &+ UInt64($0) })
+        try env.reset(seeds: Self.resetSeeds(runSeed: config.seed, iteration: iteration, numEnvs: n,
+                                             groupSize: grpo ? config.groupSize : 1))
 
         let buffers = env.buffers
         let sampler = ChunkSampler(mode: config.samplingMode)
