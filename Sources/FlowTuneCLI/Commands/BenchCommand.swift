@@ -89,7 +89,7 @@ struct BenchKernelsCommand: ParsableCommand {
             print("policy shapes, 1 thread: worst ratio \(format(worstPolicy, 2))× (target ≥ 0.80×); lowest rate \(format(lowestPolicy, 1)) GFLOP/s (target ≥ 50)")
         }
         print("")
-        print("fused linear (x·Wᵀ + b, activation) vs the same three ops unfused, \(threadCounts.contains(1) ? "default threads" : "")")
+        print("fused linear (x·Wᵀ + b, activation) vs the same three ops unfused, \(ComputeSettings.threads) threads")
         print(pad("rows×features", 16) + pad("activation", 12) + pad("fused µs", 12) + pad("unfused µs", 12) + "speed-up")
         let fused = FusedLinearBenchmark()
         for (rows, f) in [(64, 256), (1024, 256), (4096, 512)] {
