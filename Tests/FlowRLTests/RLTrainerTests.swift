@@ -101,19 +101,22 @@ import Testing
 
     @Test func nanRewardFromTheEnvironmentSkipsTheUpdateAndLeavesThePolicyUnchanged() throws {
         let c = Self.config()
-        let env = FaultyEnv(try BuiltinEnvironments.make(id: "reach-obstacle", numEnvs: c.numEnvs), faultAfter: 30)
+        // Iterations last at least reach-obstacle's 60-step time limit: step 70 is in the second one.
+        let env = FaultyEnv(try BuiltinEnvironments.make(id: "reach-obstacle", numEnvs: c.numEnvs), faultAfter: 70)
         let trainer = try RLTrainer(policy: try Self.policy(), environment: env, evaluationEnvID: "reach-obstacle", config: c)
         var warnings: [String] = []
         trainer.onWarning = { warnings.append($0) }
-        try trainer.runIteration()  // steps 1…20: clean
+        try trainer.runIteration()  // steps 1…60: clean
         let before = trainer.policy.parameterValues().mapValues(\.scalars)
-        let m = try trainer.runIteration()  // step 30 is in here
+        let m = try trainer.runIteration()  // step 70 is in here
         #expect(m["update_skipped"] == 1)
         #expect(warnings.count == 1 && warnings[0].contains("NaN"), "\(warnings)")
-        #expect(trainer.policy.parameterValues().mapValues(\.scalars) == before)
+        let unchanged = trainer.policy.parameterValues().mapValues(\.scalars) == before
+        #expect(unchanged, "the skipped update changed the policy")
         let after = try trainer.runIteration()  // training continues
         #expect(after["update_skipped"] == nil)
-        #expect(trainer.policy.parameterValues().mapValues(\.scalars) != before)
+        let changed = trainer.policy.parameterValues().mapValues(\.scalars) != before
+        #expect(changed, "training did not continue after the skipped update")
     }
 
     @Test func invalidConfigurationsAreRejectedWithTheFieldName() throws {
@@ -165,5 +168,23 @@ import Testing
         var buffers: VectorEnvBuffers { inner.buffers }
         func reset(seeds: [UInt64]) throws { self.seeds += seeds; try inner.reset(seeds: seeds) }
         func step(actions: UnsafeBufferPointer<Float>) throws { try inner.step(actions: actions) }
+    }
+}
+
+@Suite struct RolloutLengthTests {
+    @Test func iterationsShorterThanTheTimeLimitStillLetEveryEpisodeFinish() throws {
+        // push has a 120-step time limit; ask for 20 steps per iteration.
+        let env = try BuiltinEnvironments.make(id: "push", numEnvs: 4)
+        var pc = FlowPolicyConfig(observationDim: env.spec.observationDim, actionDim: env.spec.actionDim)
+        pc.encoderWidths = [16]; pc.velocityWidth = 16; pc.velocityDepth = 1; pc.timeEmbeddingDim = 8
+        var rng = RandomGenerator(seed: 1)
+        var c = RLTrainerTests.config()
+        c.numEnvs = 4
+        c.stepsPerIteration = 20
+        c.minibatchSize = 8
+        let trainer = try RLTrainer(policy: FlowPolicy(config: pc, rng: &rng), envID: "push", config: c)
+        let m = try trainer.runIteration()
+        #expect(trainer.environmentSteps == 4 * env.spec.maxEpisodeSteps)
+        #expect(m["train_episodes"] ?? 0 >= 4, "every environment's first episode finished")
     }
 }

@@ -32,6 +32,9 @@ struct RolloutCollector {
         return (0..<n).map { base &+ UInt64($0 / groupSize) }
     }
 
+    /// Environment steps of one GAE iteration: the configured number, but at least the time limit.
+    static func stepsPerIteration(_ configured: Int, timeLimit: Int) -> Int { max(configured, timeLimit) }
+
     func collect(iteration: Int, rng: inout RandomGenerator) throws -> (Rollout, RolloutStatistics) {
         let n = env.numEnvs, od = env.spec.observationDim, ad = env.spec.actionDim
         let h = policy.config.chunkLength
@@ -73,8 +76,11 @@ struct RolloutCollector {
             position[i] = h
         }
 
+        // Every episode started at this iteration's reset must be able to finish: an iteration shorter
+        // than the time limit would only ever see the episodes that succeed early.
+        let steps = Self.stepsPerIteration(config.stepsPerIteration, timeLimit: env.spec.maxEpisodeSteps)
         var step = 0
-        while grpo ? active.contains(true) : step < config.stepsPerIteration {
+        while grpo ? active.contains(true) : step < steps {
             let need = (0..<n).filter { active[$0] && position[$0] == h }
             if !need.isEmpty {
                 var obs = [Float](repeating: 0, count: need.count * od)

@@ -29,7 +29,9 @@ public struct RLConfig: Sendable, Equatable, Codable {
     public var iterations: Int = 100
     /// Environments stepped together.
     public var numEnvs: Int = 64
-    /// Environment steps per environment per iteration (GAE); GRPO runs one episode per environment.
+    /// Environment steps per environment per iteration (GAE), raised to the environment's time limit
+    /// when shorter so that every episode started at the iteration's reset can finish; GRPO runs one
+    /// episode per environment.
     public var stepsPerIteration: Int = 100
 
     public var gamma: Float = 0.99
