@@ -102,16 +102,9 @@ public final class PickPlaceEnv: VectorEnv {
                                  variants: [config.layout], config: config)
     }
 
-    public func reset(seeds: [UInt64]) throws {
-        try driver.validate(seeds: seeds)
-        driver.beginReset()
-        driver.reset(kernel, seeds: seeds)
-    }
+    public func reset(seeds: [UInt64]) throws { try driver.resetAll(kernel, seeds: seeds) }
 
-    public func step(actions: UnsafeBufferPointer<Float>) throws {
-        try driver.validate(actions: actions)
-        driver.advance(kernel, actions: actions.baseAddress!)
-    }
+    public func step(actions: UnsafeBufferPointer<Float>) throws { try driver.stepAll(kernel, actions: actions) }
 }
 
 extension PickPlaceEnv {

@@ -122,6 +122,19 @@ final class EpisodeDriver {
         }
     }
 
+    /// `VectorEnv.reset(seeds:)` for an environment driven by a single kernel: validate, clear, reset.
+    func resetAll<K: TaskKernel>(_ kernel: K, seeds: [UInt64]) throws {
+        try validate(seeds: seeds)
+        beginReset()
+        reset(kernel, seeds: seeds)
+    }
+
+    /// `VectorEnv.step(actions:)` for an environment driven by a single kernel: validate, advance.
+    func stepAll<K: TaskKernel>(_ kernel: K, actions: UnsafeBufferPointer<Float>) throws {
+        try validate(actions: actions)
+        advance(kernel, actions: actions.baseAddress!)
+    }
+
     /// One control step of all of `kernel`'s environments, with auto-reset.
     @inline(__always)
     func advance<K: TaskKernel>(_ kernel: K, actions: UnsafePointer<Float>) {
