@@ -1,0 +1,281 @@
+"""FlowTune's flow policy, samplers and update math in JAX, every workload one `jax.jit`ted function.
+
+The same network and formulas as torch_peer.py (see its docstring); parameters are a dict keyed by
+FlowTune's parameter names. The training step (loss, gradient, per-group clipping, AdamW) is one
+jitted function with the parameters and optimizer state donated, the idiomatic fast JAX form.
+"""
+import math
+from functools import partial
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+import workloads as W
+from checkpoint import time_frequencies
+
+
+class Net:
+    """Static architecture facts (hashable closure data for jit) and pure functions of params."""
+
+    def __init__(self, ck):
+        self.ck = ck
+        freq, scale = time_frequencies(ck.time_dim)
+        self.freq, self.scale = jnp.asarray(freq), float(scale)
+        self.obs_mean, self.obs_std = jnp.asarray(ck.obs_mean), jnp.asarray(ck.obs_std)
+        self.act_mean = jnp.asarray(np.tile(ck.act_mean, ck.chunk_length))
+        self.act_std = jnp.asarray(np.tile(ck.act_std, ck.chunk_length))
+        self.lv_min = 2 * math.log(ck.sigma_min)
+        self.lv_span = 2 * math.log(ck.sigma_max) - self.lv_min
+
+    @staticmethod
+    def lin(p, x, name, bias=True):
+        y = x @ p[name + ".weight"].T
+        return y + p[name + ".bias"] if bias else y
+
+    def mlp(self, p, x, prefix, layers, output_act):
+        for i in range(layers):
+            x = self.lin(p, x, f"{prefix}.layers.{i}")
+            if i < layers - 1 or output_act:
+                x = jax.nn.silu(x)
+        return x
+
+    def encode(self, p, obs):
+        return self.mlp(p, (obs - self.obs_mean) / self.obs_std, "encoder", self.ck.encoder_layers, True)
+
+    def time_features(self, p, t):
+        arg = (self.scale * t)[:, None] * self.freq
+        return self.mlp(p, jnp.concatenate([jnp.sin(arg), jnp.cos(arg)], -1), "timeMLP", 2, True)
+
+    def prepare(self, p, f):
+        return [self.lin(p, f, f"velocityNetwork.films.{i}.projections.0") for i in range(self.ck.depth)]
+
+    def velocity(self, p, x, prepared, time):
+        h = jax.nn.silu(self.lin(p, x, "velocityNetwork.input"))
+        for i in range(self.ck.depth):
+            z = self.lin(p, h, f"velocityNetwork.layers.{i}")
+            proj = prepared[i] + self.lin(p, time, f"velocityNetwork.films.{i}.projections.1", bias=False)
+            gamma, beta = jnp.split(proj, 2, -1)
+            h = jax.nn.silu(z * (1 + gamma) + beta)
+        return self.lin(p, h, "velocityNetwork.output"), h
+
+    def sigma(self, p, condition):
+        raw = self.mlp(p, jax.lax.stop_gradient(condition), "noiseNetwork.body", self.ck.noise_layers, False)
+        return jnp.exp(((jnp.tanh(raw) + 1) * (0.5 * self.lv_span) + self.lv_min) * 0.5)
+
+
+def gaussian_logp(x, mean, std):
+    z = (x - mean) / std
+    return (z * z + W.LOG_TWO_PI) * -0.5 - jnp.log(std)
+
+
+def sample(net, p, obs, key, steps, mode):
+    b, hd = obs.shape[0], net.ck.chunk_width
+    f = net.encode(p, obs)
+    pre = net.prepare(p, f)
+    keys = jax.random.split(key, steps + 2)
+    x = jax.random.normal(keys[0], (b, hd))
+    dt = 1.0 / steps
+    feature_sum = 0
+    chosen = jax.random.randint(keys[1], (b,), 0, steps - 1)
+    befores, afters, logps = [], [], []
+    for k in range(steps):
+        t = 1.0 - k / steps
+        v, h = net.velocity(p, x, pre, net.time_features(p, jnp.full((1,), t)))
+        feature_sum = feature_sum + h
+        if mode == "ode":
+            x = x - v * dt
+            continue
+        sig = float(W.sde_sigma(t, steps))
+        on = (chosen == k)[:, None]
+        s2 = sig * sig
+        xs = jnp.where(on, 1 - s2 * dt / (2 * t), 1.0)
+        vs = jnp.where(on, dt * (1 + s2 * (1 - t) / (2 * t)), dt)
+        std = jnp.where(on, sig * math.sqrt(dt), 0.0)
+        mean = x * xs - v * vs
+        nxt = mean + std * jax.random.normal(keys[k + 2], (b, hd))
+        logp = gaussian_logp(nxt, mean, jnp.where(on, std, 1.0)) * on
+        befores.append(x); afters.append(nxt); logps.append(logp)
+        x = nxt
+    out = [x * net.act_std + net.act_mean, feature_sum / steps]
+    if mode == "sde":
+        idx = chosen[None, :, None]
+        out += [jnp.take_along_axis(jnp.stack(s), idx, 0)[0] for s in (befores, afters, logps)]
+    return out
+
+
+def surrogate(ratio, adv, clip, dual):
+    loss = -jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - clip, 1 + clip) * adv)
+    if dual is not None:
+        loss = jnp.where(adv < 0, jnp.minimum(loss, jnp.abs(adv) * dual), loss)
+    return loss.mean()
+
+
+def chain_logp(net, p, obs, before, after, t, algo, steps):
+    s, b, hd = before.shape
+    f = net.encode(p, obs)
+    pre = [jnp.tile(q, (s, 1)) for q in net.prepare(p, f)]
+    x = before.reshape(s * b, hd)
+    tf = t.reshape(s * b)
+    time = net.time_features(p, tf)
+    v, _ = net.velocity(p, x, pre, time)
+    dt = 1.0 / steps
+    if algo == "sde":
+        sig = jnp.where(tf >= 1, W.NOISE_LEVEL * jnp.sqrt(tf * steps), W.NOISE_LEVEL * jnp.sqrt(tf / (1 - tf)))
+        s2 = sig * sig
+        mean = x * (1 - s2 * dt / (2 * tf))[:, None] - v * (dt * (1 + s2 * (1 - tf) / (2 * tf)))[:, None]
+        std = (sig * math.sqrt(dt))[:, None]
+        entropy = None
+    else:
+        std = net.sigma(p, jnp.concatenate([jnp.tile(f, (s, 1)), time], -1))
+        mean = x - v * dt
+        entropy = (jnp.log(std) + 0.5 * (1 + W.LOG_TWO_PI)).mean()
+    logp = gaussian_logp(after.reshape(s * b, hd), mean, std)
+    return logp.reshape(s, b, hd).sum(axis=(0, 2)), entropy
+
+
+def ppo_loss(net, algo, steps, p, obs, before, after, t, old, adv):
+    new, entropy = chain_logp(net, p, obs, before, after, t, algo, steps)
+    loss = surrogate(jnp.exp(new - old), adv, W.PPO_CLIP, W.DUAL_CLIP)
+    return loss - entropy * W.ENTROPY_COEF if entropy is not None else loss
+
+
+def cfm_pair_losses(net, p, obs, actions, tau, eps):
+    n, b, hd = eps.shape
+    f = net.encode(p, obs)
+    pre = [jnp.tile(q, (n, 1)) for q in net.prepare(p, f)]
+    a = jnp.tile(actions, (n, 1))
+    e = eps.reshape(n * b, hd)
+    tf = tau.reshape(n * b)
+    xt = e * tf[:, None] + a * (1 - tf[:, None])
+    v, _ = net.velocity(p, xt, pre, net.time_features(p, tf))
+    return ((v - (e - a)) ** 2).mean(-1).reshape(n, b)
+
+
+def fpo_loss(net, p, obs, actions, tau, eps, old_mean, adv):
+    new_mean = cfm_pair_losses(net, p, obs, actions, tau, eps).mean(0)
+    return surrogate(jnp.exp(old_mean - new_mean), adv, W.FPO_CLIP, None)
+
+
+def clip_and_adamw(params, grads, m, v, step):
+    """Per-group (actor / noise network) global-norm clipping at 1.0, then AdamW (FlowNN/AdamW.swift)."""
+    groups = [[k for k in grads if not k.startswith("noiseNetwork")], [k for k in grads if k.startswith("noiseNetwork")]]
+    clipped = {}
+    for g in groups:
+        if not g:
+            continue
+        norm = jnp.sqrt(sum(jnp.sum(grads[k] ** 2) for k in g))
+        scale = jnp.where(norm > W.GRAD_CLIP, W.GRAD_CLIP / norm, 1.0)
+        for k in g:
+            clipped[k] = grads[k] * scale
+    b1, b2 = W.BETAS
+    c1, c2 = 1 - b1 ** step, 1 - b2 ** step
+    new_p, new_m, new_v = {}, {}, {}
+    for k, g in clipped.items():
+        new_m[k] = b1 * m[k] + (1 - b1) * g
+        new_v[k] = b2 * v[k] + (1 - b2) * g * g
+        update = (new_m[k] / c1) / (jnp.sqrt(new_v[k] / c2) + W.EPS)
+        new_p[k] = params[k] - W.LR * (update + W.WEIGHT_DECAY * params[k])
+    return new_p, new_m, new_v
+
+
+class JaxStack:
+    name = "JAX jit"
+
+    def __init__(self, threads):
+        self.threads = threads
+
+    @staticmethod
+    def params(ck):
+        return {k: jnp.asarray(v) for k, v in ck.params.items()}
+
+    def sampler(self, ck, batch, steps, mode):
+        net = Net(ck)
+        p = self.params(ck)
+        obs = jnp.asarray(np.random.default_rng(0).standard_normal((batch, ck.observation_dim)), jnp.float32)
+        fn = jax.jit(lambda p, o, key: sample(net, p, o, key, steps, mode))
+        state = {"key": jax.random.PRNGKey(0)}
+
+        def run():
+            state["key"], sub = jax.random.split(state["key"])
+            jax.block_until_ready(fn(p, obs, sub))
+        return run
+
+    def _trainer(self, ck, loss, data, minibatch):
+        p = self.params(ck)
+        m = {k: jnp.zeros_like(x) for k, x in p.items()}
+        v = {k: jnp.zeros_like(x) for k, x in p.items()}
+
+        # The minibatch gather happens inside the jitted step (outside it would cost one dispatch per input).
+        arrays = [x for x, _ in data]
+        pair_major = tuple(pm for _, pm in data)
+
+        @partial(jax.jit, donate_argnums=(0, 1, 2))
+        def step(p, m, v, count, arrays, idx):
+            batch = [x[:, idx] if pm else x[idx] for x, pm in zip(arrays, pair_major)]
+            value, grads = jax.value_and_grad(loss)(p, *batch)
+            p, m, v = clip_and_adamw(p, grads, m, v, count)
+            return p, m, v, value
+
+        state = {"p": p, "m": m, "v": v, "count": 0}
+        rng = np.random.default_rng(3)
+
+        def run():
+            order = rng.permutation(W.ROLLOUT)
+            for i in range(0, W.ROLLOUT, minibatch):
+                idx = order[i:i + minibatch]
+                state["count"] += 1
+                state["p"], state["m"], state["v"], value = step(state["p"], state["m"], state["v"],
+                                                                 jnp.float32(state["count"]), arrays, jnp.asarray(idx))
+            jax.block_until_ready(state["p"])
+        return run
+
+    def ppo_epoch(self, ck, minibatch, algo):
+        net = Net(ck)
+        d = W.ppo_inputs(np.random.default_rng(1), ck, W.ROLLOUT, algo)
+        t = (1 - d["steps"].astype(np.float32) / ck.steps).astype(np.float32)
+        p = self.params(ck)
+        logp = jax.jit(lambda p, *a: chain_logp(net, p, *a, algo, ck.steps)[0])
+        old = np.concatenate([np.asarray(logp(p, d["obs"][i:i + 1024], d["before"][:, i:i + 1024], d["after"][:, i:i + 1024],
+                                              t[:, i:i + 1024])) for i in range(0, W.ROLLOUT, 1024)])
+        data = [(jnp.asarray(d["obs"]), False), (jnp.asarray(d["before"]), True), (jnp.asarray(d["after"]), True),
+                (jnp.asarray(t), True), (jnp.asarray(old), False), (jnp.asarray(d["adv"]), False)]
+        return self._trainer(ck, partial(ppo_loss, net, algo, ck.steps), data, minibatch)
+
+    def fpo_epoch(self, ck, minibatch):
+        net = Net(ck)
+        d = W.fpo_inputs(np.random.default_rng(2), ck, W.ROLLOUT)
+        p = self.params(ck)
+        pair = jax.jit(lambda p, *a: cfm_pair_losses(net, p, *a).mean(0))
+        old = np.concatenate([np.asarray(pair(p, d["obs"][i:i + 1024], d["actions"][i:i + 1024], d["tau"][:, i:i + 1024],
+                                              d["eps"][:, i:i + 1024])) for i in range(0, W.ROLLOUT, 1024)])
+        data = [(jnp.asarray(d["obs"]), False), (jnp.asarray(d["actions"]), False), (jnp.asarray(d["tau"]), True),
+                (jnp.asarray(d["eps"]), True), (jnp.asarray(old), False), (jnp.asarray(d["adv"]), False)]
+        return self._trainer(ck, partial(fpo_loss, net), data, minibatch)
+
+    def equivalence(self, ck, case):
+        net = Net(ck)
+        p = self.params(ck)
+        C = {k: jnp.asarray(v) for k, v in case.items()}
+        out = {}
+
+        def measure(name, fn):
+            value, grads = jax.value_and_grad(fn)(p)
+            norm = math.sqrt(sum(float(np.sum(np.asarray(g, np.float64) ** 2)) for g in grads.values()))
+            out[name] = {"loss": float(value), "grad_norm": norm}
+        steps = ck.steps
+        for algo in ("sde", "noise"):
+            if f"{algo}.obs" not in C or (algo == "noise" and not ck.has_noise):
+                continue
+            t = 1 - C[f"{algo}.steps"] / steps
+            measure(f"ppo-{algo}", lambda q: ppo_loss(net, algo, steps, q, C[f"{algo}.obs"], C[f"{algo}.before"],
+                                                      C[f"{algo}.after"], t, C[f"{algo}.old"], C[f"{algo}.adv"]))
+        measure("fpo", lambda q: fpo_loss(net, q, C["fpo.obs"], C["fpo.actions"], C["fpo.tau"], C["fpo.eps"],
+                                          C["fpo.old"], C["fpo.adv"]))
+        measure("cfm", lambda q: cfm_pair_losses(net, q, C["fpo.obs"], C["fpo.actions"], C["fpo.tau"], C["fpo.eps"]).mean())
+        f = net.encode(p, C["ode.obs"]); pre = net.prepare(p, f); x = C["ode.x0"]
+        for k in range(steps):
+            v, _ = net.velocity(p, x, pre, net.time_features(p, jnp.full((1,), 1.0 - k / steps)))
+            x = x - v * (1.0 / steps)
+        out["ode"] = {"actions": np.asarray(x * net.act_std + net.act_mean).reshape(-1).tolist()}
+        return out
