@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
               flowtune bench policy
               flowtune bench envs
             """,
-        subcommands: [BenchKernelsCommand.self, BenchPolicyCommand.self, BenchEnvsCommand.self])
+        subcommands: [BenchKernelsCommand.self, BenchPolicyCommand.self, BenchEnvsCommand.self, BenchCompareCommand.self])
 }
 
 struct BenchKernelsCommand: ParsableCommand {
