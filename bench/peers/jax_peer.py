@@ -11,6 +11,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
+import rl_iteration as R
 import workloads as W
 from checkpoint import time_frequencies
 
@@ -100,7 +101,7 @@ def sample(net, p, obs, key, steps, mode):
     out = [x * net.act_std + net.act_mean, feature_sum / steps]
     if mode == "sde":
         idx = chosen[None, :, None]
-        out += [jnp.take_along_axis(jnp.stack(s), idx, 0)[0] for s in (befores, afters, logps)]
+        out += [jnp.take_along_axis(jnp.stack(s), idx, 0)[0] for s in (befores, afters, logps)] + [chosen]
     return out
 
 
@@ -179,6 +180,90 @@ def clip_and_adamw(params, grads, m, v, step):
     return new_p, new_m, new_v
 
 
+def critic_value(net, c, obs):
+    x = (obs - net.obs_mean) / net.obs_std
+    for i in range(3):
+        x = x @ c[f"critic.{i}.weight"].T + c[f"critic.{i}.bias"]
+        x = jax.nn.silu(x) if i < 2 else x
+    return x[:, 0]
+
+
+def value_loss(v, returns, old_values):
+    def huber(e):
+        a = jnp.abs(e)
+        q = jnp.minimum(a, R.HUBER_DELTA)
+        return q * (a - q * 0.5)
+    clipped = old_values + jnp.clip(v - old_values, -R.VALUE_CLIP, R.VALUE_CLIP)
+    return jnp.maximum(huber(v - returns), huber(clipped - returns)).mean()
+
+
+def adamw(params, grads, m, v, step, lr, decay):
+    norm = jnp.sqrt(sum(jnp.sum(g ** 2) for g in grads.values()))
+    scale = jnp.where(norm > W.GRAD_CLIP, W.GRAD_CLIP / norm, 1.0)
+    b1, b2 = W.BETAS
+    c1, c2 = 1 - b1 ** step, 1 - b2 ** step
+    new_p, new_m, new_v = {}, {}, {}
+    for k in params:
+        g = grads[k] * scale
+        new_m[k] = b1 * m[k] + (1 - b1) * g
+        new_v[k] = b2 * v[k] + (1 - b2) * g * g
+        new_p[k] = params[k] - lr * ((new_m[k] / c1) / (jnp.sqrt(new_v[k] / c2) + W.EPS) + decay * params[k])
+    return new_p, new_m, new_v
+
+
+class JaxRLAgent:
+    """Policy, separate critic and optimizers for rl_iteration.run_iteration; act and update are jitted."""
+
+    def __init__(self, ck):
+        self.ck, net = ck, Net(ck)
+        steps = ck.steps
+        self.p = {k: jnp.asarray(v) for k, v in ck.params.items()}
+        self.c = {k: jnp.asarray(v) for k, v in R.critic_init(np.random.default_rng(5), ck.observation_dim).items()}
+        zeros = lambda d: {k: jnp.zeros_like(x) for k, x in d.items()}
+        self.pm, self.pv, self.cm, self.cv = zeros(self.p), zeros(self.p), zeros(self.c), zeros(self.c)
+        self.count = 0
+        self.key = jax.random.PRNGKey(0)
+        self._act = jax.jit(lambda p, c, o, key: (critic_value(net, c, o), sample(net, p, o, key, steps, "sde")))
+        self._value = jax.jit(lambda c, o: critic_value(net, c, o))
+
+        def loss(p, c, obs, before, after, t, old, adv, returns, old_values):
+            return (ppo_loss(net, "sde", steps, p, obs, before, after, t, old, adv)
+                    + R.VALUE_COEF * value_loss(critic_value(net, c, obs), returns, old_values))
+
+        @partial(jax.jit, donate_argnums=(0, 1, 2, 3, 4, 5))
+        def step(p, c, pm, pv, cm, cv, count, data, idx):
+            obs, before, after, t, old, adv, returns, old_values = data
+            (gp, gc) = jax.grad(loss, argnums=(0, 1))(p, c, obs[idx], before[:, idx], after[:, idx], t[:, idx], old[idx],
+                                                       adv[idx], returns[idx], old_values[idx])
+            p, pm, pv = adamw(p, gp, pm, pv, count, W.LR, W.WEIGHT_DECAY)
+            c, cm, cv = adamw(c, gc, cm, cv, count, R.CRITIC_LR, 0.0)
+            return p, c, pm, pv, cm, cv
+        self._step = step
+
+    def value(self, obs):
+        return np.asarray(self._value(self.c, obs))
+
+    def act(self, obs):
+        self.key, sub = jax.random.split(self.key)
+        v, (actions, _, before, after, logp, chosen) = self._act(self.p, self.c, obs, sub)
+        ck = self.ck
+        return (np.asarray(v), np.asarray(actions).reshape(-1, ck.chunk_length, ck.action_dim), np.asarray(before),
+                np.asarray(after), 1 - np.asarray(chosen, np.float32) / ck.steps, np.asarray(logp.sum(-1)))
+
+    def update(self, batch):
+        data = tuple(jnp.asarray(batch[k]) for k in ("obs", "before", "after", "t", "old", "adv", "returns", "old_values"))
+        n = batch["obs"].shape[0]
+        rng = np.random.default_rng(self.count)
+        for _ in range(R.EPOCHS):
+            order = rng.permutation(n)
+            for i in range(0, n, R.MINIBATCH):
+                self.count += 1
+                self.p, self.c, self.pm, self.pv, self.cm, self.cv = self._step(
+                    self.p, self.c, self.pm, self.pv, self.cm, self.cv, jnp.float32(self.count), data,
+                    jnp.asarray(order[i:i + R.MINIBATCH]))
+        jax.block_until_ready(self.p)
+
+
 class JaxStack:
     name = "JAX jit"
 
@@ -252,6 +337,11 @@ class JaxStack:
         data = [(jnp.asarray(d["obs"]), False), (jnp.asarray(d["actions"]), False), (jnp.asarray(d["tau"]), True),
                 (jnp.asarray(d["eps"]), True), (jnp.asarray(old), False), (jnp.asarray(d["adv"]), False)]
         return self._trainer(ck, partial(fpo_loss, net), data, minibatch)
+
+    def rl_iteration(self, ck, num_envs, env_steps, time_limit):
+        agent = JaxRLAgent(ck)
+        env = R.SyntheticReachEnv(num_envs, time_limit)
+        return lambda: R.run_iteration(agent, env, env_steps, ck.chunk_length)
 
     def equivalence(self, ck, case):
         net = Net(ck)

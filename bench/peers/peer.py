@@ -2,10 +2,12 @@
 
     python3 peer.py --stack torch-eager|torch-compile|jax --threads N --serve
         Reads one JSON request per line on stdin and answers one JSON line on stdout:
-        {"op": "prepare", "id": …, "workload": "sample-ode"|"sample-sde"|"ppo-sde"|"ppo-noise"|"fpo",
+        {"op": "prepare", "id": …, "workload": "sample-ode"|"sample-sde"|"ppo-sde"|"ppo-noise"|"fpo"|"rl-iteration",
          "checkpoint": path, "batch": B, "steps": K}  → builds the workload and runs it once (warm-up,
                                                          compilation): {"ok": true, "warmup_seconds": s}
-        {"op": "run", "id": …, "calls": n}            → {"ok": true, "seconds": wall time of n calls}
+         (rl-iteration also "env_steps" per environment and the episode "time_limit"; batch = environments)
+        {"op": "run", "id": …, "calls": n}            → {"ok": true, "seconds": wall time of n calls,
+                                                          "units": environment steps of the last call (W4)}
         FlowTune's side alternates these requests with its own measurements.
     python3 peer.py --stack … --checkpoint ck.safetensors --equivalence case.safetensors
         Prints the losses and gradient norms of every objective on FlowTune's stored inputs (JSON).
@@ -44,6 +46,8 @@ def build(stack, req):
         return stack.ppo_epoch(ck, batch, w.split("-")[1])
     if w == "fpo":
         return stack.fpo_epoch(ck, batch)
+    if w == "rl-iteration":
+        return stack.rl_iteration(ck, batch, req["env_steps"], req["time_limit"])
     raise ValueError(f"unknown workload {w}")
 
 
@@ -64,8 +68,9 @@ def serve(stack):
                 fn = runners[req["id"]]
                 start = time.perf_counter()
                 for _ in range(req["calls"]):
-                    fn()
-                reply = {"ok": True, "seconds": time.perf_counter() - start}
+                    units = fn()
+                reply = {"ok": True, "seconds": time.perf_counter() - start,
+                         "units": units if isinstance(units, int) else 0}
             elif req["op"] == "drop":
                 runners.pop(req["id"], None)
                 reply = {"ok": True}

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import rl_iteration as R
 import workloads as W
 
 
@@ -111,7 +112,7 @@ def sample(pol, obs, steps, mode):
     out = [x * pol.act_std + pol.act_mean, feature_sum / steps]
     if mode == "sde":
         idx = chosen[None, :, None].expand(1, b, hd)
-        out += [torch.stack(s).gather(0, idx)[0] for s in (befores, afters, logps)]
+        out += [torch.stack(s).gather(0, idx)[0] for s in (befores, afters, logps)] + [chosen]
     return out
 
 
@@ -171,6 +172,72 @@ def cfm_pair_losses(pol, obs, actions, tau, eps):
 def fpo_loss(pol, obs, actions, tau, eps, old_mean, adv):
     new_mean = cfm_pair_losses(pol, obs, actions, tau, eps).mean(0)
     return surrogate(torch.exp(old_mean - new_mean), adv, W.FPO_CLIP, None)
+
+
+def value_loss(v, returns, old_values):
+    """Clipped Huber value loss (FlowRL ValueLoss defaults: δ = 10, clip 0.2)."""
+    def huber(e):
+        a = e.abs()
+        q = a.clamp(max=R.HUBER_DELTA)
+        return q * (a - q * 0.5)
+    clipped = old_values + (v - old_values).clamp(-R.VALUE_CLIP, R.VALUE_CLIP)
+    return torch.maximum(huber(v - returns), huber(clipped - returns)).mean()
+
+
+class TorchRLAgent:
+    """The policy, a separate critic and their optimizers for rl_iteration.run_iteration."""
+
+    def __init__(self, stack, ck):
+        self.ck, self.pol = ck, TorchPolicy(ck)
+        self.critic = torch.nn.ParameterDict({k.replace(".", "__"): torch.nn.Parameter(torch.from_numpy(v))
+                                              for k, v in R.critic_init(np.random.default_rng(5), ck.observation_dim).items()})
+        self.sample_fn = stack.maybe_compile(lambda o: sample(self.pol, o, ck.steps, "sde"))
+        self.value_fn = stack.maybe_compile(self.critic_value)
+        self.loss_fn = stack.maybe_compile(self.loss)
+        kw = dict(betas=W.BETAS, eps=W.EPS, foreach=True)
+        self.actor_opt = torch.optim.AdamW(self.pol.actor_parameters(), lr=W.LR, weight_decay=W.WEIGHT_DECAY, **kw)
+        self.critic_opt = torch.optim.AdamW(list(self.critic.values()), lr=R.CRITIC_LR, weight_decay=0.0, **kw)
+
+    def critic_value(self, obs):
+        x = (obs - self.pol.obs_mean) / self.pol.obs_std
+        for i in range(3):
+            x = F.linear(x, self.critic[f"critic__{i}__weight"], self.critic[f"critic__{i}__bias"])
+            x = F.silu(x) if i < 2 else x
+        return x[:, 0]
+
+    def loss(self, obs, before, after, t, old, adv, returns, old_values):
+        policy = ppo_loss(self.pol, obs, before, after, t, old, adv, "sde", self.ck.steps)
+        return policy + R.VALUE_COEF * value_loss(self.critic_value(obs), returns, old_values)
+
+    def value(self, obs):
+        with torch.no_grad():
+            return self.value_fn(torch.from_numpy(obs)).numpy()
+
+    def act(self, obs):
+        with torch.no_grad():
+            o = torch.from_numpy(obs)
+            v = self.value_fn(o)
+            actions, _, before, after, logp, chosen = self.sample_fn(o)
+        ck = self.ck
+        return (v.numpy(), actions.reshape(-1, ck.chunk_length, ck.action_dim).numpy(), before.numpy(), after.numpy(),
+                (1 - chosen.float() / ck.steps).numpy(), logp.sum(-1).numpy())
+
+    def update(self, batch):
+        d = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in batch.items()}
+        n = d["obs"].shape[0]
+        for _ in range(R.EPOCHS):
+            order = torch.randperm(n)
+            for i in range(0, n, R.MINIBATCH):
+                idx = order[i:i + R.MINIBATCH]
+                loss = self.loss_fn(d["obs"][idx], d["before"][:, idx], d["after"][:, idx], d["t"][:, idx], d["old"][idx],
+                                    d["adv"][idx], d["returns"][idx], d["old_values"][idx])
+                self.actor_opt.zero_grad(set_to_none=True)
+                self.critic_opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.pol.actor_parameters(), W.GRAD_CLIP, foreach=True)
+                torch.nn.utils.clip_grad_norm_(list(self.critic.values()), W.GRAD_CLIP, foreach=True)
+                self.actor_opt.step()
+                self.critic_opt.step()
 
 
 class TorchStack:
@@ -245,6 +312,11 @@ class TorchStack:
                     torch.nn.utils.clip_grad_norm_(g, W.GRAD_CLIP, foreach=True)
                 opt.step()
         return run
+
+    def rl_iteration(self, ck, num_envs, env_steps, time_limit):
+        agent = TorchRLAgent(self, ck)
+        env = R.SyntheticReachEnv(num_envs, time_limit)
+        return lambda: R.run_iteration(agent, env, env_steps, ck.chunk_length)
 
     def equivalence(self, ck, case):
         """Loss and pre-clipping gradient norm of each objective on FlowTune's stored inputs."""

@@ -1,6 +1,7 @@
 import FlowEnvs
 import FlowNN
 import FlowPolicy
+import FlowRL
 
 /// One row of `flowtune bench compare`: a workload at a batch (or minibatch) size and step count.
 ///
@@ -70,6 +71,13 @@ public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
         }
         + [Kind.ppoSDE, .ppoNoise, .fpo].flatMap { kind in [256, 1024].map { CompareWorkload(kind, batch: $0) } }
         + [CompareWorkload(.rlIteration, batch: 64)]
+
+    /// W4's steps per environment in one iteration (the trainer steps at least one episode's time
+    /// limit, RolloutCollector) and the episode time limit, for the peers' synthetic environment.
+    public static func iterationSteps() throws -> (perEnvironment: Int, timeLimit: Int) {
+        let limit = try BuiltinEnvironments.make(id: environment, numEnvs: 1).spec.maxEpisodeSteps
+        return (max(RLConfig().stepsPerIteration, limit), limit)
+    }
 
     /// The benchmark's policy: the built-in tasks' default architecture (widths 128, SiLU, FiLM,
     /// H = 5) at `reach-obstacle`'s observation and action widths, so W4 runs the same network.

@@ -25,6 +25,15 @@ public final class FPOEpochWorkload {
         public var oldLoss: Tensor
         public var advantages: Tensor
 
+        public init(observations: Tensor, actions: Tensor, times: [Float], noises: Tensor, oldLoss: Tensor, advantages: Tensor) {
+            self.observations = observations
+            self.actions = actions
+            self.times = times
+            self.noises = noises
+            self.oldLoss = oldLoss
+            self.advantages = advantages
+        }
+
         public var pairs: Int { times.count / actions.shape[0] }
 
         public func rows(_ idx: [Int]) -> Batch {
@@ -81,7 +90,7 @@ public final class FPOEpochWorkload {
     }
 
     /// `mean_i ℓ_θ,i` per decision `[B]`.
-    static func meanPairLoss(_ policy: FlowPolicy, _ batch: Batch) throws -> Tensor {
+    public static func meanPairLoss(_ policy: FlowPolicy, _ batch: Batch) throws -> Tensor {
         try pairLosses(policy, batch).reshaped([batch.pairs, batch.actions.shape[0]]).mean(axis: 0)
     }
 

@@ -18,6 +18,13 @@ public final class PPOEpochWorkload {
         public var oldLogProbability: Tensor
         public var advantages: Tensor
 
+        public init(observations: Tensor, record: ChainRecord, oldLogProbability: Tensor, advantages: Tensor) {
+            self.observations = observations
+            self.record = record
+            self.oldLogProbability = oldLogProbability
+            self.advantages = advantages
+        }
+
         public func rows(_ idx: [Int]) -> Batch {
             Batch(observations: observations.gatherRows(idx), record: record.rows(idx),
                   oldLogProbability: oldLogProbability.gatherRows(idx), advantages: advantages.gatherRows(idx))
@@ -71,7 +78,7 @@ public final class PPOEpochWorkload {
 
     /// Chunk log-probabilities `[B]` of the stored chains under the current parameters, and the
     /// Gaussian entropy of the steps (used by Flow-Noise).
-    static func logProbability(_ policy: FlowPolicy, observations: Tensor, record: ChainRecord) throws -> (value: Tensor, entropy: Tensor) {
+    public static func logProbability(_ policy: FlowPolicy, observations: Tensor, record: ChainRecord) throws -> (value: Tensor, entropy: Tensor) {
         let features = try policy.encode(observations: observations)
         let eval = ChainLogDensity.evaluate(policy, record: record, features: features)
         let c = policy.config

@@ -71,8 +71,14 @@ final class PeerProcess {
 
     /// Builds the workload in the peer and runs it twice (warm-up and compilation).
     func prepare(id: String, workload: CompareWorkload, checkpoint: String) throws {
-        _ = try request(["op": "prepare", "id": id, "workload": workload.kind.rawValue, "checkpoint": checkpoint,
-                         "batch": workload.batch, "steps": workload.steps])
+        var body: [String: Any] = ["op": "prepare", "id": id, "workload": workload.kind.rawValue, "checkpoint": checkpoint,
+                                   "batch": workload.batch, "steps": workload.steps]
+        if workload.kind == .rlIteration {
+            let steps = try CompareWorkload.iterationSteps()
+            body["env_steps"] = steps.perEnvironment
+            body["time_limit"] = steps.timeLimit
+        }
+        _ = try request(body)
     }
 
     /// Wall-clock seconds of `calls` calls of a prepared workload, timed inside the peer, and the
