@@ -90,13 +90,16 @@ struct BenchCompareCommand: ParsableCommand {
         let directory = NSTemporaryDirectory() + "flowtune-bench-compare-\(ProcessInfo.processInfo.processIdentifier)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let stacks = selectedStacks!
-        let bench = CompareBenchmark(workloads: selectedWorkloads!, stacks: stacks, threadCounts: positiveIntegers(threads)!,
+        // Unbuffered lines: progress shows as rows finish, also when the output goes to a file.
+        func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        var bench = CompareBenchmark(workloads: selectedWorkloads!, stacks: stacks, threadCounts: positiveIntegers(threads)!,
                                      repetitions: repetitions, minSeconds: minSeconds, peerScript: try peerScript(),
                                      directory: directory)
-        print("policy: reach-obstacle widths, encoder 128-128, velocity 3×128 FiLM, time 32, SiLU, H=5; medians of \(repetitions) alternating repetitions")
+        bench.log = emit
+        emit("policy: reach-obstacle widths, encoder 128-128, velocity 3×128 FiLM, time 32, SiLU, H=5; medians of \(repetitions) alternating repetitions")
         let rows = try bench.run()
-        print("")
-        print("ratio = FlowTune speed ÷ peer speed (> 1: FlowTune faster); GEMM GFLOP/s = 3× forward linear-layer FLOPs ÷ time")
-        print(CompareBenchmark.table(rows, stacks: stacks))
+        emit("")
+        emit("ratio = FlowTune speed ÷ peer speed (> 1: FlowTune faster); GEMM GFLOP/s = 3× forward linear-layer FLOPs ÷ time")
+        emit(CompareBenchmark.table(rows, stacks: stacks))
     }
 }
