@@ -148,8 +148,8 @@ import Testing
         ("credit assignment", { $0.fpo.creditAssignment = true }),
         ("latent exploration", { $0.fpo.latentRho = 0.5 }),
         ("q-ensemble", { $0.criticEnsembleSize = 3; $0.ensemblePessimism = .minOfRandomPair }),
-        ("all of Lyu's components, mean loss", {
-            $0.fpo.creditAssignment = true; $0.fpo.latentRho = 0.5; $0.criticEnsembleSize = 3; $0.fpo.lossReduction = .mean
+        ("all of Lyu's components, summed loss", {
+            $0.fpo.creditAssignment = true; $0.fpo.latentRho = 0.5; $0.criticEnsembleSize = 3; $0.fpo.lossReduction = .sum
         }),
         ("flow-sde rollouts", { $0.fpo.rolloutSampler = .flowSDE(schedule: .allSteps, noiseLevel: 0.5) }),
         ("grpo", { $0.advantageEstimator = .grpo }),

@@ -68,7 +68,7 @@ extension FlowTuneConfig {
         public var fpoLossClamp = 20.0
         public var aspo = false
         public var fpoRolloutSampler = RolloutSampler.ode
-        public var fpoLossDims = Aggregation.sum
+        public var fpoLossDims = Aggregation.mean
         // Lyu et al.'s components, FlowTune's definitions (§4.3).
         public var creditAssignment = true
         public var latentExploration = true
