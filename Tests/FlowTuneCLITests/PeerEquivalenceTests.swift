@@ -1,5 +1,6 @@
 import FlowNN
 import FlowPolicy
+import FlowRL
 import FlowTuneCLI
 import Foundation
 import Testing
@@ -114,14 +115,14 @@ struct EquivalenceCase {
         let n = CompareWorkload.pairs
         let obs = Tensor.randomNormal([b, od], rng: &rng)
         let actions = try ChunkSampler(mode: .ode).sample(policy, observations: obs, rng: &rng).normalizedChunk
-        var batch = FPOEpochWorkload.Batch(observations: obs, actions: actions, times: (0..<(n * b)).map { _ in rng.nextUniform() },
-                                           noises: Tensor.randomNormal([n * b, hd], rng: &rng), oldLoss: Tensor.zeros([b]),
-                                           advantages: Tensor.randomNormal([b], rng: &rng))
-        batch.oldLoss = shifted(try FPOEpochWorkload.meanPairLoss(policy, batch), by: 0.1)
+        var batch = FPOEpochWorkload.Batch(observations: obs, actions: actions,
+                                           pairs: FPOPairs.draw(chunks: b, settings: FPOEpochWorkload.settings, policy: policy, rng: &rng),
+                                           oldLoss: Tensor.zeros([b, n, config.chunkLength]), advantages: Tensor.randomNormal([b], rng: &rng))
+        batch.oldLoss = shifted(try FPOEpochWorkload.pairLosses(policy, batch), by: 0.02)
         try measure("fpo") { p in try FPOEpochWorkload.loss(p, batch) }
-        try measure("cfm") { p in try FPOEpochWorkload.pairLosses(p, batch).mean() }
-        put("fpo.obs", obs); put("fpo.actions", actions); put("fpo.tau", Tensor(batch.times), [n, b])
-        put("fpo.eps", batch.noises, [n, b, hd]); put("fpo.old", batch.oldLoss); put("fpo.adv", batch.advantages)
+        try measure("cfm") { p in try FPOEpochWorkload.pairLosses(p, batch).sum(axis: 2).mean() }
+        put("fpo.obs", obs); put("fpo.actions", actions); put("fpo.tau", Tensor(batch.pairs.tau), [b, n])
+        put("fpo.eps", batch.pairs.noise, [b, n, hd]); put("fpo.old", batch.oldLoss.sum(axis: 2)); put("fpo.adv", batch.advantages)
 
         let odeObs = Tensor.randomNormal([b, od], rng: &rng), x0 = Tensor.randomNormal([b, hd], rng: &rng)
         odeActions = try ChunkSampler(mode: .ode).sample(policy, observations: odeObs, initialNoise: x0, rng: &rng).actions.scalars

@@ -142,20 +142,22 @@ def ppo_loss(net, algo, steps, p, obs, before, after, t, old, adv):
 
 
 def cfm_pair_losses(net, p, obs, actions, tau, eps):
-    n, b, hd = eps.shape
+    """Per-pair CFM losses for chunk-major [B, N, …] inputs: [B, N]."""
+    b, n, hd = eps.shape
     f = net.encode(p, obs)
-    pre = [jnp.tile(q, (n, 1)) for q in net.prepare(p, f)]
-    a = jnp.tile(actions, (n, 1))
-    e = eps.reshape(n * b, hd)
-    tf = tau.reshape(n * b)
+    pre = [jnp.repeat(q, n, axis=0) for q in net.prepare(p, f)]
+    a = jnp.repeat(actions, n, axis=0)
+    e = eps.reshape(b * n, hd)
+    tf = tau.reshape(b * n)
     xt = e * tf[:, None] + a * (1 - tf[:, None])
     v, _ = net.velocity(p, xt, pre, net.time_features(p, tf))
-    return ((v - (e - a)) ** 2).mean(-1).reshape(n, b)
+    return ((v - (e - a)) ** 2).mean(-1).reshape(b, n)
 
 
-def fpo_loss(net, p, obs, actions, tau, eps, old_mean, adv):
-    new_mean = cfm_pair_losses(net, p, obs, actions, tau, eps).mean(0)
-    return surrogate(jnp.exp(old_mean - new_mean), adv, W.FPO_CLIP, None)
+def fpo_loss(net, p, obs, actions, tau, eps, old, adv):
+    new_mean = jnp.minimum(cfm_pair_losses(net, p, obs, actions, tau, eps), W.FPO_LOSS_CLAMP).mean(1)
+    old_mean = jnp.minimum(old, W.FPO_LOSS_CLAMP).mean(1)
+    return surrogate(jnp.exp(old_mean - new_mean), adv, W.FPO_CLIP, W.DUAL_CLIP)
 
 
 def clip_and_adamw(params, grads, m, v, step):
@@ -331,11 +333,11 @@ class JaxStack:
         net = Net(ck)
         d = W.fpo_inputs(np.random.default_rng(2), ck, W.ROLLOUT)
         p = self.params(ck)
-        pair = jax.jit(lambda p, *a: cfm_pair_losses(net, p, *a).mean(0))
-        old = np.concatenate([np.asarray(pair(p, d["obs"][i:i + 1024], d["actions"][i:i + 1024], d["tau"][:, i:i + 1024],
-                                              d["eps"][:, i:i + 1024])) for i in range(0, W.ROLLOUT, 1024)])
-        data = [(jnp.asarray(d["obs"]), False), (jnp.asarray(d["actions"]), False), (jnp.asarray(d["tau"]), True),
-                (jnp.asarray(d["eps"]), True), (jnp.asarray(old), False), (jnp.asarray(d["adv"]), False)]
+        pair = jax.jit(lambda p, *a: cfm_pair_losses(net, p, *a))
+        old = np.concatenate([np.asarray(pair(p, d["obs"][i:i + 1024], d["actions"][i:i + 1024], d["tau"][i:i + 1024],
+                                              d["eps"][i:i + 1024])) for i in range(0, W.ROLLOUT, 1024)])
+        data = [(jnp.asarray(d[k]), False) for k in ("obs", "actions", "tau", "eps")] + \
+               [(jnp.asarray(old), False), (jnp.asarray(d["adv"]), False)]
         return self._trainer(ck, partial(fpo_loss, net), data, minibatch)
 
     def rl_iteration(self, ck, num_envs, env_steps, time_limit):

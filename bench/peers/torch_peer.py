@@ -157,21 +157,23 @@ def ppo_loss(pol, obs, before, after, t, old, adv, algo, steps):
 
 
 def cfm_pair_losses(pol, obs, actions, tau, eps):
-    """Per-pair CFM losses `mean_dims (v(x_τ, τ, o) − (ε − a))²` for pair-major [N, B, …] inputs: [N, B]."""
-    n, b, hd = eps.shape
+    """Per-pair CFM losses `mean_dims (v(x_τ, τ, o) − (ε − a))²` for chunk-major [B, N, …] inputs: [B, N]."""
+    b, n, hd = eps.shape
     f = pol.encode(obs)
-    pre = [p.repeat(n, 1) for p in pol.prepare(f)]
-    a = actions.repeat(n, 1)
-    e = eps.reshape(n * b, hd)
-    tf = tau.reshape(n * b)
+    pre = [p.repeat_interleave(n, 0) for p in pol.prepare(f)]
+    a = actions.repeat_interleave(n, 0)
+    e = eps.reshape(b * n, hd)
+    tf = tau.reshape(b * n)
     xt = e * tf[:, None] + a * (1 - tf[:, None])
     v, _ = pol.velocity(xt, pre, pol.time_features(tf))
-    return ((v - (e - a)) ** 2).mean(-1).reshape(n, b)
+    return ((v - (e - a)) ** 2).mean(-1).reshape(b, n)
 
 
-def fpo_loss(pol, obs, actions, tau, eps, old_mean, adv):
-    new_mean = cfm_pair_losses(pol, obs, actions, tau, eps).mean(0)
-    return surrogate(torch.exp(old_mean - new_mean), adv, W.FPO_CLIP, None)
+def fpo_loss(pol, obs, actions, tau, eps, old, adv):
+    """`old` are the stored per-pair losses [B, N]; both sides clamped at 20 (FlowRL FPOObjective)."""
+    new_mean = cfm_pair_losses(pol, obs, actions, tau, eps).clamp(max=W.FPO_LOSS_CLAMP).mean(1)
+    old_mean = old.clamp(max=W.FPO_LOSS_CLAMP).mean(1)
+    return surrogate(torch.exp(old_mean - new_mean), adv, W.FPO_CLIP, W.DUAL_CLIP)
 
 
 def value_loss(v, returns, old_values):
@@ -296,8 +298,8 @@ class TorchStack:
         rng = np.random.default_rng(2)
         d = {k: torch.from_numpy(v) for k, v in W.fpo_inputs(rng, ck, W.ROLLOUT).items()}
         with torch.no_grad():
-            old = torch.cat([cfm_pair_losses(pol, d["obs"][i:i + 1024], d["actions"][i:i + 1024], d["tau"][:, i:i + 1024],
-                                             d["eps"][:, i:i + 1024]).mean(0) for i in range(0, W.ROLLOUT, 1024)])
+            old = torch.cat([cfm_pair_losses(pol, d["obs"][i:i + 1024], d["actions"][i:i + 1024], d["tau"][i:i + 1024],
+                                             d["eps"][i:i + 1024]) for i in range(0, W.ROLLOUT, 1024)])
         loss_fn = self.maybe_compile(lambda *a: fpo_loss(pol, *a))
         opt, groups = self.optimizer(pol)
 
@@ -305,7 +307,7 @@ class TorchStack:
             order = torch.randperm(W.ROLLOUT)
             for i in range(0, W.ROLLOUT, minibatch):
                 idx = order[i:i + minibatch]
-                loss = loss_fn(d["obs"][idx], d["actions"][idx], d["tau"][:, idx], d["eps"][:, idx], old[idx], d["adv"][idx])
+                loss = loss_fn(d["obs"][idx], d["actions"][idx], d["tau"][idx], d["eps"][idx], old[idx], d["adv"][idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 for g in groups:

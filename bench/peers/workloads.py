@@ -11,8 +11,10 @@ update. The math each stack runs is ALGORITHMS.md's and mirrors FlowTune's code 
   log-density recompute (one transition per chunk for Flow-SDE, K for Flow-Noise), chunk-summed
   ratio, clipped + dual-clipped surrogate (Flow-Noise adds the 0.005 entropy bonus), backward,
   per-group gradient clipping at 1.0, AdamW.
-- W3 `fpo`: one FPO epoch (§4.2) with N_mc = 8 stored (τ, ε) pairs per decision, per-pair CFM losses
-  in one batched pass, ratio exp(mean ℓ_old − mean ℓ_new), PPO clip 0.05, backward, clip, AdamW.
+- W3 `fpo`: one FPO epoch (§4.2) as FlowRL's FPO objective does it by default (FPOSettings.fpo):
+  N_mc = 8 stored (τ, ε) pairs per decision (chunk-major), per-pair CFM losses (mean over H·D) in
+  one batched pass, each clamped at 20, ratio exp(mean ℓ_old − mean ℓ_new), PPO clip 0.05 with
+  dual clip 3, backward, clip, AdamW.
 """
 import numpy as np
 
@@ -27,6 +29,7 @@ GRAD_CLIP = 1.0
 PPO_CLIP = 0.2
 DUAL_CLIP = 3.0
 FPO_CLIP = 0.05
+FPO_LOSS_CLAMP = 20.0
 ENTROPY_COEF = 0.005
 LOG_TWO_PI = np.float32(1.8378770664093453)
 
@@ -59,10 +62,10 @@ def ppo_inputs(rng, ck, rows, algo):
 
 
 def fpo_inputs(rng, ck, rows, n_mc=N_MC):
-    """Executed chunks and their stored (τ, ε) pairs, pair-major ([N_mc, rows, …])."""
+    """Executed chunks and their stored (τ, ε) pairs, chunk-major ([rows, N_mc, …])."""
     hd = ck.chunk_width
     return dict(obs=rng.standard_normal((rows, ck.observation_dim)).astype(np.float32),
                 actions=np.clip(rng.standard_normal((rows, hd)), -2, 2).astype(np.float32),
-                tau=rng.uniform(size=(n_mc, rows)).astype(np.float32),
-                eps=rng.standard_normal((n_mc, rows, hd)).astype(np.float32),
+                tau=rng.uniform(size=(rows, n_mc)).astype(np.float32),
+                eps=rng.standard_normal((rows, n_mc, hd)).astype(np.float32),
                 adv=rng.standard_normal(rows).astype(np.float32))

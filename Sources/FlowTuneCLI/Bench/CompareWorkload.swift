@@ -11,7 +11,8 @@ import FlowRL
 ///   its log-density, mean velocity features).
 /// - W2 `ppo-sde` / `ppo-noise`: one PPO epoch (§4.1) over `CompareWorkload.rollout` stored chains
 ///   in minibatches: log-density recompute, clipped surrogate, backward, clipping, AdamW.
-/// - W3 `fpo`: one FPO epoch (§4.2), `CompareWorkload.pairs` (τ, ε) pairs per decision.
+/// - W3 `fpo`: one FPO epoch (§4.2) through FlowRL's FPO objective, `CompareWorkload.pairs` (τ, ε)
+///   pairs per decision.
 /// - W4 `rl-iteration`: one whole RL iteration (collect + update) on `reach-obstacle`.
 public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
@@ -57,7 +58,7 @@ public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
     /// Decisions in one PPO / FPO epoch (W2, W3).
     public static let rollout = 4096
     /// FPO's Monte-Carlo (τ, ε) pairs per decision (§4.2 default).
-    public static let pairs = 8
+    public static let pairs = FPOSettings.fpo.samples
     /// The built-in task of W4 (and whose widths every workload's policy has).
     public static let environment = "reach-obstacle"
     /// Flow-SDE noise level `a_n` (§3.2 default).
