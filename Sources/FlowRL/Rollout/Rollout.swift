@@ -81,8 +81,8 @@ public struct Rollout {
 
 /// FPO's per-decision data (ALGORITHMS.md §4.2).
 public struct FPORolloutData {
-    /// The executed chunks in normalised action space `[N, H·D]`: the chain's output clipped to the
-    /// environment's action bounds.
+    /// The sampled chunks `x_K` in normalised action space `[N, H·D]` (the chain's output, before the
+    /// environment clips it).
     public var chunks: Tensor
     /// `N_mc` pairs per chunk.
     public var pairs: FPOPairs
