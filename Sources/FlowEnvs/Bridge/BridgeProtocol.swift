@@ -1,3 +1,5 @@
+import Foundation
+
 /// The wire format between the trainer and a simulator worker (`python/PROTOCOL.md` is the
 /// specification; `python/flowtune_bridge/protocol.py` is the other end).
 ///
@@ -16,6 +18,18 @@ public enum BridgeProtocol {
     public static let version: UInt32 = 1
     /// Longer frames mean a corrupted stream.
     public static let maxFrameLength = 1 << 30
+
+    /// A HELLO frame: the protocol version, then JSON `{"env_id", "env_indices", "options"}`.
+    /// `version` is a parameter so tests can check how a worker refuses another version.
+    public static func helloFrame(envID: String, envIndices: [Int], options: [String: Any],
+                                  version: UInt32 = BridgeProtocol.version) throws -> [UInt8] {
+        let request: [String: Any] = ["env_id": envID, "env_indices": envIndices, "options": options]
+        let json = try JSONSerialization.data(withJSONObject: request, options: [.sortedKeys])
+        var w = BridgeFrameWriter(.hello, reservingCapacity: json.count + 4)
+        w.append(version)
+        w.append([UInt8](json))
+        return w.finish()
+    }
 
     public enum MessageType: UInt8, Sendable {
         case hello = 0x01, reset = 0x02, step = 0x03, expert = 0x04, close = 0x05

@@ -81,7 +81,8 @@ public final class PythonBridgeEnv: VectorEnv {
             self.invalidActionPolicy = invalidActionPolicy
         }
 
-        var json: [String: Any] {
+        /// The `options` object of HELLO.
+        public var json: [String: Any] {
             var o: [String: Any] = ["reward": denseReward ? "dense" : "sparse", "terminate_on_success": terminateOnSuccess,
                                     "benchmark_seed": benchmarkSeed]
             if let m = maxEpisodeSteps { o["max_episode_steps"] = m }
@@ -163,7 +164,7 @@ public final class PythonBridgeEnv: VectorEnv {
             }
             var specs: [(spec: EnvSpec, hasExpert: Bool)] = []
             for s in started {
-                helloFrames.append(try Self.helloFrame(id: id, range: s.range, options: options))
+                helloFrames.append(try BridgeProtocol.helloFrame(envID: id, envIndices: Array(s.range), options: options.json))
                 try s.worker.send(helloFrames[s.index])
             }
             for s in started { specs.append(try Self.readSpec(s.worker, id: id, timeout: configuration.startupTimeout)) }
@@ -191,7 +192,7 @@ public final class PythonBridgeEnv: VectorEnv {
     }
 
     public var workerCount: Int { shards.count }
-    /// The process ids of the workers (for tests and diagnostics).
+    /// The process ids of the workers (for tests and diagnostics); they change when a worker is restarted.
     public var workerPIDs: [Int32] { shards.map { $0.worker.pid } }
 
     public func close() {
@@ -202,17 +203,7 @@ public final class PythonBridgeEnv: VectorEnv {
 
     // MARK: - Messages
 
-    static func helloFrame(id: String, range: Range<Int>, options: EnvironmentOptions,
-                           version: UInt32 = BridgeProtocol.version) throws -> [UInt8] {
-        let request: [String: Any] = ["env_id": id, "env_indices": Array(range), "options": options.json]
-        let json = try JSONSerialization.data(withJSONObject: request, options: [.sortedKeys])
-        var w = BridgeFrameWriter(.hello, reservingCapacity: json.count + 4)
-        w.append(version)
-        w.append([UInt8](json))
-        return w.finish()
-    }
-
-    static func readSpec(_ worker: WorkerProcess, id: String, timeout: Double) throws -> (spec: EnvSpec, hasExpert: Bool) {
+    public static func readSpec(_ worker: WorkerProcess, id: String, timeout: Double) throws -> (spec: EnvSpec, hasExpert: Bool) {
         let reply = try worker.receive(timeout: timeout, waitingFor: "SPEC (building \(id))")
         try throwIfError(reply)
         guard reply.type == BridgeProtocol.MessageType.spec.rawValue else {
@@ -222,7 +213,7 @@ public final class PythonBridgeEnv: VectorEnv {
     }
 
     /// Converts an ERROR reply into the `BridgeError` of its kind.
-    static func throwIfError(_ reply: BridgeFrameReader) throws {
+    public static func throwIfError(_ reply: BridgeFrameReader) throws {
         guard reply.type == BridgeProtocol.MessageType.error.rawValue else { return }
         var r = reply
         let kind = (try? r.readUInt8()).flatMap(BridgeProtocol.ErrorKind.init(rawValue:))

@@ -20,13 +20,13 @@ import Foundation
 /// changing. Both ends are close-on-exec, so one worker never inherits another's socket (which would
 /// hide the end of file a worker uses to notice that the trainer is gone). The worker's stderr goes
 /// to an unlinked temporary file whose tail explains a crash.
-final class WorkerProcess {
-    let pid: pid_t
+public final class WorkerProcess {
+    public let pid: pid_t
     private var socket: Int32
     private let stderrFD: Int32
     private var exitStatus: Int32? = nil
 
-    init(python: PythonRuntime) throws {
+    public init(python: PythonRuntime) throws {
         var fds: [Int32] = [0, 0]
         #if canImport(Glibc)
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
@@ -78,7 +78,7 @@ final class WorkerProcess {
     }
 
     /// Writes one whole frame; throws `workerExited` if the worker is gone.
-    func send(_ frame: [UInt8]) throws {
+    public func send(_ frame: [UInt8]) throws {
         var sent = 0
         try frame.withUnsafeBytes { raw in
             while sent < raw.count {
@@ -93,7 +93,7 @@ final class WorkerProcess {
     }
 
     /// Reads one frame, waiting at most `timeout` seconds in total.
-    func receive(timeout: Double, waitingFor what: String) throws -> BridgeFrameReader {
+    public func receive(timeout: Double, waitingFor what: String) throws -> BridgeFrameReader {
         let deadline = Date().addingTimeInterval(timeout)
         var header = [UInt8](repeating: 0, count: 4)
         try readExactly(&header, deadline: deadline, timeout: timeout, what: what)
@@ -142,7 +142,7 @@ final class WorkerProcess {
     }
 
     /// The last lines the worker wrote to stderr.
-    func stderrTail(maxBytes: Int = 3000) -> String {
+    public func stderrTail(maxBytes: Int = 3000) -> String {
         let size = lseek(stderrFD, 0, SEEK_END)
         guard size > 0 else { return "" }
         let start = max(0, Int(size) - maxBytes)
@@ -164,7 +164,7 @@ final class WorkerProcess {
 
     /// Asks the worker to stop (CLOSE, then end of file), waits up to `grace` seconds, then kills
     /// it. Always reaps the process, so no zombie and no orphan remains. Idempotent.
-    func terminate(grace: Double = 2) {
+    public func terminate(grace: Double = 2) {
         if socket >= 0 {
             var frame = BridgeFrameWriter(.close)
             try? send(frame.finish())
@@ -181,7 +181,7 @@ final class WorkerProcess {
     }
 
     /// Kills the worker at once (a hung or misbehaving worker about to be replaced).
-    func forceKill() {
+    public func forceKill() {
         if reap(block: false) == nil {
             Glibc.kill(pid, SIGKILL)
             reap(block: true)
