@@ -6,7 +6,7 @@ public struct FlowTuneCommand: ParsableCommand {
         commandName: "flowtune",
         abstract: "Online RL fine-tuning of flow-matching robot policies, on CPU.",
         subcommands: [DemoCommand.self, CollectCommand.self, SFTCommand.self, TrainCommand.self, EvalCommand.self,
-                      ReportCommand.self, BenchCommand.self, EnvsCommand.self])
+                      ReportCommand.self, BenchCommand.self, EnvsCommand.self, SweepCommand.self, AblateCommand.self])
 
     public init() {}
 }

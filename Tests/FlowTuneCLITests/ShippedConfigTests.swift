@@ -11,7 +11,7 @@ import Testing
 
     @Test func everyShippedConfigLoadsAndValidates() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(files.count >= 16, "configs/ has \(files.count) files")
+        #expect(files.count >= 28, "configs/ has \(files.count) files")
         for file in files {
             let config = try FlowTuneConfig.load(file: Self.directory + "/" + file)
             try config.validateAll()

@@ -67,11 +67,17 @@ import Testing
         #expect(full.records[3].envSteps == resumed.records[3].envSteps)
     }
 
-    @Test func fpoAlgorithmsSayTheyAreNotAvailableYet() throws {
+    @Test(arguments: ["fpo", "fpo++", "fpo-lyu"])
+    func everyFPOAlgorithmTrainsFromTheCommandLine(algo: String) throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(throws: (any Error).self) {
-            try Self.run(["train", "--name", "f", "--algo", "fpo"] + Self.tiny + ["--set", "run.output_dir=\(dir)"])
+        try Self.run(["train", "--name", "f", "--algo", algo] + Self.tiny + ["--set", "run.output_dir=\(dir)"])
+        let metrics = try MetricsLog.read(dir + "/f/metrics.jsonl")
+        #expect(metrics.records.map(\.iteration) == [0, 1, 2, 3])
+        #expect(metrics.records[1].values["first_minibatch_ratio_deviation"] == 0, "FPO's ratio starts at exactly 1")
+        #expect(metrics.records[3].values["eval_episodes"] == 4)
+        if algo == "fpo-lyu" {
+            #expect((metrics.records[1].values["ensemble_disagreement"] ?? 0) > 0, "the Q-ensemble's heads disagree")
         }
     }
 }

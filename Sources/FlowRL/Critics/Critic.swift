@@ -100,9 +100,24 @@ public struct ValueLoss: Sendable, Equatable, Codable {
 
     /// Mean loss of predictions `v` for targets `returns`, with clipping around `oldValues`.
     public func loss(predicted v: Tensor, returns: Tensor, oldValues: Tensor) -> Tensor {
+        perElement(predicted: v, returns: returns, oldValues: oldValues).mean()
+    }
+
+    /// The loss of every prediction (`returns` broadcasts, e.g. `[B]` against an ensemble's `[E, B]`).
+    public func perElement(predicted v: Tensor, returns: Tensor, oldValues: Tensor) -> Tensor {
         let unclipped = elementwise(v - returns)
-        guard let c = clip else { return unclipped.mean() }
+        guard let c = clip else { return unclipped }
         let clipped = oldValues + (v - oldValues).clamped(min: -c, max: c)
-        return maximum(unclipped, elementwise(clipped - returns)).mean()
+        return maximum(unclipped, elementwise(clipped - returns))
+    }
+
+    /// A Q-ensemble's loss (ALGORITHMS.md §4.3): head `e` regresses only on the rows its bootstrap
+    /// mask keeps, `Σ_b m_eb·L(v_eb)/Σ_b m_eb`, averaged over heads. Predictions and old values are
+    /// `[E, B]`, returns `[B]`, masks `[E, B]` of 0/1 (nil: every head sees every row).
+    public func ensembleLoss(predicted v: Tensor, returns: Tensor, oldValues: Tensor, masks: Tensor?) -> Tensor {
+        let perHead = perElement(predicted: v, returns: returns, oldValues: oldValues)
+        guard let masks else { return perHead.mean() }
+        let kept = maximum(masks.sum(axis: 1), Tensor(1))
+        return ((perHead * masks).sum(axis: 1) / kept).mean()
     }
 }

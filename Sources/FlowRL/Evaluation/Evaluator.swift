@@ -13,6 +13,11 @@ import FlowPolicy
 /// arguments see the same initial states. Chunks are executed open-loop: an environment asks for a
 /// new chunk when its current one is used up, and a chunk is abandoned when its episode ends (the
 /// rest is never executed). Sampling is the deterministic ODE by default, or any `SamplingMode`.
+///
+/// Every episode draws its initial noises from its own generator (split from `samplingSeed` by the
+/// episode index), so an episode's outcome under the ODE sampler depends on the policy and the
+/// episode alone — not on how many episodes are evaluated or which ones share a batch — and the
+/// first 50 episodes of a 200-episode evaluation are exactly a 50-episode evaluation.
 public struct Evaluator {
     public var envID: String
     public var episodes: Int
@@ -33,6 +38,7 @@ public struct Evaluator {
         precondition(episodes >= 1, "evaluate at least one episode")
         var outcomes: [EpisodeOutcome] = []
         var rng = RandomGenerator(seed: samplingSeed)
+        let base = RandomGenerator(seed: samplingSeed)
         var start = 0
         var taskNames: [String] = []
         while start < episodes {
@@ -40,16 +46,18 @@ public struct Evaluator {
             let env = try EnvironmentRegistry.make(id: envID, numEnvs: n)
             taskNames = env.spec.tasks.map(\.name)
             try env.reset(seeds: (0..<n).map { seed &+ UInt64(start + $0) })
-            outcomes += try Self.runOneEpisodeEach(env, policy: policy, mode: mode, rng: &rng)
+            var episodeNoise = (0..<n).map { base.split(key: UInt64(start + $0)) }
+            outcomes += try Self.runOneEpisodeEach(env, policy: policy, mode: mode, initialNoise: &episodeNoise, rng: &rng)
             env.close()
             start += n
         }
         return EvaluationReport(outcomes: outcomes, taskNames: taskNames)
     }
 
-    /// Runs every environment of `env` (already reset) for exactly one episode.
+    /// Runs every environment of `env` (already reset) for exactly one episode; environment i's
+    /// initial noises come from `initialNoise[i]`, the stochastic samplers' step noise from `rng`.
     static func runOneEpisodeEach(_ env: any VectorEnv, policy: FlowPolicy, mode: SamplingMode,
-                                  rng: inout RandomGenerator) throws -> [EpisodeOutcome] {
+                                  initialNoise: inout [RandomGenerator], rng: inout RandomGenerator) throws -> [EpisodeOutcome] {
         let n = env.numEnvs, ad = env.spec.actionDim, od = env.spec.observationDim, h = policy.config.chunkLength
         guard od == policy.config.observationDim, ad == policy.config.actionDim else {
             throw EvaluationError.policyMismatch(envID: env.spec.id, envObs: od, envAct: ad,
@@ -70,8 +78,10 @@ public struct Evaluator {
                     let row = buffers.observation(ofEnv: i)
                     for j in 0..<od { obs[r * od + j] = row[j] }
                 }
+                let width = policy.config.chunkWidth
+                let x0 = Tensor(need.flatMap { Tensor.randomNormal([1, width], rng: &initialNoise[$0]).scalars }, shape: [need.count, width])
                 let sample = try sampler.sample(policy, observations: Tensor(obs, shape: [need.count, od]),
-                                                taskIndices: need.map { Int(buffers.taskIndices[$0]) }, rng: &rng)
+                                                taskIndices: need.map { Int(buffers.taskIndices[$0]) }, initialNoise: x0, rng: &rng)
                 sample.actions.withUnsafeBufferPointer { a in
                     for (r, i) in need.enumerated() {
                         for k in 0..<(h * ad) { chunks[i * h * ad + k] = a[r * h * ad + k] }

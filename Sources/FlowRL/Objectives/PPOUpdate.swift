@@ -13,11 +13,13 @@ final class ActorCritic: Module {
     }
 }
 
-/// PPO for Flow-SDE and Flow-Noise (ALGORITHMS.md §4.1): several epochs of minibatches over a
-/// rollout; the ratio `exp(log π_θ − log π_θold)` comes from re-evaluating the stored chains through
-/// the same code as sampling (exactly 1 at the first minibatch); clipped (and dual-clipped)
-/// surrogate, optional entropy bonus, clipped Huber value loss; actor, noise network and critic
-/// each with their own AdamW and learning rate; gradients clipped per group.
+/// PPO for Flow-SDE and Flow-Noise (ALGORITHMS.md §4.1) and FPO (§4.2–4.3): several epochs of
+/// minibatches over a rollout. The ratio is `exp(log π_θ − log π_θold)` from re-evaluating the
+/// stored chains, or FPO's `exp(ℓ_old − ℓ_θ)` from re-evaluating the stored `(τ, ε)` pairs — either
+/// way through the same code as at rollout, so it is exactly 1 at the first minibatch. Clipped (and
+/// dual-clipped, or ASPO) surrogate, optional entropy bonus, clipped Huber value loss (per head, on
+/// bootstrap masks, for a Q-ensemble); actor, noise network and critic each with their own AdamW and
+/// learning rate; gradients clipped per group.
 struct PPOUpdate {
     let config: RLConfig
     let model: ActorCritic
@@ -52,9 +54,25 @@ struct PPOUpdate {
         let od = policy.config.observationDim, h = policy.config.chunkLength, ad = policy.config.actionDim
         let aggregation = config.aggregation
         let surrogate = ClippedSurrogate(clipLow: config.clipLow, clipHigh: config.clipHigh, dualClip: config.dualClip)
+        let fpoObjective = FPOObjective(settings: config.fpo, dualClip: config.dualClip)
         let advantages = config.normalizeAdvantages ? normalizeAdvantages(rollout.advantages) : rollout.advantages
-        stats.explainedVariance = explainedVariance(predicted: rollout.values, targets: rollout.returns)
-        let perTransition = config.denoisingDiscount != nil && rollout.record.transitions.count > 1
+        // Credit assignment: one advantage per executed action step, normalised over executed steps.
+        let stepMask = rollout.steps?.mask
+        let stepAdvantages: [Float]? = rollout.stepAdvantages.map { a in
+            guard config.normalizeAdvantages, let mask = stepMask else { return a }
+            let executedSlots = mask.indices.filter { mask[$0] > 0 }
+            let normalized = normalizeAdvantages(executedSlots.map { a[$0] })
+            var out = [Float](repeating: 0, count: a.count)
+            for (k, s) in executedSlots.enumerated() { out[s] = normalized[k] }
+            return out
+        }
+        let targets = rollout.valueTargets
+        let heads = rollout.valueHeads
+        if let targets {
+            let meanOld = (0..<targets.returns.count).map { EnsembleStatistics.mean(targets.oldHeadValues[($0 * heads)..<(($0 + 1) * heads)]) }
+            stats.explainedVariance = explainedVariance(predicted: meanOld, targets: targets.returns)
+        }
+        let perTransition = config.denoisingDiscount != nil && (rollout.record?.transitions.count ?? 0) > 1
 
         epochs: for epoch in 0..<config.epochs {
             var order = Array(0..<n)
@@ -67,42 +85,62 @@ struct PPOUpdate {
                 let b = idx.count
                 let obs = Tensor(idx.flatMap { rollout.observations[($0 * od)..<(($0 + 1) * od)] }, shape: [b, od])
                 let tasks = idx.map { rollout.taskIndices[$0] }
-                let record = rollout.record.rows(idx)
-                let oldPerElement = rollout.logDensity.gatherRows(idx)
                 let adv = idx.map { advantages[$0] }
-                let returns = Tensor(idx.map { rollout.returns[$0] })
-                let oldValues = Tensor(idx.map { rollout.values[$0] })
-                let velocityFeatures = rollout.velocityFeatures.gatherRows(idx)
-                var ratioValues: [Float] = []
+
+                let valueBatch = targets.map { ValueBatch(targets: $0, decisions: idx, rollout: rollout, observationDim: od,
+                                                          bootstrapProbability: config.ensembleBootstrapProbability, rng: &rng) }
+                var ratioValues: [Float] = [], ratioWeights: [Float] = []
                 var entropyValue: Float = 0, valueLossValue: Float = 0, policyLossValue: Float = 0
 
                 var (_, grads) = try valueAndGrad(model) { m in
                     let features = try m.policy.encode(observations: obs, taskIndices: tasks)
-                    let eval = ChainLogDensity.evaluate(m.policy, record: record, features: features)
-                    let (logRatio, advantage) = self.logRatioAndAdvantage(
-                        new: eval.logDensity, old: oldPerElement, record: record, advantages: adv,
-                        aggregation: aggregation, perTransition: perTransition, h: h, ad: ad)
-                    let ratio = logRatio.exp()
-                    ratioValues = ratio.scalars
-                    let policyLoss = surrogate.loss(ratio: ratio, advantage: advantage).mean()
+                    let policyLoss: Tensor
+                    var std: Tensor? = nil
+                    if let fpo = rollout.fpo?.rows(idx) {
+                        let new = FPOPairs.stepLosses(m.policy, observation: m.policy.prepare(features: features), chunks: fpo.chunks,
+                                                      pairs: fpo.pairs, reduction: self.config.fpo.lossReduction)
+                        let (groupAdvantages, mask) = Self.fpoAdvantages(decisionAdvantages: adv, stepAdvantages: stepAdvantages,
+                                                                         stepMask: stepMask, rows: idx, chunkLength: h)
+                        let out = fpoObjective.loss(new: new, old: fpo.oldLosses, advantages: groupAdvantages, mask: mask)
+                        policyLoss = out.loss
+                        ratioValues = out.ratio.scalars
+                        ratioWeights = out.weight.broadcast(to: out.ratio.shape).scalars
+                    } else {
+                        let record = rollout.record!.rows(idx)
+                        let eval = ChainLogDensity.evaluate(m.policy, record: record, features: features)
+                        let (logRatio, advantage) = self.logRatioAndAdvantage(
+                            new: eval.logDensity, old: rollout.logDensity!.gatherRows(idx), record: record, advantages: adv,
+                            aggregation: aggregation, perTransition: perTransition, h: h, ad: ad)
+                        let ratio = logRatio.exp()
+                        ratioValues = ratio.scalars
+                        ratioWeights = [Float](repeating: 1, count: ratioValues.count)
+                        policyLoss = surrogate.loss(ratio: ratio, advantage: advantage).mean()
+                        std = eval.std
+                    }
                     policyLossValue = policyLoss.item
                     var total = policyLoss
-                    if self.config.algorithm == .flowNoise && self.config.entropyCoefficient > 0 {
-                        let entropy = GaussianLogDensity.entropy(std: eval.std).mean()
+                    if self.config.algorithm == .flowNoise && self.config.entropyCoefficient > 0, let std {
+                        let entropy = GaussianLogDensity.entropy(std: std).mean()
                         entropyValue = entropy.item
                         total = total - entropy * self.config.entropyCoefficient
                     }
-                    if let critic = m.critic, self.config.advantageEstimator == .gae {
-                        let input = try critic.inputs(policy: m.policy, observations: obs, taskIndices: tasks,
-                                                      velocityFeatures: velocityFeatures)
-                        let valueLoss = self.config.valueLoss.loss(predicted: critic(input), returns: returns, oldValues: oldValues)
+                    if let critic = m.critic, let v = valueBatch {
+                        let input = try critic.inputs(policy: m.policy, observations: v.observations, taskIndices: v.taskIndices,
+                                                      velocityFeatures: v.velocityFeatures)
+                        let valueLoss = heads == 1
+                            ? self.config.valueLoss.loss(predicted: critic(input), returns: v.returns,
+                                                         oldValues: v.oldHeadValues.reshaped([v.returns.count]))
+                            : self.config.valueLoss.ensembleLoss(predicted: critic.allHeads(input), returns: v.returns,
+                                                                 oldValues: v.oldHeadValues, masks: v.bootstrapMasks)
                         valueLossValue = valueLoss.item
                         total = total + valueLoss * self.config.valueCoefficient
                     }
                     return total
                 }
+                // Only ratios that enter the loss count (credit assignment masks unexecuted steps).
+                let rs = zip(ratioValues, ratioWeights).filter { $0.1 > 0 }.map { Double($0.0) }
                 if stats.minibatches == 0 {
-                    stats.firstMinibatchMaxRatioDeviation = ratioValues.map { Double(abs($0 - 1)) }.max() ?? 0
+                    stats.firstMinibatchMaxRatioDeviation = rs.map { abs($0 - 1) }.max() ?? 0
                 }
                 let actorNames = grads.names.filter { $0.hasPrefix("policy.") && !$0.hasPrefix("policy.noiseNetwork.") }
                 let noiseNames = grads.names.filter { $0.hasPrefix("policy.noiseNetwork.") }
@@ -122,11 +160,12 @@ struct PPOUpdate {
                 grads = Gradients(names: [], tensors: [:])
 
                 // Diagnostics: ratio statistics, clip fraction, k3 KL estimate E[(r − 1) − log r].
-                let rs = ratioValues.map(Double.init)
                 stats.ratioMean += rs.reduce(0, +) / Double(max(rs.count, 1))
                 stats.ratioMin = min(stats.ratioMin, rs.min() ?? 1)
                 stats.ratioMax = max(stats.ratioMax, rs.max() ?? 1)
-                stats.clipFraction += Double(surrogate.clipFraction(ratio: Tensor(ratioValues)))
+                stats.clipFraction += rollout.fpo != nil
+                    ? fpoObjective.clipFraction(ratio: ratioValues, mask: ratioWeights)
+                    : Double(surrogate.clipFraction(ratio: Tensor(ratioValues)))
                 let kl = rs.reduce(0.0) { $0 + ($1 - 1) - _log($1) } / Double(max(rs.count, 1))
                 epochKL += kl
                 epochBatches += 1
@@ -144,6 +183,18 @@ struct PPOUpdate {
         stats.ratioMean /= m; stats.clipFraction /= m; stats.approxKL /= m
         stats.actorGradNorm /= m; stats.criticGradNorm /= m
         return stats
+    }
+
+    /// FPO's advantages and mask `[b, G]`: the chunk advantage (`G = 1`), or with credit assignment
+    /// each action step's own advantage and whether the step was executed (`G = H`).
+    static func fpoAdvantages(decisionAdvantages: [Float], stepAdvantages: [Float]?, stepMask: [Float]?,
+                              rows: [Int], chunkLength h: Int) -> (Tensor, Tensor) {
+        let b = rows.count
+        guard let stepAdvantages, let stepMask else {
+            return (Tensor(decisionAdvantages, shape: [b, 1]), Tensor.ones([b, 1]))
+        }
+        let slots = rows.flatMap { d in (d * h)..<((d + 1) * h) }
+        return (Tensor(slots.map { stepAdvantages[$0] }, shape: [b, h]), Tensor(slots.map { stepMask[$0] }, shape: [b, h]))
     }
 
     /// Log-ratios at the configured granularity and the advantages broadcast to them. With the DPPO
@@ -175,6 +226,33 @@ struct PPOUpdate {
         case .element: advShape = [b, 1, 1]
         }
         return (newAgg - oldAgg, Tensor(advantages, shape: advShape))
+    }
+}
+
+/// A minibatch's critic rows: its decisions, or with credit assignment all their executed steps.
+struct ValueBatch {
+    var observations: Tensor
+    var taskIndices: [Int]
+    var returns: Tensor
+    /// `[E, R]`.
+    var oldHeadValues: Tensor
+    /// The action-expert critic's input, from each row's decision.
+    var velocityFeatures: Tensor
+    /// Q-ensemble bootstrap masks `[E, R]` (each head regresses on its own random subset); nil for one head.
+    var bootstrapMasks: Tensor?
+
+    init(targets t: ValueTargets, decisions: [Int], rollout: Rollout, observationDim od: Int, bootstrapProbability: Float,
+         rng: inout RandomGenerator) {
+        let rows = decisions.flatMap { t.rowsOfDecision[$0] }
+        let r = rows.count, heads = rollout.valueHeads
+        observations = Tensor(rows.flatMap { t.observations[($0 * od)..<(($0 + 1) * od)] }, shape: [r, od])
+        taskIndices = rows.map { t.taskIndices[$0] }
+        returns = Tensor(rows.map { t.returns[$0] })
+        oldHeadValues = Tensor(rows.flatMap { t.oldHeadValues[($0 * heads)..<(($0 + 1) * heads)] }, shape: [r, heads]).transposed()
+        velocityFeatures = rollout.velocityFeatures.gatherRows(rows.map { t.decision[$0] })
+        bootstrapMasks = heads > 1
+            ? Tensor((0..<(heads * r)).map { _ in rng.nextUniform() < bootstrapProbability ? 1 : 0 }, shape: [heads, r])
+            : nil
     }
 }
 

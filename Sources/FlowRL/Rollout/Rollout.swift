@@ -2,32 +2,69 @@ import FlowNN
 import FlowPolicy
 
 /// The decisions of one iteration's rollout, in the order they were sampled, with exactly what the
-/// likelihood-ratio update needs (ALGORITHMS.md §7: nothing more).
+/// chosen objective needs (ALGORITHMS.md §7: nothing more): chain transitions and log-densities for
+/// the likelihood-ratio objectives, chunks and `(τ, ε)` pairs with their old CFM losses for FPO, and
+/// the executed steps' observations only when credit assignment needs step-level values.
 public struct Rollout {
     /// Observations `[N × obsDim]` at which each decision was sampled.
     public var observations: [Float]
     public var taskIndices: [Int]
-    /// The stochastic transitions of every decision's chain.
-    public var record: ChainRecord
+    /// The stochastic transitions of every decision's chain (likelihood-ratio objectives only).
+    public var record: ChainRecord?
     /// Per-element log-density of the recorded transitions at sampling time `[N, S, H·D]`.
-    public var logDensity: Tensor
+    public var logDensity: Tensor?
+    /// What FPO's ratio needs (FPO only).
+    public var fpo: FPORolloutData?
     /// Velocity-network features averaged over the denoising steps `[N, width]` (critic input (c)).
     public var velocityFeatures: Tensor
-    /// Critic values at sampling time (0 for GRPO).
-    public var values: [Float]
+    /// Critic heads `E` (1 without a Q-ensemble; 0 values for GRPO).
+    public var valueHeads: Int
+    /// Every head's value at each decision, decision-major `[N·E]`.
+    public var headValues: [Float]
+    /// Every head's value of the state after each decision `[N·E]` (0 after a termination).
+    public var headBootstrapValues: [Float]
     /// Decision rewards (discounted within the chunk, or summed: `RewardDiscounting`).
     public var rewards: [Float]
     /// Discount from each decision to the next (`γ^ℓ` or `γ`).
     public var discounts: [Float]
-    /// Value of the state after each decision (0 after a termination).
-    public var bootstrapValues: [Float]
     /// True where the decision ends its sequence (episode end or rollout end).
     public var sequenceEnds: [Bool]
     /// Environment of each decision.
     public var environments: [Int]
-    /// Filled by the advantage estimator.
+    /// The executed environment steps of every decision (credit assignment only).
+    public var steps: ExecutedSteps?
+
+    /// Filled by the advantage estimator: one advantage per decision …
     public var advantages: [Float] = []
+    /// … and, with credit assignment, one per action step of each chunk `[N·H]` (0 where not executed).
+    public var stepAdvantages: [Float]? = nil
+    /// Decision-level returns (GRPO: episode returns) for logging.
     public var returns: [Float] = []
+    /// The critic's regression rows (GAE only).
+    public var valueTargets: ValueTargets? = nil
+    /// Mean standard deviation of the ensemble's heads over the decisions (0 for one head).
+    public var ensembleDisagreement: Double = 0
+
+    public init(observations: [Float], taskIndices: [Int], record: ChainRecord?, logDensity: Tensor?, fpo: FPORolloutData?,
+                velocityFeatures: Tensor, valueHeads: Int, headValues: [Float], headBootstrapValues: [Float],
+                rewards: [Float], discounts: [Float], sequenceEnds: [Bool], environments: [Int], steps: ExecutedSteps?) {
+        precondition(headValues.count == rewards.count * valueHeads && headBootstrapValues.count == headValues.count,
+                     "one value per head and decision")
+        self.observations = observations
+        self.taskIndices = taskIndices
+        self.record = record
+        self.logDensity = logDensity
+        self.fpo = fpo
+        self.velocityFeatures = velocityFeatures
+        self.valueHeads = valueHeads
+        self.headValues = headValues
+        self.headBootstrapValues = headBootstrapValues
+        self.rewards = rewards
+        self.discounts = discounts
+        self.sequenceEnds = sequenceEnds
+        self.environments = environments
+        self.steps = steps
+    }
 
     public var count: Int { rewards.count }
 
@@ -38,36 +75,59 @@ public struct Rollout {
         return byEnv.keys.sorted().map { byEnv[$0]! }
     }
 
-    /// Runs GAE over each environment's sequence of decisions.
-    public mutating func computeGAE(lambda: Float) {
-        advantages = [Float](repeating: 0, count: count)
-        returns = [Float](repeating: 0, count: count)
-        for seq in sequences {
-            let (a, r) = GAE.compute(rewards: seq.map { rewards[$0] }, discounts: seq.map { discounts[$0] },
-                                     values: seq.map { values[$0] }, bootstrapValues: seq.map { bootstrapValues[$0] },
-                                     sequenceEnds: seq.map { sequenceEnds[$0] }, lambda: lambda)
-            for (k, d) in seq.enumerated() {
-                advantages[d] = a[k]
-                returns[d] = r[k]
-            }
-        }
+    /// The heads' values of decision `d`.
+    func heads(_ values: [Float], _ d: Int) -> ArraySlice<Float> { values[(d * valueHeads)..<((d + 1) * valueHeads)] }
+}
+
+/// FPO's per-decision data (ALGORITHMS.md §4.2).
+public struct FPORolloutData {
+    /// The sampled chunks `x_K` in normalised action space `[N, H·D]` (the chain's output, before the
+    /// environment clips it).
+    public var chunks: Tensor
+    /// `N_mc` pairs per chunk.
+    public var pairs: FPOPairs
+    /// The pairs' CFM losses under the rollout policy, split by action step `[N, M, H]`.
+    public var oldLosses: Tensor
+
+    func rows(_ indices: [Int]) -> FPORolloutData {
+        FPORolloutData(chunks: chunks.gatherRows(indices), pairs: pairs.chunks(indices), oldLosses: oldLosses.gatherRows(indices))
     }
 }
 
-/// What happened in the rollout's environments, for logging.
-public struct RolloutStatistics: Sendable {
-    public var environmentSteps = 0
-    public var decisions = 0
-    public var episodesFinished = 0
-    public var successes = 0
-    public var returnSum: Double = 0
-    public var lengthSum: Double = 0
-    /// Observations or rewards that were NaN or infinite (the update is skipped when > 0).
-    public var nonFiniteValues = 0
-    /// Mean noise std of the recorded transitions.
-    public var meanSigma: Double = 0
+/// The environment steps each decision executed (credit assignment, ALGORITHMS.md §4.3).
+public struct ExecutedSteps {
+    public let chunkLength: Int
 
-    public var successRate: Double { episodesFinished == 0 ? .nan : Double(successes) / Double(episodesFinished) }
-    public var meanReturn: Double { episodesFinished == 0 ? .nan : returnSum / Double(episodesFinished) }
-    public var meanLength: Double { episodesFinished == 0 ? .nan : lengthSum / Double(episodesFinished) }
+    public init(chunkLength: Int, observations: [Float], rewards: [Float], executed: [Int]) {
+        self.chunkLength = chunkLength
+        self.observations = observations
+        self.rewards = rewards
+        self.executed = executed
+    }
+
+    /// The observation before each executed step, `[N·H·obsDim]` (zero rows past `executed`).
+    public var observations: [Float]
+    /// The reward of each executed step `[N·H]`.
+    public var rewards: [Float]
+    /// Steps each decision executed (`< H` when its episode or the rollout ended inside the chunk).
+    public var executed: [Int]
+
+    /// `[N·H]` 1 where the step was executed.
+    public var mask: [Float] {
+        executed.flatMap { e in (0..<chunkLength).map { $0 < e ? Float(1) : 0 } }
+    }
+}
+
+/// The critic's regression rows: decisions, or with credit assignment every executed step.
+public struct ValueTargets {
+    /// Observations `[R·obsDim]`.
+    public var observations: [Float]
+    public var taskIndices: [Int]
+    /// The decision each row belongs to (minibatches select rows through their decisions).
+    public var decision: [Int]
+    public var returns: [Float]
+    /// Every head's value at collection time, row-major `[R·E]` (value clipping is per head).
+    public var oldHeadValues: [Float]
+    /// Rows of each decision.
+    public var rowsOfDecision: [[Int]]
 }

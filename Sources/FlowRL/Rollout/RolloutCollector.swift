@@ -44,6 +44,11 @@ struct RolloutCollector {
 
         let buffers = env.buffers
         let sampler = ChunkSampler(mode: config.samplingMode)
+        let usesFPO = config.algorithm == .fpo
+        let heads = critic?.heads.count ?? 1
+        var latent = usesFPO ? config.fpo.latentRho.map { CorrelatedLatentNoise(rho: $0, environments: n, width: h * ad) } : nil
+        let creditAssignment = usesFPO && config.fpo.creditAssignment
+        var stepObservations: [Float] = [], stepRewards: [Float] = [], executed: [Int] = []
         var stats = RolloutStatistics()
         var chunks = [Float](repeating: 0, count: n * h * ad)
         var position = [Int](repeating: h, count: n)
@@ -54,11 +59,12 @@ struct RolloutCollector {
         var active = [Bool](repeating: true, count: n)     // GRPO: one episode per env
         var actions = [Float](repeating: 0, count: n * ad)
 
-        var observations: [Float] = [], tasks: [Int] = [], values: [Float] = [], envOf: [Int] = []
+        var observations: [Float] = [], tasks: [Int] = [], values: [Float] = [], envOf: [Int] = []  // values: [N·E]
         var rewards: [Float] = [], discounts: [Float] = [], bootstrap: [Float] = [], ends: [Bool] = []
         var episodeOfDecision: [Int] = [], episodeReturns: [Float] = [], episodeGroup: [Int] = []
         var currentEpisode = [Int](repeating: -1, count: n)
         var records: [ChainRecord] = [], logs: [Tensor] = [], features: [Tensor] = [], sigmas: [Double] = []
+        var fpoChunks: [Tensor] = [], fpoPairs: [FPOPairs] = [], fpoLosses: [Tensor] = []
         // Decisions whose bootstrap value needs the critic at an observation that is not a decision's.
         var bootstrapRequests: [(decision: Int, observation: [Float], task: Int)] = []
 
@@ -68,7 +74,11 @@ struct RolloutCollector {
             rewards[d] = r
             discounts[d] = g
             ends[d] = end
-            if let v = bootstrapValue { bootstrap[d] = v }
+            if creditAssignment {
+                executed[d] = pendingRewards[i].count
+                for (k, reward) in pendingRewards[i].enumerated() { stepRewards[d * h + k] = reward }
+            }
+            if let v = bootstrapValue { for e in 0..<heads { bootstrap[d * heads + e] = v } }
             if let o = bootstrapObservation { bootstrapRequests.append((d, o, tasks[d])) }
             lastClosed[i] = (end || bootstrapValue != nil || bootstrapObservation != nil) ? -1 : d
             pendingRewards[i].removeAll(keepingCapacity: true)
@@ -93,26 +103,49 @@ struct RolloutCollector {
                 }
                 let needTasks = need.map { Int(buffers.taskIndices[$0]) }
                 let obsTensor = Tensor(obs, shape: [need.count, od])
-                let sample = try sampler.sample(policy, observations: obsTensor, taskIndices: needTasks, rng: &rng)
+                let initialNoise = latent?.next(for: need, rng: &rng)
+                let sample = try sampler.sample(policy, observations: obsTensor, taskIndices: needTasks,
+                                                initialNoise: initialNoise, rng: &rng)
+                // Every head's value per decision, decision-major `[b·E]`.
                 let v: [Float]
                 if let critic {
-                    v = critic(try critic.inputs(policy: policy, observations: obsTensor, taskIndices: needTasks,
-                                                 velocityFeatures: sample.meanVelocityFeatures)).scalars
+                    let input = try critic.inputs(policy: policy, observations: obsTensor, taskIndices: needTasks,
+                                                  velocityFeatures: sample.meanVelocityFeatures)
+                    v = critic.allHeads(input).transposed().scalars
                 } else {
                     v = [Float](repeating: 0, count: need.count)
                 }
-                records.append(sample.record!)
-                logs.append(sample.logDensity!)
+                if usesFPO {
+                    let pairs = FPOPairs.draw(chunks: need.count, settings: config.fpo, policy: policy, rng: &rng)
+                    fpoChunks.append(sample.normalizedChunk)
+                    fpoPairs.append(pairs)
+                    fpoLosses.append(FPOPairs.stepLosses(policy, observation: policy.prepare(features: sample.observationFeatures),
+                                                         chunks: sample.normalizedChunk, pairs: pairs,
+                                                         reduction: config.fpo.lossReduction))
+                } else {
+                    records.append(sample.record!)
+                    logs.append(sample.logDensity!)
+                }
                 features.append(sample.meanVelocityFeatures)
                 if let std = sample.std { sigmas.append(Double(std.mean().item)) }
                 sample.actions.withUnsafeBufferPointer { a in
                     for (r, i) in need.enumerated() {
                         let d = rewards.count
                         // The previous decision of this env continues into this one: its bootstrap is our value.
-                        if lastClosed[i] >= 0 { bootstrap[lastClosed[i]] = v[r]; lastClosed[i] = -1 }
+                        let rowValues = v[(r * heads)..<((r + 1) * heads)]
+                        if lastClosed[i] >= 0 {
+                            for e in 0..<heads { bootstrap[lastClosed[i] * heads + e] = rowValues[rowValues.startIndex + e] }
+                            lastClosed[i] = -1
+                        }
                         observations += obs[(r * od)..<((r + 1) * od)]
-                        tasks.append(needTasks[r]); values.append(v[r]); envOf.append(i)
-                        rewards.append(0); discounts.append(0); bootstrap.append(0); ends.append(false)
+                        tasks.append(needTasks[r]); values += rowValues; envOf.append(i)
+                        rewards.append(0); discounts.append(0); ends.append(false)
+                        bootstrap += [Float](repeating: 0, count: heads)
+                        if creditAssignment {
+                            executed.append(0)
+                            stepRewards += [Float](repeating: 0, count: h)
+                            stepObservations += [Float](repeating: 0, count: h * od)
+                        }
                         if currentEpisode[i] < 0 {
                             currentEpisode[i] = episodeReturns.count
                             episodeReturns.append(0)
@@ -128,6 +161,14 @@ struct RolloutCollector {
             }
             for i in 0..<n {
                 for j in 0..<ad { actions[i * ad + j] = active[i] ? chunks[(i * h + position[i]) * ad + j] : 0 }
+            }
+            if creditAssignment {
+                // The observation each executed action step acts on (step-level values, §4.3).
+                for i in 0..<n where active[i] && open[i] >= 0 {
+                    let base = (open[i] * h + position[i]) * od
+                    let row = buffers.observation(ofEnv: i)
+                    for j in 0..<od { stepObservations[base + j] = row[j] }
+                }
             }
             try env.step(actions: actions)
             step += 1
@@ -145,6 +186,7 @@ struct RolloutCollector {
                     stats.returnSum += Double(episodeReturn[i])
                     stats.lengthSum += Double(episodeLength[i])
                     episodeReturns[currentEpisode[i]] = episodeReturn[i]
+                    latent?.endEpisode(of: i)
                     currentEpisode[i] = -1
                     episodeReturn[i] = 0
                     episodeLength[i] = 0
@@ -179,15 +221,23 @@ struct RolloutCollector {
                 var frozen = rng.split(key: 0xB007)  // features of a deterministic ODE pass; does not advance `rng`
                 velocity = try ChunkSampler(mode: .ode).sample(policy, observations: obs, taskIndices: t, rng: &frozen).meanVelocityFeatures
             }
-            let v = critic(try critic.inputs(policy: policy, observations: obs, taskIndices: t, velocityFeatures: velocity)).scalars
-            for (k, req) in bootstrapRequests.enumerated() { bootstrap[req.decision] = v[k] }
+            let v = critic.allHeads(try critic.inputs(policy: policy, observations: obs, taskIndices: t, velocityFeatures: velocity)).transposed().scalars
+            for (k, req) in bootstrapRequests.enumerated() {
+                for e in 0..<heads { bootstrap[req.decision * heads + e] = v[k * heads + e] }
+            }
         }
         stats.meanSigma = sigmas.isEmpty ? 0 : sigmas.reduce(0, +) / Double(sigmas.count)
 
-        var rollout = Rollout(observations: observations, taskIndices: tasks, record: ChainRecord.concatenate(records),
-                              logDensity: Tensor.concat(logs, axis: 0), velocityFeatures: Tensor.concat(features, axis: 0),
-                              values: values, rewards: rewards, discounts: discounts, bootstrapValues: bootstrap,
-                              sequenceEnds: ends, environments: envOf)
+        var rollout = Rollout(
+            observations: observations, taskIndices: tasks,
+            record: records.isEmpty ? nil : ChainRecord.concatenate(records),
+            logDensity: logs.isEmpty ? nil : Tensor.concat(logs, axis: 0),
+            fpo: usesFPO ? FPORolloutData(chunks: Tensor.concat(fpoChunks, axis: 0), pairs: FPOPairs.concatenate(fpoPairs),
+                                          oldLosses: Tensor.concat(fpoLosses, axis: 0)) : nil,
+            velocityFeatures: Tensor.concat(features, axis: 0), valueHeads: heads,
+            headValues: values, headBootstrapValues: bootstrap, rewards: rewards, discounts: discounts,
+            sequenceEnds: ends, environments: envOf,
+            steps: creditAssignment ? ExecutedSteps(chunkLength: h, observations: stepObservations, rewards: stepRewards, executed: executed) : nil)
         if grpo {
             // Every decision of an episode gets its episode's group-relative advantage.
             var episodeAdvantage = [Float](repeating: 0, count: episodeReturns.count)

@@ -7,6 +7,8 @@ public struct RLConfig: Sendable, Equatable, Codable {
         case flowSDE = "flow-sde"
         /// PPO on the Flow-Noise chain with its learned σ and entropy bonus (§3.3, §4.1).
         case flowNoise = "flow-noise"
+        /// Likelihood-free FPO / FPO++ with Lyu et al.'s components as switches (§4.2–4.3); see `fpo`.
+        case fpo
     }
 
     public enum AdvantageEstimator: String, Sendable, Codable, CaseIterable {
@@ -64,6 +66,14 @@ public struct RLConfig: Sendable, Equatable, Codable {
     public var valueLoss: ValueLoss = ValueLoss()
     public var criticPlacement: Critic.Placement = .separate
     public var criticWidth: Int = 256
+    /// Critic heads `E` (> 1: a Q-ensemble of independently initialised heads, §4.3).
+    public var criticEnsembleSize: Int = 1
+    /// How an ensemble's heads combine into the value advantages use.
+    public var ensemblePessimism: EnsemblePessimism = .meanMinusStd(beta: 1)
+    /// Probability that an ensemble head regresses on a given row of a minibatch (bootstrap masks).
+    public var ensembleBootstrapProbability: Float = 0.5
+    /// FPO's knobs and Lyu et al.'s components (used when `algorithm == .fpo`).
+    public var fpo = FPOSettings()
     /// DPPO-style denoising discount `γ_d` for all-steps chains (nil: off): the advantage of
     /// denoising step k is multiplied by `γ_d^(K−k−1)`.
     public var denoisingDiscount: Float? = nil
@@ -84,6 +94,7 @@ public struct RLConfig: Sendable, Equatable, Codable {
         switch algorithm {
         case .flowSDE: return .flowSDE(schedule: sdeSchedule, noiseLevel: noiseLevel)
         case .flowNoise: return .flowNoise
+        case .fpo: return fpo.rolloutSampler
         }
     }
 
@@ -116,6 +127,17 @@ public struct RLConfig: Sendable, Equatable, Codable {
         try check(criticWarmupIterations >= 0, "critic_warmup_iterations", "must be ≥ 0")
         try check(evalEvery >= 0, "eval_every", "must be ≥ 0")
         try check(evalEpisodes >= 1, "eval_episodes", "must be ≥ 1")
+        try check(criticEnsembleSize >= 1, "critic_ensemble_size", "must be ≥ 1")
+        try check(ensembleBootstrapProbability > 0 && ensembleBootstrapProbability <= 1, "ensemble_bootstrap_probability", "must be in (0, 1]")
+        if case .meanMinusStd(let beta) = ensemblePessimism { try check(beta >= 0 && beta.isFinite, "ensemble_beta", "must be ≥ 0") }
+        if algorithm == .fpo {
+            try fpo.validate()
+            if fpo.creditAssignment {
+                try check(advantageEstimator == .gae, "fpo.credit_assignment", "needs GAE advantages (a critic), not GRPO")
+                try check(criticPlacement != .velocityFeatures, "fpo.credit_assignment",
+                          "needs step-level values, which the velocity-feature critic cannot give; use the separate or observation-feature critic")
+            }
+        }
     }
 }
 

@@ -46,7 +46,7 @@ public final class RLTrainer {
         self.config = config
         self.envID = evaluationEnvID
         self.policy = policy
-        if config.algorithm == .flowNoise && policy.noiseNetwork == nil {
+        if config.samplingMode == .flowNoise && policy.noiseNetwork == nil {
             throw RLError.policyMismatch(reason: "Flow-Noise needs a policy with a noise network (add one with FlowPolicy.addingNoiseNetwork)")
         }
         env = environment
@@ -55,7 +55,8 @@ public final class RLTrainer {
         }
         var initRNG = RandomGenerator(seed: config.seed).split(key: 0xC817)
         critic = config.advantageEstimator == .gae
-            ? Critic(placement: config.criticPlacement, policy: policy, hiddenWidth: config.criticWidth, rng: &initRNG) : nil
+            ? Critic(placement: config.criticPlacement, policy: policy, hiddenWidth: config.criticWidth,
+                     ensembleSize: config.criticEnsembleSize, rng: &initRNG) : nil
         model = ActorCritic(policy: policy, critic: critic)
         if config.freezeEncoder {
             policy.setFrozen(true, prefix: "encoder")
@@ -87,7 +88,12 @@ public final class RLTrainer {
             metrics["update_skipped"] = 1
             return metrics
         }
-        if config.advantageEstimator == .gae { rollout.computeGAE(lambda: config.lambda) }
+        if config.advantageEstimator == .gae {
+            try rollout.computeGAE(lambda: config.lambda, gamma: config.gamma, pessimism: config.ensemblePessimism,
+                                   stepHeadValues: stepHeadValues(rollout), observationDim: policy.config.observationDim,
+                                   rng: &updateRNG)
+            metrics["ensemble_disagreement"] = rollout.ensembleDisagreement
+        }
         var update = PPOUpdate(config: config, model: model, actorOptimizer: actorOptimizer,
                                noiseOptimizer: noiseOptimizer, criticOptimizer: criticOptimizer)
         update.updatesPolicy = iteration > config.criticWarmupIterations  // `iteration` already counts this one
@@ -117,6 +123,17 @@ public final class RLTrainer {
             metrics["eval_length"] = report.meanLength
         }
         return metrics
+    }
+
+    /// Every critic head's value at every action-step slot of the rollout's chunks `[N·H·E]`, for
+    /// credit assignment's step-level GAE (nil when the rollout has no executed-step record).
+    func stepHeadValues(_ rollout: Rollout) throws -> [Float]? {
+        guard let steps = rollout.steps, let critic else { return nil }
+        let od = policy.config.observationDim, slots = steps.executed.count * steps.chunkLength
+        let tasks = (0..<slots).map { rollout.taskIndices[$0 / steps.chunkLength] }
+        let input = try critic.inputs(policy: policy, observations: Tensor(steps.observations, shape: [slots, od]),
+                                      taskIndices: tasks, velocityFeatures: nil)
+        return critic.allHeads(input).transposed().scalars
     }
 
     /// Deterministic ODE evaluation on the fixed evaluation episodes; recorded in `evaluations`.

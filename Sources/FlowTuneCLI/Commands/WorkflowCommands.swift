@@ -57,7 +57,7 @@ struct SFTCommand: ParsableCommand {
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Fine-tune a flow policy with online RL (PPO with Flow-SDE or Flow-Noise, or GRPO).",
+        abstract: "Fine-tune a flow policy with online RL (PPO with Flow-SDE or Flow-Noise, GRPO, FPO, FPO++ or FPO with Lyu et al.'s components).",
         discussion: """
             Starts from --init (a policy or training checkpoint), or runs collect + SFT first when no
             --init is given. Writes metrics.jsonl, TensorBoard events, checkpoints (latest, best and
@@ -67,12 +67,13 @@ struct TrainCommand: ParsableCommand {
             Examples:
               flowtune train --algo flow-sde --init runs/sft-run/sft.safetensors --set env.id=reach-obstacle
               flowtune train --algo flow-noise --config configs/reach-obstacle-flow-noise.yaml
+              flowtune train --algo fpo-lyu --init runs/sft-run/sft.safetensors --set env.id=pick-place
               flowtune train --resume runs/reach-obstacle-flow-sde-seed0
             """)
 
     @OptionGroup var options: RunOptions
 
-    @Option(help: "RL algorithm: flow-sde, flow-noise or grpo (the FPO family is not available yet).")
+    @Option(help: "RL algorithm: flow-sde, flow-noise, grpo, fpo, fpo++ or fpo-lyu (sets rl.algo).")
     var algo: String?
 
     @Option(name: .customLong("init"), help: "Initial policy: a policy checkpoint (sft.safetensors) or a training checkpoint.")

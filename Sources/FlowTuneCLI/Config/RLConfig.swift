@@ -68,6 +68,7 @@ extension FlowTuneConfig {
         public var fpoLossClamp = 20.0
         public var aspo = false
         public var fpoRolloutSampler = RolloutSampler.ode
+        public var fpoLossDims = Aggregation.mean
         // Lyu et al.'s components, FlowTune's definitions (§4.3).
         public var creditAssignment = true
         public var latentExploration = true
@@ -128,6 +129,7 @@ extension FlowTuneConfig {
             .init("fpo_loss_clamp", \.fpoLossClamp, "FPO++: clamp of each CFM loss", .greaterThan(0)),
             .init("aspo", \.aspo, "FPO++: ASPO trust region for A < 0 instead of PPO clipping"),
             .init("fpo_rollout_sampler", \.fpoRolloutSampler, "FPO: sampler used to collect rollouts"),
+            .init("fpo_loss_dims", \.fpoLossDims, "FPO: a pair's CFM loss over the chunk's dims: sum (squared norm) or mean"),
             .init("credit_assignment", \.creditAssignment, "fpo-lyu: per-step advantages inside the chunk"),
             .init("latent_exploration", \.latentExploration, "fpo-lyu: initial noise correlated across decisions"),
             .init("latent_rho", \.latentRho, "fpo-lyu: correlation rho of successive initial noises", .atLeast(0, below: 1)),

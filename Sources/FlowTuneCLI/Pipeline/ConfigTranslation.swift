@@ -33,6 +33,28 @@ extension FlowTuneConfig {
         return n
     }
 
+    /// FPO's settings for `rl.algo` fpo, fpo++ or fpo-lyu (Lyu et al.'s components only for fpo-lyu).
+    var fpoSettings: FPOSettings {
+        var f = rl.algo == .fpoPlusPlus ? FPOSettings.fpoPlusPlus : FPOSettings.fpo
+        f.samples = rl.effectiveFPOSamples
+        f.tauSampling = rl.effectiveTauSampling == .grid ? .grid : .continuous
+        f.clip = Float(rl.fpoClip)
+        f.trustRegion = rl.aspo ? .aspo : .ppo
+        f.logRatioClamp = Float(rl.fpoLogRatioClamp)
+        f.lossClamp = Float(rl.fpoLossClamp)
+        f.lossReduction = rl.fpoLossDims == .sum ? .sum : .mean
+        switch rl.fpoRolloutSampler {
+        case .ode: f.rolloutSampler = .ode
+        case .flowSDE: f.rolloutSampler = .flowSDE(schedule: rl.sdeSchedule == .one ? .oneStep : .allSteps, noiseLevel: Float(rl.noiseLevel))
+        case .flowNoise: f.rolloutSampler = .flowNoise
+        }
+        if rl.algo == .fpoLyu {
+            f.creditAssignment = rl.creditAssignment
+            f.latentRho = rl.latentExploration ? Float(rl.latentRho) : nil
+        }
+        return f
+    }
+
     var sftConfig: FlowRL.SFTConfig {
         var c = FlowRL.SFTConfig()
         c.steps = sft.steps
@@ -52,7 +74,7 @@ extension FlowTuneConfig {
         return c
     }
 
-    /// The RL trainer's configuration; FPO-family algorithms are not available yet (issue 6).
+    /// The RL trainer's configuration.
     func rlConfig() throws -> FlowRL.RLConfig {
         var c = FlowRL.RLConfig()
         switch rl.algo {
@@ -62,7 +84,12 @@ extension FlowTuneConfig {
             c.algorithm = .flowSDE
             c.advantageEstimator = .grpo
         case .fpo, .fpoPlusPlus, .fpoLyu:
-            throw PipelineError.notAvailable("rl.algo=\(rl.algo.rawValue): the FPO family is not implemented yet; use flow-sde, flow-noise or grpo")
+            c.algorithm = .fpo
+            c.fpo = fpoSettings
+            if rl.algo == .fpoLyu && rl.qEnsemble {
+                c.criticEnsembleSize = rl.ensembleSize
+                c.ensemblePessimism = rl.ensemblePessimism == .meanMinusStd ? .meanMinusStd(beta: Float(rl.ensembleBeta)) : .minOfRandomPair
+            }
         }
         c.sdeSchedule = rl.sdeSchedule == .one ? .oneStep : .allSteps
         c.noiseLevel = Float(rl.noiseLevel)
