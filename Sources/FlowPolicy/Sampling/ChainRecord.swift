@@ -15,11 +15,24 @@ public struct ChainRecord {
         public var before: Tensor
         /// `x_{k+1}` per row, `[B, H·D]`.
         public var after: Tensor
+
+        public init(step: [Int], before: Tensor, after: Tensor) {
+            self.step = step
+            self.before = before
+            self.after = after
+        }
     }
 
     public var mode: SamplingMode
     public var initialNoise: Tensor
     public var transitions: [Transition]
+
+    /// Stored chains built outside the sampler (benchmarks, tests, imported rollouts).
+    public init(mode: SamplingMode, initialNoise: Tensor, transitions: [Transition]) {
+        self.mode = mode
+        self.initialNoise = initialNoise
+        self.transitions = transitions
+    }
 
     public var rows: Int { initialNoise.shape[0] }
 

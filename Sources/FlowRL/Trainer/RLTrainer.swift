@@ -88,6 +88,14 @@ public final class RLTrainer {
             metrics["update_skipped"] = 1
             return metrics
         }
+        if let fpo = rollout.fpo {
+            // FPO diagnostics: the stored per-pair CFM losses (one pair's loss is the sum over the
+            // chunk's steps) and how far the sampled chunks reach in normalised action space.
+            let losses = fpo.oldLosses.sum(axis: 2).scalars
+            metrics["fpo_old_loss_mean"] = Double(losses.reduce(0, +)) / Double(max(losses.count, 1))
+            metrics["fpo_old_loss_max"] = Double(losses.max() ?? 0)
+            metrics["chunk_abs_max"] = Double(fpo.chunks.scalars.map(abs).max() ?? 0)
+        }
         if config.advantageEstimator == .gae {
             try rollout.computeGAE(lambda: config.lambda, gamma: config.gamma, pessimism: config.ensemblePessimism,
                                    stepHeadValues: stepHeadValues(rollout), observationDim: policy.config.observationDim,

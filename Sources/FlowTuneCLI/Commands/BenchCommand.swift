@@ -18,7 +18,8 @@ struct BenchCommand: ParsableCommand {
               flowtune bench envs
               flowtune bench bridge
             """,
-        subcommands: [BenchKernelsCommand.self, BenchPolicyCommand.self, BenchEnvsCommand.self, BenchBridgeCommand.self])
+        subcommands: [BenchKernelsCommand.self, BenchPolicyCommand.self, BenchEnvsCommand.self, BenchCompareCommand.self,
+                      BenchBridgeCommand.self])
 }
 
 struct BenchKernelsCommand: ParsableCommand {

@@ -13,8 +13,11 @@ import FlowNN
 /// (credit assignment, §4.3: every action step has its own ratio term and advantage; the mask
 /// removes steps that were never executed because the episode ended inside the chunk).
 /// - per action: `r_g = exp(mean_i ℓ_old,i,g − mean_i ℓ_θ,i,g)`, shape `[B, G]`;
-/// - per sample (FPO++): `r_{i,g} = exp(clamp_ST(ℓ_old,i,g − ℓ_θ,i,g, max = logRatioClamp))` with
-///   both losses clamped at `lossClamp`, shape `[B, M, G]`.
+/// - per sample (FPO++): `r_{i,g} = exp(clamp_ST(ℓ_old,i,g − ℓ_θ,i,g, max = logRatioClamp))`,
+///   shape `[B, M, G]`.
+/// Every pair's loss is clamped at `lossClamp` first — for both kinds, although §4.2 names the clamp
+/// for FPO++ only: a few-shot policy's velocity on unfamiliar states can be far off (per-pair losses
+/// above 1500 on push), and one such pair in the per-action mean drove ratios to 1e-12 in one epoch.
 /// The loss is the mask-weighted mean of the per-term losses.
 public struct FPOObjective {
     public let settings: FPOSettings
@@ -29,15 +32,14 @@ public struct FPOObjective {
     public func ratio(new: Tensor, old: Tensor, groups: Int) -> Tensor {
         precondition(new.shape == old.shape && new.rank == 3, "per-pair losses must be [B, M, H]")
         precondition(groups == 1 || groups == new.shape[2], "ratio groups are the chunk (1) or its steps (H)")
-        let newG = groups == 1 ? new.sum(axis: 2, keepDims: true) : new
-        let oldG = groups == 1 ? old.sum(axis: 2, keepDims: true) : old
+        let c = settings.lossClamp
+        let newG = (groups == 1 ? new.sum(axis: 2, keepDims: true) : new).clamped(max: c)
+        let oldG = (groups == 1 ? old.sum(axis: 2, keepDims: true) : old).clamped(max: c)
         switch settings.ratio {
         case .perAction:
             return (oldG.mean(axis: 1) - newG.mean(axis: 1)).exp()
         case .perSample:
-            let c = settings.lossClamp
-            let logRatio = oldG.clamped(max: c) - newG.clamped(max: c)
-            return logRatio.clampedStraightThrough(max: settings.logRatioClamp).exp()
+            return (oldG - newG).clampedStraightThrough(max: settings.logRatioClamp).exp()
         }
     }
 

@@ -57,7 +57,8 @@ public struct FPOSettings: Sendable, Equatable, Codable {
     public var trustRegion: TrustRegion = .ppo
     /// Straight-through clamp of each per-sample log-ratio from above (FPO++: 10).
     public var logRatioClamp: Float = 10
-    /// Clamp of each CFM loss from above (FPO++: 20); losses beyond it carry no gradient.
+    /// Clamp of each pair's CFM loss from above (FPO++: 20; FlowTune applies it to per-action FPO
+    /// too, see `FPOObjective`); losses beyond it carry no gradient.
     public var lossClamp: Float = 20
     public var lossReduction: LossReduction = .mean
     /// The sampler that collects rollouts (ODE: exploration comes only from the initial noise).

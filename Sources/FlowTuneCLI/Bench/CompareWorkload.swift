@@ -1,0 +1,93 @@
+import FlowEnvs
+import FlowNN
+import FlowPolicy
+import FlowRL
+
+/// One row of `flowtune bench compare`: a workload at a batch (or minibatch) size and step count.
+///
+/// The workloads (issue 9), each the same math in every stack (bench/peers/workloads.py mirrors this):
+/// - W1 `sample-ode` / `sample-sde`: one K-step chunk per row, ODE (ALGORITHMS.md §3.1) or
+///   Flow-SDE with one stochastic step (§3.2), keeping what a rollout keeps (recorded transition,
+///   its log-density, mean velocity features).
+/// - W2 `ppo-sde` / `ppo-noise`: one PPO epoch (§4.1) over `CompareWorkload.rollout` stored chains
+///   in minibatches: log-density recompute, clipped surrogate, backward, clipping, AdamW.
+/// - W3 `fpo`: one FPO epoch (§4.2) through FlowRL's FPO objective, `CompareWorkload.pairs` (τ, ε)
+///   pairs per decision.
+/// - W4 `rl-iteration`: one whole RL iteration (collect + update) on `reach-obstacle`.
+public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable, CaseIterable {
+        case sampleODE = "sample-ode", sampleSDE = "sample-sde"
+        case ppoSDE = "ppo-sde", ppoNoise = "ppo-noise"
+        case fpo
+        case rlIteration = "rl-iteration"
+
+        /// W1…W4 of the issue.
+        public var group: String {
+            switch self {
+            case .sampleODE, .sampleSDE: return "W1"
+            case .ppoSDE, .ppoNoise: return "W2"
+            case .fpo: return "W3"
+            case .rlIteration: return "W4"
+            }
+        }
+
+        /// Whether the peers' version uses the Flow-Noise policy (with a noise network).
+        var usesNoisePolicy: Bool { self == .ppoNoise }
+    }
+
+    public var kind: Kind
+    /// Rows sampled together (W1), minibatch size (W2, W3), environments (W4).
+    public var batch: Int
+    /// Denoising steps K.
+    public var steps: Int
+
+    public init(_ kind: Kind, batch: Int, steps: Int = 5) {
+        self.kind = kind
+        self.batch = batch
+        self.steps = steps
+    }
+
+    public var description: String {
+        switch kind {
+        case .sampleODE, .sampleSDE: return "\(kind.group) \(kind.rawValue) K=\(steps) B=\(batch)"
+        case .ppoSDE, .ppoNoise, .fpo: return "\(kind.group) \(kind.rawValue) mb=\(batch)"
+        case .rlIteration: return "\(kind.group) \(kind.rawValue) \(batch) envs"
+        }
+    }
+
+    /// Decisions in one PPO / FPO epoch (W2, W3).
+    public static let rollout = 4096
+    /// FPO's Monte-Carlo (τ, ε) pairs per decision (§4.2 default).
+    public static let pairs = FPOSettings.fpo.samples
+    /// The built-in task of W4 (and whose widths every workload's policy has).
+    public static let environment = "reach-obstacle"
+    /// Flow-SDE noise level `a_n` (§3.2 default).
+    public static let noiseLevel: Float = 0.5
+
+    /// The issue's workload list: W1 at K ∈ {5, 10} × B ∈ {1, 16, 64, 256, 1024}; W2 and W3 at
+    /// minibatch 256 and 1024; W4 at the trainer's default 64 environments.
+    public static let standard: [CompareWorkload] =
+        [Kind.sampleODE, .sampleSDE].flatMap { kind in
+            [5, 10].flatMap { k in [1, 16, 64, 256, 1024].map { CompareWorkload(kind, batch: $0, steps: k) } }
+        }
+        + [Kind.ppoSDE, .ppoNoise, .fpo].flatMap { kind in [256, 1024].map { CompareWorkload(kind, batch: $0) } }
+        + [CompareWorkload(.rlIteration, batch: 64)]
+
+    /// W4's steps per environment in one iteration (the trainer steps at least one episode's time
+    /// limit, RolloutCollector) and the episode time limit, for the peers' synthetic environment.
+    public static func iterationSteps() throws -> (perEnvironment: Int, timeLimit: Int) {
+        let limit = try BuiltinEnvironments.make(id: environment, numEnvs: 1).spec.maxEpisodeSteps
+        return (max(RLConfig().stepsPerIteration, limit), limit)
+    }
+
+    /// The benchmark's policy: the built-in tasks' default architecture (widths 128, SiLU, FiLM,
+    /// H = 5) at `reach-obstacle`'s observation and action widths, so W4 runs the same network.
+    public static func policyConfig(steps: Int = 5, noise: Bool = false) throws -> FlowPolicyConfig {
+        let defaults = FlowTuneConfig()
+        let spec = try BuiltinEnvironments.make(id: environment, numEnvs: 1).spec
+        var c = defaults.policyConfig(observationDim: spec.observationDim, actionDim: spec.actionDim, taskCount: 0)
+        c.denoisingSteps = steps
+        if noise { c.noiseNetwork = defaults.noiseNetworkConfig }
+        return c
+    }
+}

@@ -1,0 +1,125 @@
+import FlowNN
+import FlowPolicy
+import FlowRL
+
+/// W2 of `flowtune bench compare`: one PPO epoch of Flow-SDE or Flow-Noise updates (ALGORITHMS.md
+/// §4.1) over stored chains, built from the same FlowPolicy/FlowRL pieces as the trainer's PPO update
+/// (ChainLogDensity, LogDensityAggregation, ClippedSurrogate, AdamW), without the critic and the
+/// diagnostics, so the peers in bench/peers can do exactly the same work:
+/// per minibatch, re-evaluate the chain log-density, form the chunk ratio, take the clipped and
+/// dual-clipped surrogate (plus Flow-Noise's entropy bonus), backpropagate, clip the actor and
+/// noise-network gradients to norm 1 separately, and apply AdamW (lr 1e-4, betas 0.9/0.95, decay 0.01).
+public final class PPOEpochWorkload {
+    /// The stored rollout a minibatch is cut from.
+    public struct Batch {
+        public var observations: Tensor
+        public var record: ChainRecord
+        /// Old chunk log-probabilities `[B]` (the rollout's, aggregated as the trainer does by default).
+        public var oldLogProbability: Tensor
+        public var advantages: Tensor
+
+        public init(observations: Tensor, record: ChainRecord, oldLogProbability: Tensor, advantages: Tensor) {
+            self.observations = observations
+            self.record = record
+            self.oldLogProbability = oldLogProbability
+            self.advantages = advantages
+        }
+
+        public func rows(_ idx: [Int]) -> Batch {
+            Batch(observations: observations.gatherRows(idx), record: record.rows(idx),
+                  oldLogProbability: oldLogProbability.gatherRows(idx), advantages: advantages.gatherRows(idx))
+        }
+    }
+
+    public static let learningRate: Float = 1e-4
+    public static let gradientClip: Float = 1.0
+    public static let entropyCoefficient: Float = 0.005
+
+    let policy: FlowPolicy
+    let data: Batch
+    let minibatch: Int
+    let actorOptimizer = PPOEpochWorkload.optimizer()
+    let noiseOptimizer = PPOEpochWorkload.optimizer()
+    var rng: RandomGenerator
+
+    /// AdamW as the trainer configures it for the actor and the noise network.
+    static func optimizer() -> AdamW {
+        AdamW(schedule: .constant(learningRate), betas: (0.9, 0.95), weightDecay: 0.01)
+    }
+
+    /// A rollout of `rows` stored chains in the peers' distribution (x_k ~ N(0, I),
+    /// x_{k+1} = 0.8·x_k + 0.1·z); the old log-probabilities come from the policy itself, as at rollout.
+    public init(policy: FlowPolicy, rows: Int, minibatch: Int, seed: UInt64 = 1) throws {
+        self.policy = policy
+        self.minibatch = minibatch
+        var g = RandomGenerator(seed: seed)
+        let c = policy.config, hd = c.chunkWidth, k = c.denoisingSteps
+        let noise = policy.noiseNetwork != nil
+        let mode: SamplingMode = noise ? .flowNoise : .flowSDE(schedule: .oneStep, noiseLevel: CompareWorkload.noiseLevel)
+        let observations = Tensor.randomNormal([rows, c.observationDim], rng: &g)
+        var transitions: [ChainRecord.Transition] = []
+        for s in 0..<(noise ? k : 1) {
+            let before = Tensor.randomNormal([rows, hd], rng: &g)
+            let after = before * 0.8 + Tensor.randomNormal([rows, hd], rng: &g) * 0.1
+            let steps = noise ? [Int](repeating: s, count: rows) : (0..<rows).map { _ in g.nextInt(below: k - 1) }
+            transitions.append(.init(step: steps, before: before, after: after))
+        }
+        let record = ChainRecord(mode: mode, initialNoise: Tensor.zeros([rows, hd]), transitions: transitions)
+        let advantages = Tensor.randomNormal([rows], rng: &g)
+        var old: [Tensor] = []
+        for start in stride(from: 0, to: rows, by: 1024) {
+            let idx = Array(start..<min(start + 1024, rows))
+            old.append(try Self.logProbability(policy, observations: observations.gatherRows(idx), record: record.rows(idx)).value)
+        }
+        data = Batch(observations: observations, record: record, oldLogProbability: Tensor.concat(old, axis: 0).detached(),
+                     advantages: advantages)
+        rng = g
+    }
+
+    /// Chunk log-probabilities `[B]` of the stored chains under the current parameters, and the
+    /// Gaussian entropy of the steps (used by Flow-Noise).
+    public static func logProbability(_ policy: FlowPolicy, observations: Tensor, record: ChainRecord) throws -> (value: Tensor, entropy: Tensor) {
+        let features = try policy.encode(observations: observations)
+        let eval = ChainLogDensity.evaluate(policy, record: record, features: features)
+        let c = policy.config
+        let logProbability = LogDensityAggregation().aggregate(eval.logDensity, initialNoise: record.initialNoise,
+                                                               chunkLength: c.chunkLength, actionDim: c.actionDim)
+        return (logProbability, GaussianLogDensity.entropy(std: eval.std).mean())
+    }
+
+    /// The minibatch loss: `mean(clipped surrogate(exp(log π_θ − log π_old), A))`, minus
+    /// 0.005 × entropy for Flow-Noise.
+    public static func loss(_ policy: FlowPolicy, _ batch: Batch) throws -> Tensor {
+        let (logProbability, entropy) = try logProbability(policy, observations: batch.observations, record: batch.record)
+        let ratio = (logProbability - batch.oldLogProbability).exp()
+        let surrogate = ClippedSurrogate().loss(ratio: ratio, advantage: batch.advantages).mean()
+        return batch.record.mode == .flowNoise ? surrogate - entropy * entropyCoefficient : surrogate
+    }
+
+    /// One epoch: a fresh permutation, then one update per minibatch.
+    public func runEpoch() throws {
+        let n = data.observations.shape[0]
+        var order = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.nextInt(below: i + 1)) }
+        for start in stride(from: 0, to: n, by: minibatch) {
+            let batch = data.rows(Array(order[start..<min(start + minibatch, n)]))
+            let (_, grads) = try valueAndGrad(policy) { p in try Self.loss(p, batch) }
+            Self.clipAndStep(policy, grads, actor: actorOptimizer, noise: noiseOptimizer)
+        }
+    }
+
+    /// The trainer's per-group treatment: actor and noise-network gradients clipped to norm 1
+    /// separately, each group stepped by its own AdamW.
+    static func clipAndStep(_ policy: FlowPolicy, _ grads: Gradients, actor: AdamW, noise: AdamW) {
+        let noiseNames = grads.names.filter { $0.hasPrefix("noiseNetwork.") }
+        let actorNames = grads.names.filter { !$0.hasPrefix("noiseNetwork.") }
+        var actorGrads = Gradients(names: actorNames, tensors: grads.tensors.filter { !$0.key.hasPrefix("noiseNetwork.") })
+        actorGrads.clipGlobalNorm(gradientClip)
+        actor.update(policy, gradients: actorGrads)
+        if !noiseNames.isEmpty {
+            var noiseGrads = Gradients(names: noiseNames, tensors: grads.tensors.filter { $0.key.hasPrefix("noiseNetwork.") })
+            noiseGrads.clipGlobalNorm(gradientClip)
+            noise.update(policy, gradients: noiseGrads)
+        }
+    }
+}
