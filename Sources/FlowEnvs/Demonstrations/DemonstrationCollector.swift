@@ -33,9 +33,9 @@ public struct DemonstrationCollector {
     }
 
     public func collectWithReport(episodes wanted: Int, seed: UInt64) throws -> (dataset: DemonstrationDataset, report: Report) {
-        let env = try BuiltinEnvironments.make(id: envID, numEnvs: numEnvs)
+        let env = try EnvironmentRegistry.make(id: envID, numEnvs: numEnvs)
         defer { env.close() }
-        let expert = try BuiltinEnvironments.makeExpert(for: env, noiseStd: noiseStd, seed: seed)
+        let expert = try EnvironmentRegistry.makeExpert(for: env, noiseStd: noiseStd, seed: seed)
         let spec = env.spec, od = spec.observationDim, ad = spec.actionDim
         var dataset = DemonstrationDataset(envID: spec.id, observationDim: od, actionDim: ad,
                                            source: "scripted expert, noise std \(noiseStd), seed \(seed)",

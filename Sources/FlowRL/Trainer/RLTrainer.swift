@@ -35,7 +35,7 @@ public final class RLTrainer {
     /// A trainer on `config.numEnvs` built-in environments `envID`.
     public convenience init(policy: FlowPolicy, envID: String, config: RLConfig) throws {
         try config.validate()
-        try self.init(policy: policy, environment: BuiltinEnvironments.make(id: envID, numEnvs: config.numEnvs),
+        try self.init(policy: policy, environment: EnvironmentRegistry.make(id: envID, numEnvs: config.numEnvs),
                       evaluationEnvID: envID, config: config)
     }
 

@@ -16,8 +16,10 @@ struct BenchCommand: ParsableCommand {
               flowtune bench kernels
               flowtune bench policy
               flowtune bench envs
+              flowtune bench bridge
             """,
-        subcommands: [BenchKernelsCommand.self, BenchPolicyCommand.self, BenchEnvsCommand.self, BenchCompareCommand.self])
+        subcommands: [BenchKernelsCommand.self, BenchPolicyCommand.self, BenchEnvsCommand.self, BenchCompareCommand.self,
+                      BenchBridgeCommand.self])
 }
 
 struct BenchKernelsCommand: ParsableCommand {
@@ -171,6 +173,61 @@ struct BenchEnvsCommand: ParsableCommand {
             let random = try EnvBenchmark.run(id: id, numEnvs: numEnvs, steps: steps, actions: .random)
             let expert = try EnvBenchmark.run(id: id, numEnvs: numEnvs, steps: steps, actions: .expert)
             print(pad(id, 18) + pad(format(random.stepsPerSecond, 0), 16) + format(expert.stepsPerSecondWithExpert, 0))
+        }
+    }
+}
+
+struct BenchBridgeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bridge",
+        abstract: "Python simulators through the worker bridge vs a plain Python loop in one process.",
+        discussion: """
+            Steps N environments of a bridge id (default MetaWorld reach-v3) with random actions: first
+            in a plain Python loop in one process (python -m flowtune_bridge bench), then through the
+            bridge with each worker count. Reports env steps/s, the per-step overhead of the bridge at
+            one worker and the speed-up of more workers. Needs the simulator's Python packages
+            (pip install 'metaworld==3.1.1' packaging).
+
+            Examples:
+              flowtune bench bridge
+              flowtune bench bridge --env metaworld/push-v3 --num-envs 16 --steps 500 --workers 1,2
+            """)
+
+    @Option(help: "Bridge environment id.")
+    var env: String = "metaworld/reach-v3"
+
+    @Option(help: "Environments stepped together.")
+    var numEnvs: Int = 8
+
+    @Option(help: "Steps per environment.")
+    var steps: Int = 500
+
+    @Option(help: "Worker counts to measure, comma-separated.")
+    var workers: String = "1,2"
+
+    func validate() throws {
+        guard numEnvs >= 1, steps >= 1 else { throw ValidationError("--num-envs and --steps must be ≥ 1") }
+        guard let w = positiveIntegers(workers), w.allSatisfy({ $0 <= numEnvs }) else {
+            throw ValidationError("--workers must be positive integers no larger than --num-envs, e.g. 1,2")
+        }
+        guard EnvironmentRegistry.isBridgeID(env) else {
+            throw ValidationError("--env must be a bridge id (\(EnvironmentRegistry.bridgeIDPatterns.joined(separator: ", ")))")
+        }
+    }
+
+    func run() throws {
+        let bench = BridgeBenchmark(envID: env, numEnvs: numEnvs, steps: steps)
+        let r = try bench.run(workerCounts: positiveIntegers(workers)!)
+        print("\(env): \(numEnvs) environments × \(steps) steps, random actions, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print(pad("", 26) + pad("env steps/s", 14) + pad("µs per env step", 18) + "vs plain loop")
+        print(pad("plain Python loop", 26) + pad(format(r.plainStepsPerSecond, 0), 14) + pad(format(r.plainSecondsPerEnvStep * 1e6, 1), 18) + "1.00×")
+        for row in r.rows {
+            print(pad("bridge, \(row.workers) worker\(row.workers == 1 ? "" : "s")", 26) + pad(format(row.stepsPerSecond, 0), 14)
+                  + pad(format(row.secondsPerEnvStep * 1e6, 1), 18) + format(row.stepsPerSecond / r.plainStepsPerSecond, 2) + "×")
+        }
+        if let o = r.overheadAtOneWorker { print("overhead per env step at 1 worker: \(format(o * 100, 1))% (target ≤ 10%)") }
+        for row in r.rows where row.workers > 1 {
+            if let s = r.speedUp(workers: row.workers) { print("speed-up of \(row.workers) workers over 1: \(format(s, 2))×") }
         }
     }
 }

@@ -209,6 +209,35 @@ struct EnvsCommand: ParsableCommand {
             }
         }
         print("")
-        print("Python simulators (MetaWorld, gymnasium) through the worker bridge: not available yet.")
+        printBridgeEnvironments()
+    }
+
+    /// The Python simulators this machine can host through the worker bridge, or what to install.
+    func printBridgeEnvironments() {
+        let python = PythonRuntime()
+        print("Python simulators through the worker bridge (python: \(python.executable), package: \(python.packagePath ?? "installed flowtune_bridge")):")
+        let catalog: BridgeCatalog
+        do { catalog = try python.catalog() } catch {
+            print("  unavailable: \(error)")
+            print("  install the worker package with `pip install ./python` (and MetaWorld with `pip install 'metaworld==3.1.1' packaging`)")
+            return
+        }
+        for suite in catalog.suites {
+            guard suite.available else {
+                print("  \(suite.name): not installed; \(suite.install ?? "")")
+                continue
+            }
+            print("  \(suite.name):")
+            var line = "   "
+            for id in suite.ids {
+                if line.count + id.count > 100 { print(line); line = "   " }
+                line += " " + id
+            }
+            if line.count > 3 { print(line) }
+            if suite.name == "metaworld" {
+                print("    observation: 39 values (MT1), 49 (MT10), 89 (MT50: + one-hot task); action: 4 values in [-1, 1]: dx, dy, dz, grip")
+                print("    time limit: 500 steps; scripted experts for every task (flowtune collect)")
+            }
+        }
     }
 }

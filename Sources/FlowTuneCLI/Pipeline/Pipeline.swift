@@ -20,7 +20,7 @@ struct Pipeline {
     func demonstrations() throws -> DemonstrationDataset {
         if let path = config.demos.path {
             let d = try DemonstrationDataset.read(from: path)
-            guard d.envID == (try BuiltinEnvironments.canonicalID(config.env.id)) else {
+            guard d.envID == (try EnvironmentRegistry.canonicalID(config.env.id)) else {
                 throw PipelineError.missingInput("\(path) holds demonstrations of '\(d.envID)', but env.id is '\(config.env.id)'; pass demonstrations of the same environment.")
             }
             log.info("loaded \(d.episodeCount) demonstrations (\(d.stepCount) steps) from \(path)")
@@ -40,7 +40,8 @@ struct Pipeline {
 
     /// Supervised flow matching on the demonstrations; saves `sft.safetensors` in the run dir.
     func supervisedFineTuning(_ demos: DemonstrationDataset) throws -> FlowPolicy {
-        let env = try BuiltinEnvironments.make(id: config.env.id, numEnvs: 1)
+        let env = try EnvironmentRegistry.make(id: config.env.id, numEnvs: 1)
+        defer { env.close() }
         let policyConfig = config.policyConfig(observationDim: demos.observationDim, actionDim: demos.actionDim,
                                                taskCount: env.spec.numTasks)
         let start = Date()

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Turns a worker's SPEC reply (u32 protocol version, then JSON) into an `EnvSpec`.
+///
+/// ```swift
+/// let (spec, hasExpert) = try BridgeSpecDecoder.decode(reply, id: "metaworld/reach-v3")
+/// spec.observationDim   // 39
+/// ```
+///
+/// JSON has no infinity, so the worker writes infinite observation bounds as `null` (`low` → -∞,
+/// `high` → +∞). A worker that declares image observations is refused for now: the protocol has a
+/// place for them (PROTOCOL.md, "Images"), FlowTune's buffers do not yet.
+enum BridgeSpecDecoder {
+    /// The spec and whether the suite has a scripted expert.
+    static func decode(_ reader: BridgeFrameReader, id: String) throws -> (spec: EnvSpec, hasExpert: Bool) {
+        var r = reader
+        let version = try r.readUInt32()
+        guard version == BridgeProtocol.version else {
+            throw BridgeError.protocolVersionMismatch(message: "the worker's SPEC is protocol version \(version), this FlowTune "
+                + "speaks \(BridgeProtocol.version); install the python/ package of the same checkout (pip install ./python)")
+        }
+        let json = r.readRest()
+        guard let o = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
+              let obs = o["observation"] as? [String: Any], let act = o["action"] as? [String: Any],
+              let taskList = o["tasks"] as? [[String: Any]], let maxSteps = o["max_episode_steps"] as? Int else {
+            throw BridgeError.malformedMessage("SPEC is not the JSON object PROTOCOL.md describes: \(String(decoding: json.prefix(300), as: UTF8.self))")
+        }
+        if let images = o["images"] as? [Any], !images.isEmpty {
+            throw BridgeError.workerError(message: "\(id) declares image observations, which this FlowTune cannot receive yet; "
+                                          + "use state observations")
+        }
+        let tasks = taskList.map {
+            TaskDescription(name: $0["name"] as? String ?? id, instruction: $0["instruction"] as? String ?? id,
+                            maxEpisodeSteps: $0["max_episode_steps"] as? Int ?? maxSteps)
+        }
+        guard !tasks.isEmpty else { throw BridgeError.malformedMessage("SPEC lists no tasks") }
+        let spec = EnvSpec(id: id, observation: try box(obs, "observation"), action: try box(act, "action"),
+                           maxEpisodeSteps: maxSteps, tasks: tasks)
+        return (spec, o["has_expert"] as? Bool ?? false)
+    }
+
+    private static func box(_ o: [String: Any], _ what: String) throws -> BoxSpace {
+        guard let names = o["names"] as? [String], let low = o["low"] as? [Any], let high = o["high"] as? [Any],
+              names.count == low.count, low.count == high.count, !names.isEmpty else {
+            throw BridgeError.malformedMessage("SPEC's \(what) needs names, low and high of equal, non-zero length")
+        }
+        let lo = low.map { ($0 as? NSNumber)?.floatValue ?? -.infinity }
+        let hi = high.map { ($0 as? NSNumber)?.floatValue ?? .infinity }
+        guard zip(lo, hi).allSatisfy({ $0 <= $1 }) else {
+            throw BridgeError.malformedMessage("SPEC's \(what) has a component with low > high")
+        }
+        return BoxSpace(names: names, low: lo, high: hi)
+    }
+}

@@ -1,0 +1,133 @@
+import FlowEnvs
+import FlowTensor
+import Foundation
+import Testing
+
+extension BridgeTests {
+    /// MetaWorld through the bridge: fidelity to MetaWorld itself, determinism, tasks and experts.
+    @Suite struct MetaWorldTests {
+        /// Steps MetaWorld directly (no bridge code), following the seeding rule the worker documents:
+        /// an episode with seed s uses goal variation default_rng(s).integers(50) of MT1(task, seed=0)
+        /// and env.seed(s); it ends at success or after `maxSteps`. Prints nothing; writes Float32 rows:
+        /// the observation after reset and after every step (the next episode's first one when an
+        /// episode ended), then the final observation of every finished episode.
+        static let directScript = """
+            import sys, numpy as np, metaworld
+            task, max_steps, actions_path, seeds, out_path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+            seeds = [int(s) for s in seeds.split(",")]
+            bench = metaworld.MT1(task, seed=0)
+            variations = bench.train_tasks
+            env = bench.train_classes[task]()
+            def start(seed):
+                env.set_task(variations[int(np.random.default_rng(seed).integers(len(variations)))])
+                env.seed(seed)
+                return env.reset()[0]
+            actions = np.fromfile(actions_path, dtype="<f4").reshape(-1, 4)
+            obs, finals, flags, episode, steps = [start(seeds[0])], [], [], 1, 0
+            for a in actions:
+                o, r, _, truncated, info = env.step(a)
+                steps += 1
+                success = info["success"] == 1.0
+                done = success or truncated or steps >= max_steps
+                flags.append(f"{int(success)}{int(done)}")
+                if done:
+                    finals.append(o)
+                    o = start(seeds[episode]); episode += 1; steps = 0
+                obs.append(o)
+            np.asarray(obs + finals, dtype="<f4").tofile(out_path)
+            print(" ".join(flags))
+            """
+
+        @Test func bridgeObservationsAreBitIdenticalToSteppingMetaWorldDirectly() throws {
+            let maxSteps = 20, steps = 45
+            let env = try PythonBridgeEnv(id: "metaworld/reach-v3", numEnvs: 2, options: .init(maxEpisodeSteps: maxSteps),
+                                          configuration: quietBridge(workers: 2))
+            defer { env.close() }
+            let od = env.spec.observationDim
+            #expect(od == 39 && env.spec.actionDim == 4)
+            try env.reset(seeds: [11, 12])
+            var rng = RandomGenerator(seed: 99)
+            var actions = [[Float]](repeating: [], count: 2)
+            var obs = [[UInt32]](repeating: [], count: 2), finals = obs
+            var seeds: [[UInt64]] = [[11], [12]]
+            var flags = [[String]](repeating: [], count: 2)
+            for i in 0..<2 { obs[i] += env.buffers.observation(ofEnv: i).map(\.bitPattern) }
+            for _ in 0..<steps {
+                let a = (0..<8).map { _ in rng.nextUniform(-1, 1) }
+                try env.step(actions: a)
+                for i in 0..<2 {
+                    actions[i] += a[(i * 4)..<(i * 4 + 4)]
+                    obs[i] += env.buffers.observation(ofEnv: i).map(\.bitPattern)
+                    flags[i].append("\(env.buffers.success[i] ? 1 : 0)\(env.buffers.isDone(i) ? 1 : 0)")
+                    if env.buffers.isDone(i) {
+                        finals[i] += env.buffers.finalObservation(ofEnv: i).map(\.bitPattern)
+                        seeds[i].append(env.buffers.episodeSeeds[i])
+                        #expect(env.buffers.episodeSteps[i] == 0)
+                    }
+                }
+            }
+            #expect(env.restarts.isEmpty)
+            #expect(seeds[0].count == 3, "two auto-resets at \(maxSteps) and \(2 * maxSteps) steps")
+            let dir = NSTemporaryDirectory()
+            for i in 0..<2 {
+                let actionsPath = dir + "flowtune-bridge-actions-\(getpid())-\(i).bin"
+                let outPath = dir + "flowtune-bridge-direct-\(getpid())-\(i).bin"
+                defer { try? FileManager.default.removeItem(atPath: actionsPath); try? FileManager.default.removeItem(atPath: outPath) }
+                try actions[i].withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: actionsPath)) }
+                let result = try runBridgePython(Self.directScript, ["reach-v3", "\(maxSteps)", actionsPath,
+                                                                     seeds[i].map { "\($0)" }.joined(separator: ","), outPath])
+                #expect(result.status == 0, "direct MetaWorld script failed: \(result.stderr)")
+                let data = try Data(contentsOf: URL(fileURLWithPath: outPath))
+                let direct = data.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+                #expect(direct.count == obs[i].count + finals[i].count)
+                #expect(Array(direct.prefix(obs[i].count)) == obs[i], "observations of env \(i) differ from MetaWorld's")
+                #expect(Array(direct.dropFirst(obs[i].count)) == finals[i], "final observations of env \(i) differ")
+                #expect(result.stdout.split(separator: " ").map(String.init).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                        == flags[i], "success/done flags of env \(i) differ")
+                _ = od
+            }
+        }
+
+        @Test func aRunIsTheSameFunctionOfSeedsAndActionsWhateverTheWorkerCount() throws {
+            func run(workers: Int) throws -> [StepRecord] {
+                let env = try PythonBridgeEnv(id: "metaworld/push-v3", numEnvs: 3, options: .init(maxEpisodeSteps: 12),
+                                              configuration: quietBridge(workers: workers))
+                defer { env.close() }
+                try env.reset(seeds: [5, 6, 7])
+                var rng = RandomGenerator(seed: 3)
+                var records = [StepRecord(env.buffers)]
+                for _ in 0..<30 {
+                    try env.step(actions: randomActions(count: 12, rng: &rng))
+                    records.append(StepRecord(env.buffers))
+                }
+                return records
+            }
+            let one = try run(workers: 1), three = try run(workers: 3)
+            #expect(one == three)
+            #expect(one.contains { $0.truncated.contains(true) }, "the run should include auto-resets")
+        }
+
+        @Test func mt10RunsTaskIModTenWithItsNameAsInstructionAndAOneHotObservation() throws {
+            let env = try PythonBridgeEnv(id: "metaworld/MT10", numEnvs: 12, configuration: quietBridge(workers: 2))
+            defer { env.close() }
+            #expect(env.spec.numTasks == 10 && env.spec.observationDim == 49)
+            #expect(env.spec.tasks[0].name == "reach-v3" && env.spec.tasks[2].instruction == "pick-place-v3")
+            try env.reset(seeds: (0..<12).map { UInt64($0) })
+            for i in 0..<12 {
+                #expect(env.taskIndex(forEnv: i) == i % 10)
+                #expect(env.instruction(forEnv: i) == env.spec.tasks[i % 10].name)
+                let oneHot = Array(env.buffers.observation(ofEnv: i)[39...])
+                #expect(oneHot == (0..<10).map { $0 == i % 10 ? Float(1) : 0 })
+            }
+        }
+
+        @Test func scriptedExpertThroughTheBridgeCollectsSuccessfulReachDemonstrations() throws {
+            let (dataset, report) = try DemonstrationCollector(envID: "metaworld/reach-v3", numEnvs: 4)
+                .collectWithReport(episodes: 4, seed: 1)
+            #expect(dataset.episodeCount == 4 && dataset.envID == "metaworld/reach-v3")
+            #expect(dataset.observationDim == 39 && dataset.actionDim == 4)
+            #expect(report.succeeded == 4)
+            #expect(report.attempted <= 6, "MetaWorld's reach expert should rarely fail (\(report))")
+        }
+    }
+}

@@ -1,0 +1,16 @@
+"""Entry points: `python -m flowtune_bridge worker|catalog|bench` (no argument: worker)."""
+
+
+def main(argv):
+    command = argv[0] if argv else "worker"
+    if command == "worker":
+        from .worker import main as worker_main
+        return worker_main(argv[1:])
+    if command == "catalog":
+        from .catalog import main as catalog_main
+        return catalog_main()
+    if command == "bench":
+        from .bench import main as bench_main
+        return bench_main(argv[1:])
+    print(f"unknown command {command!r}; use worker, catalog or bench")
+    return 2

@@ -1,0 +1,20 @@
+"""Resolves a bridge environment id to the suite that builds it.
+
+Ids: `metaworld/<task>` (MT1, e.g. `metaworld/reach-v3`), `metaworld/MT10`, `metaworld/MT50`,
+`gym/<gymnasium id>` (e.g. `gym/Pendulum-v1`) and `pusht` (gym-pusht, state observations).
+"""
+
+from .errors import UnknownEnvironment
+
+PATTERNS = ["metaworld/<task>-v3", "metaworld/MT10", "metaworld/MT50", "gym/<gymnasium id>", "pusht"]
+
+
+def make_suite(env_id, env_indices, options):
+    """A suite hosting the environments with global indices env_indices (their order is kept)."""
+    if env_id.startswith("metaworld/"):
+        from .metaworld_suite import MetaWorldSuite
+        return MetaWorldSuite(env_id[len("metaworld/"):], env_indices, options)
+    if env_id.startswith("gym/") or env_id == "pusht":
+        from .gym_suite import GymSuite
+        return GymSuite(env_id, env_indices, options)
+    raise UnknownEnvironment(env_id, PATTERNS)

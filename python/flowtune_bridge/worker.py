@@ -1,0 +1,179 @@
+"""The worker process: hosts M environments and answers the trainer's requests (PROTOCOL.md).
+
+The trainer starts it as `python -m flowtune_bridge worker --parent-pid <pid>` with a socket as
+stdin and stdout. Why the file descriptors are moved first: simulators and their dependencies print
+to stdout, which would corrupt the binary stream, so the protocol keeps a private duplicate of fd 1
+and fd 1 itself is pointed at stderr.
+
+Why the worker cannot outlive the trainer: it exits at end of file on its input (the trainer closed
+the connection or died, since the kernel closes a dead process's descriptors), it asks Linux to kill
+it when its parent dies (PR_SET_PDEATHSIG, which works even while a simulator holds the GIL), and a
+watchdog thread exits if the parent pid changes. SIGINT is ignored: Ctrl-C in a terminal reaches the
+whole process group, and the trainer, not the worker, decides how a run stops.
+"""
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+
+import numpy as np
+
+from . import PROTOCOL_VERSION, protocol as P
+from .errors import BridgeError
+from .suites import make_suite
+
+
+def _die_with_parent(parent_pid):
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if parent_pid and os.getppid() != parent_pid:
+        os._exit(3)  # the parent died before the death signal was armed
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(3)
+
+    if parent_pid:
+        threading.Thread(target=watch, daemon=True).start()
+
+
+class Worker:
+    """The request loop; `serve` returns when the trainer says CLOSE or goes away."""
+
+    def __init__(self, in_fd, out_fd):
+        self.inp, self.out = in_fd, out_fd
+        self.suite = None
+        self.attach_expert = False
+
+    def send(self, kind, *parts):
+        P.write_frame(self.out, kind, *parts)
+
+    def fail(self, kind, message):
+        self.send(P.ERROR, P.encode_error(kind, message))
+
+    def serve(self):
+        try:
+            frame = P.read_frame(self.inp)
+            if frame is None:
+                return 0
+            if not self.hello(*frame):
+                return 1
+            while True:
+                frame = P.read_frame(self.inp)
+                if frame is None:
+                    return 0
+                kind, body = frame
+                if kind == P.CLOSE:
+                    self.send(P.BYE)
+                    return 0
+                if kind == P.RESET:
+                    self.reset(body)
+                elif kind == P.STEP:
+                    self.step(body)
+                elif kind == P.EXPERT:
+                    self.expert(body)
+                else:
+                    self.fail(P.ERR_BAD_REQUEST, f"unknown message type 0x{kind:02x}")
+                    return 1
+        except P.ProtocolError as e:
+            self.fail(e.kind, str(e))
+            return 1
+        except BridgeError as e:
+            self.fail(e.kind, str(e))
+            return 1
+        except EOFError:
+            return 0
+        except (BrokenPipeError, ConnectionResetError):
+            return 0
+        except Exception as e:  # a simulator failed: report it, then let the trainer restart us
+            traceback.print_exc()
+            try:
+                self.fail(P.ERR_SIMULATOR, f"{type(e).__name__}: {e}")
+            except OSError:
+                pass
+            return 1
+
+    def hello(self, kind, body):
+        if kind != P.HELLO:
+            self.fail(P.ERR_BAD_REQUEST, f"the first message must be HELLO (0x01), got 0x{kind:02x}")
+            return False
+        version, request = P.decode_hello(body)
+        if request is None:
+            self.fail(P.ERR_VERSION, f"protocol version mismatch: the trainer speaks version {version}, this worker "
+                      f"(flowtune-bridge in {os.path.dirname(__file__)}) speaks version {PROTOCOL_VERSION}; "
+                      "install the python/ package of the same FlowTune checkout (pip install ./python)")
+            return False
+        self.suite = make_suite(request["env_id"], request["env_indices"], request.get("options", {}))
+        self.m = len(request["env_indices"])
+        spec = self.suite.spec()
+        self.od = len(spec["observation"]["names"])
+        self.ad = len(spec["action"]["names"])
+        self.obs = np.zeros((self.m, self.od), dtype="<f4")
+        self.task = np.zeros(self.m, dtype="<i4")
+        self.send(P.SPEC, P.encode_spec(spec))
+        return True
+
+    def _expert_actions(self):
+        out = np.zeros((self.m, self.ad), dtype="<f4")
+        for i in range(self.m):
+            out[i] = self.suite.expert(i)
+        return out
+
+    def _tail(self):
+        return [self._expert_actions()] if self.attach_expert else []
+
+    def reset(self, body):
+        seeds, _ = P.decode_array(body, 0, "<u8", self.m)
+        for i in range(self.m):
+            self.obs[i] = self.suite.reset(i, int(seeds[i]))
+            self.task[i] = self.suite.task_index(i)
+        self.send(P.RESET_DONE, self.task, self.obs, *self._tail())
+
+    def step(self, body):
+        actions, offset = P.decode_array(body, 0, "<f4", self.m * self.ad)
+        next_seeds, _ = P.decode_array(body, offset, "<u8", self.m)
+        actions = actions.reshape(self.m, self.ad)
+        rewards = np.zeros(self.m, dtype="<f4")
+        flags = np.zeros(self.m, dtype=np.uint8)
+        finals = []
+        for i in range(self.m):
+            obs, reward, terminated, truncated, success = self.suite.step(i, actions[i])
+            rewards[i] = reward
+            flags[i] = ((P.FLAG_TERMINATED if terminated else 0) | (P.FLAG_TRUNCATED if truncated else 0)
+                        | (P.FLAG_SUCCESS if success else 0))
+            if terminated or truncated:
+                finals.append(P.f32(obs))
+                obs = self.suite.reset(i, int(next_seeds[i]))
+                self.task[i] = self.suite.task_index(i)
+            self.obs[i] = obs
+        self.send(P.STEP_DONE, rewards, flags, self.task, self.obs, *finals, *self._tail())
+
+    def expert(self, body):
+        if len(body) != 1 or body[0] not in (P.EXPERT_NOW, P.EXPERT_ATTACH, P.EXPERT_DETACH):
+            raise P.ProtocolError(P.ERR_BAD_REQUEST, "EXPERT carries one mode byte: 0 now, 1 attach, 2 detach")
+        mode = body[0]
+        self.attach_expert = mode == P.EXPERT_ATTACH or (self.attach_expert and mode == P.EXPERT_NOW)
+        self.send(P.EXPERT_DONE, self._expert_actions() if mode != P.EXPERT_DETACH else b"")
+
+
+def main(argv):
+    parent_pid = 0
+    if len(argv) >= 2 and argv[0] == "--parent-pid":
+        parent_pid = int(argv[1])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent_pid)
+    in_fd = os.dup(0)
+    out_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return Worker(in_fd, out_fd).serve()
