@@ -22,6 +22,13 @@ import Testing
         // Different seeds are different runs.
         let m0 = try MetricsLog.read("\(dir)/s/fpo-seed0/metrics.jsonl"), m1 = try MetricsLog.read("\(dir)/s/fpo-seed1/metrics.jsonl")
         #expect(m0.records[1].values["policy_loss"] != m1.records[1].values["policy_loss"])
+        // Every run starts from the same policy: fpo after flow-sde in one sweep equals fpo alone.
+        try WorkflowCommandTests.run(["sweep", "--name", "alone", "--methods", "fpo", "--seeds", "0"]
+                                     + WorkflowCommandTests.tiny + ["--set", "run.output_dir=\(dir)"])
+        let alone = try MetricsLog.read("\(dir)/alone/fpo-seed0/metrics.jsonl")
+        func comparable(_ v: [String: Double]) -> [String: Double] { v.mapValues { $0.isNaN ? -.infinity : $0 } }
+        #expect(comparable(alone.records[1].values) == comparable(m0.records[1].values),
+                "a method's run must not depend on the methods trained before it in the sweep")
     }
 
     @Test func ablateSwitchesEachOfLyusComponentsOffInTurn() throws {

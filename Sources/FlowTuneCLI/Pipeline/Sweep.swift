@@ -37,7 +37,9 @@ public struct Sweep {
     let log: RunLogger
 
     /// Runs every variant for every seed from `initial` (evaluated once as `initialEvaluation`).
+    /// Training updates a policy in place, so every run starts from its own copy of `initial`.
     func run(from initial: FlowPolicy, initialEvaluation: EvaluationReport) throws -> [Outcome] {
+        let snapshot = try initial.checkpointFile()
         var outcomes: [Outcome] = []
         for variant in variants {
             for seed in seeds {
@@ -51,7 +53,7 @@ public struct Sweep {
                 let start = Date()
                 let pipeline = Pipeline(config: config, run: run, log: runLog)
                 let (trainer, final, interrupted) = try pipeline.reinforcementLearning(
-                    from: initial, initialEvaluation: initialEvaluation, progressTTY: false)
+                    from: try FlowPolicy.load(from: snapshot), initialEvaluation: initialEvaluation, progressTTY: false)
                 guard let final, !interrupted else {
                     log.info("sweep stopped during \(name); finished runs are in \(directory.path)")
                     throw SweepError.interrupted(path: directory.path)
