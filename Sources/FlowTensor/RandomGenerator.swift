@@ -86,6 +86,14 @@ public struct RandomGenerator: Sendable, Equatable {
         low + (high - low) * nextUniform()
     }
 
+    /// A uniformly random permutation of `0..<n` (Fisher–Yates from the back, one `nextInt` per
+    /// position), so a shuffle drawn here is the same wherever it is drawn.
+    public mutating func permutation(_ n: Int) -> [Int] {
+        var order = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, nextInt(below: i + 1)) }
+        return order
+    }
+
     /// An integer uniform in `0..<bound` (Lemire's nearly-divisionless method, unbiased).
     public mutating func nextInt(below bound: Int) -> Int {
         precondition(bound > 0, "bound must be positive")

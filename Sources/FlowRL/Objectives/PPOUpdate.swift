@@ -75,8 +75,7 @@ struct PPOUpdate {
         let perTransition = config.denoisingDiscount != nil && (rollout.record?.transitions.count ?? 0) > 1
 
         epochs: for epoch in 0..<config.epochs {
-            var order = Array(0..<n)
-            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.nextInt(below: i + 1)) }
+            let order = rng.permutation(n)
             var start = 0
             var epochKL = 0.0, epochBatches = 0
             while start < n {

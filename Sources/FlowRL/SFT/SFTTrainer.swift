@@ -79,9 +79,8 @@ public final class SFTTrainer {
 
     /// Episode split: a seeded shuffle; at least one training episode; held-out only when ≥ 1 episode fits.
     static func split(_ d: DemonstrationDataset, heldOutFraction: Float, seed: UInt64) -> (DemonstrationDataset, DemonstrationDataset?) {
-        var order = Array(0..<d.episodeCount)
         var r = RandomGenerator(seed: seed).split(key: 0xE915)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, r.nextInt(below: i + 1)) }
+        let order = r.permutation(d.episodeCount)
         let held = min(Int((Float(d.episodeCount) * heldOutFraction).rounded(.down)), d.episodeCount - 1)
         if held < 1 { return (d, nil) }
         return (d.episodes(Array(order[held...]).sorted()), d.episodes(Array(order[..<held]).sorted()))

@@ -83,8 +83,7 @@ public final class FPOEpochWorkload {
 
     public func runEpoch() throws {
         let n = data.observations.shape[0]
-        var order = Array(0..<n)
-        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.nextInt(below: i + 1)) }
+        let order = rng.permutation(n)
         for start in stride(from: 0, to: n, by: minibatch) {
             let batch = data.rows(Array(order[start..<min(start + minibatch, n)]))
             let (_, grads) = try valueAndGrad(policy) { p in try Self.loss(p, batch) }
