@@ -80,4 +80,20 @@ import Testing
             #expect((metrics.records[1].values["ensemble_disagreement"] ?? 0) > 0, "the Q-ensemble's heads disagree")
         }
     }
+
+    @Test func theDemonstrationAnchorUsesTheRunsDemonstrationsAndSurvivesAResume() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.run(["train", "--name", "a", "--algo", "fpo", "--set", "rl.demo_loss_coef=0.5"] + Self.tiny
+                     + ["--set", "run.output_dir=\(dir)"])
+        let run = dir + "/a"
+        let full = try MetricsLog.read(run + "/metrics.jsonl")
+        #expect(full.records[1...].allSatisfy { ($0.values["demo_cfm_loss"] ?? 0) > 0 }, "every update logs the anchor's loss")
+        try FileManager.default.removeItem(atPath: run + "/checkpoints/latest.safetensors")
+        try FileManager.default.copyItem(atPath: run + "/checkpoints/iter-000002.safetensors", toPath: run + "/checkpoints/latest.safetensors")
+        try Self.run(["train", "--resume", run])
+        let resumed = try MetricsLog.read(run + "/metrics.jsonl")
+        func comparable(_ v: [String: Double]) -> [String: Double] { v.mapValues { $0.isNaN ? -.infinity : $0 } }
+        #expect(comparable(full.records[3].values) == comparable(resumed.records[3].values))
+    }
 }

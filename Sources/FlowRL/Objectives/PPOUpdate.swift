@@ -26,6 +26,8 @@ struct PPOUpdate {
     let actorOptimizer: AdamW
     let noiseOptimizer: AdamW
     let criticOptimizer: AdamW
+    /// The behaviour-cloning anchor on the demonstrations, if configured.
+    var anchor: DemonstrationAnchor? = nil
     /// False during the critic warm-up: only the critic learns.
     var updatesPolicy = true
 
@@ -38,6 +40,8 @@ struct PPOUpdate {
         var firstMinibatchMaxRatioDeviation = 0.0
         var epochsRun = 0
         var explainedVariance = Double.nan
+        /// Mean CFM loss of the anchor's demonstration minibatches.
+        var demonstrationLoss = 0.0
     }
 
     static func makeOptimizers(_ config: RLConfig) -> (actor: AdamW, noise: AdamW, critic: AdamW) {
@@ -88,6 +92,8 @@ struct PPOUpdate {
 
                 let valueBatch = targets.map { ValueBatch(targets: $0, decisions: idx, rollout: rollout, observationDim: od,
                                                           bootstrapProbability: config.ensembleBootstrapProbability, rng: &rng) }
+                let anchorBatch = updatesPolicy ? anchor?.drawBatch(chunkWidth: policy.config.chunkWidth, rng: &rng) : nil
+                var anchorLossValue: Float = 0
                 var ratioValues: [Float] = [], ratioWeights: [Float] = []
                 var entropyValue: Float = 0, valueLossValue: Float = 0, policyLossValue: Float = 0
 
@@ -122,6 +128,11 @@ struct PPOUpdate {
                         let entropy = GaussianLogDensity.entropy(std: std).mean()
                         entropyValue = entropy.item
                         total = total - entropy * self.config.entropyCoefficient
+                    }
+                    if let anchor = self.anchor, let anchorBatch {
+                        let demoLoss = try anchor.loss(m.policy, batch: anchorBatch)
+                        anchorLossValue = demoLoss.item
+                        total = total + demoLoss * anchor.settings.coefficient
                     }
                     if let critic = m.critic, let v = valueBatch {
                         let input = try critic.inputs(policy: m.policy, observations: v.observations, taskIndices: v.taskIndices,
@@ -172,13 +183,14 @@ struct PPOUpdate {
                 stats.policyLoss += Double(policyLossValue)
                 stats.valueLoss += Double(valueLossValue)
                 stats.entropy += Double(entropyValue)
+                stats.demonstrationLoss += Double(anchorLossValue)
                 stats.minibatches += 1
             }
             stats.epochsRun = epoch + 1
             if let target = config.klTarget, epochKL / Double(max(epochBatches, 1)) > Double(target) * 1.5 { break epochs }
         }
         let m = Double(max(stats.minibatches, 1))
-        stats.policyLoss /= m; stats.valueLoss /= m; stats.entropy /= m
+        stats.policyLoss /= m; stats.valueLoss /= m; stats.entropy /= m; stats.demonstrationLoss /= m
         stats.ratioMean /= m; stats.clipFraction /= m; stats.approxKL /= m
         stats.actorGradNorm /= m; stats.criticGradNorm /= m
         return stats

@@ -79,6 +79,9 @@ public struct RLConfig: Sendable, Equatable, Codable {
     public var denoisingDiscount: Float? = nil
     /// Keep the observation encoder (and task embedding) fixed.
     public var freezeEncoder: Bool = false
+    /// Behaviour-cloning anchor on the demonstrations (`DemonstrationAnchor`); nil = off. The trainer
+    /// then needs the demonstrations.
+    public var demonstrationAnchor: DemonstrationAnchorSettings? = nil
     /// First iterations that update only the critic (the policy waits for useful advantages).
     public var criticWarmupIterations: Int = 0
 
@@ -129,6 +132,7 @@ public struct RLConfig: Sendable, Equatable, Codable {
         try check(evalEpisodes >= 1, "eval_episodes", "must be ≥ 1")
         try check(criticEnsembleSize >= 1, "critic_ensemble_size", "must be ≥ 1")
         try check(ensembleBootstrapProbability > 0 && ensembleBootstrapProbability <= 1, "ensemble_bootstrap_probability", "must be in (0, 1]")
+        try demonstrationAnchor?.validate()
         if case .meanMinusStd(let beta) = ensemblePessimism { try check(beta >= 0 && beta.isFinite, "ensemble_beta", "must be ≥ 0") }
         if algorithm == .fpo {
             try fpo.validate()

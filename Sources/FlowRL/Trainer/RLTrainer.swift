@@ -23,6 +23,7 @@ public final class RLTrainer {
     let model: ActorCritic
     let env: any VectorEnv
     let actorOptimizer: AdamW, noiseOptimizer: AdamW, criticOptimizer: AdamW
+    let anchor: DemonstrationAnchor?
     var rolloutRNG: RandomGenerator
     var updateRNG: RandomGenerator
     public internal(set) var iteration = 0
@@ -33,15 +34,17 @@ public final class RLTrainer {
     public var onWarning: (String) -> Void = { _ in }
 
     /// A trainer on `config.numEnvs` built-in environments `envID`.
-    public convenience init(policy: FlowPolicy, envID: String, config: RLConfig) throws {
+    /// `demonstrations` are needed when `config.demonstrationAnchor` is set (and ignored otherwise).
+    public convenience init(policy: FlowPolicy, envID: String, config: RLConfig, demonstrations: DemonstrationDataset? = nil) throws {
         try config.validate()
         try self.init(policy: policy, environment: EnvironmentRegistry.make(id: envID, numEnvs: config.numEnvs),
-                      evaluationEnvID: envID, config: config)
+                      evaluationEnvID: envID, config: config, demonstrations: demonstrations)
     }
 
     /// A trainer on a given vector environment (e.g. a wrapper or a bridge environment); evaluation
     /// runs on fresh built-in environments `evaluationEnvID`.
-    public init(policy: FlowPolicy, environment: any VectorEnv, evaluationEnvID: String, config: RLConfig) throws {
+    public init(policy: FlowPolicy, environment: any VectorEnv, evaluationEnvID: String, config: RLConfig,
+                demonstrations: DemonstrationDataset? = nil) throws {
         try config.validate()
         self.config = config
         self.envID = evaluationEnvID
@@ -52,6 +55,17 @@ public final class RLTrainer {
         env = environment
         guard env.spec.observationDim == policy.config.observationDim, env.spec.actionDim == policy.config.actionDim else {
             throw RLError.policyMismatch(reason: "environment '\(environment.spec.id)' has observations \(env.spec.observationDim) and actions \(env.spec.actionDim), the policy \(policy.config.observationDim) and \(policy.config.actionDim)")
+        }
+        if let settings = config.demonstrationAnchor {
+            guard let demonstrations else {
+                throw RLError.policyMismatch(reason: "the demonstration anchor (demo_loss_coef) needs the demonstrations; pass the ones the policy was fitted to")
+            }
+            guard demonstrations.observationDim == policy.config.observationDim, demonstrations.actionDim == policy.config.actionDim else {
+                throw RLError.policyMismatch(reason: "the anchor's demonstrations have observations \(demonstrations.observationDim) and actions \(demonstrations.actionDim), the policy \(policy.config.observationDim) and \(policy.config.actionDim)")
+            }
+            anchor = try DemonstrationAnchor(demonstrations: demonstrations, chunkLength: policy.config.chunkLength, settings: settings)
+        } else {
+            anchor = nil
         }
         var initRNG = RandomGenerator(seed: config.seed).split(key: 0xC817)
         critic = config.advantageEstimator == .gae
@@ -103,7 +117,7 @@ public final class RLTrainer {
             metrics["ensemble_disagreement"] = rollout.ensembleDisagreement
         }
         var update = PPOUpdate(config: config, model: model, actorOptimizer: actorOptimizer,
-                               noiseOptimizer: noiseOptimizer, criticOptimizer: criticOptimizer)
+                               noiseOptimizer: noiseOptimizer, criticOptimizer: criticOptimizer, anchor: anchor)
         update.updatesPolicy = iteration > config.criticWarmupIterations  // `iteration` already counts this one
         let us: PPOUpdate.Statistics
         do {
@@ -122,6 +136,7 @@ public final class RLTrainer {
             "explained_variance": us.explainedVariance,
             "advantage_mean": Double(rollout.advantages.reduce(0, +)) / Double(max(rollout.count, 1)),
         ]) { $1 }
+        if anchor != nil { metrics["demo_cfm_loss"] = us.demonstrationLoss }
         if config.evalEvery > 0 && iteration % config.evalEvery == 0 {
             let report = try evaluate()
             metrics["eval_success"] = report.successRate

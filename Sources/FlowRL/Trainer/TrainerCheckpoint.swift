@@ -1,3 +1,4 @@
+import FlowEnvs
 import FlowNN
 import FlowPolicy
 import Foundation
@@ -26,8 +27,9 @@ extension RLTrainer {
         try file.write(to: path)
     }
 
-    /// Rebuilds a trainer from a checkpoint written by `saveCheckpoint` (same environment and config).
-    public static func resume(from path: String) throws -> RLTrainer {
+    /// Rebuilds a trainer from a checkpoint written by `saveCheckpoint` (same environment and config;
+    /// the demonstrations again when the config has a demonstration anchor).
+    public static func resume(from path: String, demonstrations: DemonstrationDataset? = nil) throws -> RLTrainer {
         let file = try SafeTensorsFile.read(from: path)
         guard file.metadata["trainer_format"] == checkpointFormat, let envID = file.metadata["env_id"],
               let json = file.metadata["rl_config"], let iteration = Int(file.metadata["iteration"] ?? ""),
@@ -39,7 +41,7 @@ extension RLTrainer {
             throw RLError.notACheckpoint(path: path, reason: "its RL config does not decode: \(error)")
         }
         let policy = try FlowPolicy.load(from: file, path: path)
-        let trainer = try RLTrainer(policy: policy, envID: envID, config: config)
+        let trainer = try RLTrainer(policy: policy, envID: envID, config: config, demonstrations: demonstrations)
         if let critic = trainer.critic { try critic.loadParameterValues(try file.tensorValues(prefix: "critic")) }
         try trainer.actorOptimizer.loadState(try file.tensorValues(prefix: "optimizer.actor"))
         try trainer.noiseOptimizer.loadState(try file.tensorValues(prefix: "optimizer.noise"))

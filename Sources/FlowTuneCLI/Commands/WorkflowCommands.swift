@@ -96,10 +96,10 @@ struct TrainCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: run.latestCheckpointPath) else {
                 throw PipelineError.missingInput("\(run.path) has no checkpoints/latest.safetensors to resume from; start a new run instead.")
             }
-            let trainer = try RLTrainer.resume(from: run.latestCheckpointPath)
+            let pipeline = Pipeline(config: config, run: run, log: log)
+            let trainer = try RLTrainer.resume(from: run.latestCheckpointPath, demonstrations: try pipeline.anchorDemonstrations())
             try MetricsLog.truncate(run.metricsPath, afterIteration: trainer.iteration)
             log.info("resuming from iteration \(trainer.iteration)")
-            let pipeline = Pipeline(config: config, run: run, log: log)
             _ = try pipeline.reinforcementLearning(from: nil, resumed: trainer)
             return
         }

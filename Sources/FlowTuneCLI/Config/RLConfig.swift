@@ -22,6 +22,8 @@ extension FlowTuneConfig {
         public var minibatchSize = 256
         public var freezeEncoder = false
         public var criticWarmupIterations = 0
+        public var demoLossCoef: Double? = nil
+        public var demoBatchSize = 128
         // The optimizer.
         public var actorLR = 1e-4
         public var criticLR = 1e-3
@@ -88,6 +90,10 @@ extension FlowTuneConfig {
             .init("minibatch_size", \.minibatchSize, "decisions per gradient step", .atLeast(1)),
             .init("freeze_encoder", \.freezeEncoder, "keep the observation encoder fixed during RL"),
             .init("critic_warmup_iterations", \.criticWarmupIterations, "first iterations that train only the critic", .atLeast(0)),
+            .init("demo_loss_coef", \.demoLossCoef,
+                  "weight of the demonstrations' CFM loss added to every actor update (a behaviour-cloning anchor on demos.path, or on demonstrations collected with the demos settings); null = off",
+                  .greaterThan(0)),
+            .init("demo_batch_size", \.demoBatchSize, "demonstration pairs per minibatch of the anchor", .atLeast(1)),
             .init("actor_lr", \.actorLR, "AdamW learning rate of the velocity network", .above(0, atMost: 1)),
             .init("critic_lr", \.criticLR, "AdamW learning rate of the critic(s)", .above(0, atMost: 1)),
             .init("noise_lr", \.noiseLR, "AdamW learning rate of the Flow-Noise sigma network", .above(0, atMost: 1)),

@@ -127,6 +127,10 @@ extension FlowTuneConfig {
         c.denoisingDiscount = rl.denoiseDiscount.map(Float.init)
         c.freezeEncoder = rl.freezeEncoder
         c.criticWarmupIterations = rl.criticWarmupIterations
+        c.demonstrationAnchor = rl.demoLossCoef.map {
+            DemonstrationAnchorSettings(coefficient: Float($0), batchSize: rl.demoBatchSize,
+                                        timeSampling: sft.timeSampling == .uniform ? .uniform : .beta)
+        }
         c.evalEvery = run.evalInterval
         c.evalEpisodes = eval.periodicEpisodes
         c.seed = UInt64(run.seed)

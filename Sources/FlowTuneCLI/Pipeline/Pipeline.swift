@@ -38,6 +38,20 @@ struct Pipeline {
         return d
     }
 
+    /// The demonstrations of the RL demonstration anchor (nil unless `rl.demo_loss_coef` is set):
+    /// `demos.path`, else the ones this run already collected (for its SFT, or before a resume), else
+    /// a fresh collection with the `demos` settings.
+    func anchorDemonstrations() throws -> DemonstrationDataset? {
+        guard config.rl.demoLossCoef != nil else { return nil }
+        let own = run.file(Self.demosFileName)
+        if config.demos.path == nil && FileManager.default.fileExists(atPath: own) {
+            let d = try DemonstrationDataset.read(from: own)
+            log.info("demonstration anchor: \(d.episodeCount) demonstrations from \(own)")
+            return d
+        }
+        return try demonstrations()
+    }
+
     /// Supervised flow matching on the demonstrations; saves `sft.safetensors` in the run dir.
     func supervisedFineTuning(_ demos: DemonstrationDataset) throws -> FlowPolicy {
         let env = try EnvironmentRegistry.make(id: config.env.id, numEnvs: 1)
@@ -85,7 +99,7 @@ struct Pipeline {
                 var rng = RandomGenerator(seed: UInt64(config.run.seed)).split(key: 0x4015E)
                 policy = try policy.addingNoiseNetwork(config.noiseNetworkConfig, rng: &rng)
             }
-            trainer = try RLTrainer(policy: policy, envID: config.env.id, config: rl)
+            trainer = try RLTrainer(policy: policy, envID: config.env.id, config: rl, demonstrations: try anchorDemonstrations())
         }
         trainer.onWarning = { log.warning($0) }
         let metrics = try run.makeMetricsLogger(resume: resumed != nil)
