@@ -59,7 +59,8 @@ struct PPOUpdate {
         let aggregation = config.aggregation
         let surrogate = ClippedSurrogate(clipLow: config.clipLow, clipHigh: config.clipHigh, dualClip: config.dualClip)
         let fpoObjective = FPOObjective(settings: config.fpo, dualClip: config.dualClip)
-        let advantages = config.normalizeAdvantages ? normalizeAdvantages(rollout.advantages) : rollout.advantages
+        var advantages = config.normalizeAdvantages ? normalizeAdvantages(rollout.advantages) : rollout.advantages
+        if let diagnostic = config.advantageDiagnostic { advantages = diagnostic.apply(advantages) }
         // Credit assignment: one advantage per executed action step, normalised over executed steps.
         let stepMask = rollout.steps?.mask
         let stepAdvantages: [Float]? = rollout.stepAdvantages.map { a in
@@ -69,7 +70,7 @@ struct PPOUpdate {
             var out = [Float](repeating: 0, count: a.count)
             for (k, s) in executedSlots.enumerated() { out[s] = normalized[k] }
             return out
-        }
+        }.map { a in config.advantageDiagnostic?.apply(a) ?? a }
         let targets = rollout.valueTargets
         let heads = rollout.valueHeads
         if let targets {

@@ -11,6 +11,24 @@ public struct RLConfig: Sendable, Equatable, Codable {
         case fpo
     }
 
+    /// Diagnostics: what the policy loss sees instead of the estimated advantages.
+    public enum AdvantageDiagnostic: String, Sendable, Codable, CaseIterable {
+        /// Every advantage 1: the update is the objective's pull toward the policy's own samples.
+        case one
+        /// Every advantage 0: only the critic (and an anchor) learn.
+        case zero
+        /// `max(A, 0)` after normalisation: only better-than-expected samples are reinforced.
+        case positivePart = "positive-part"
+
+        public func apply(_ a: [Float]) -> [Float] {
+            switch self {
+            case .one: return a.map { _ in 1 }
+            case .zero: return a.map { _ in 0 }
+            case .positivePart: return a.map { max($0, 0) }
+            }
+        }
+    }
+
     public enum AdvantageEstimator: String, Sendable, Codable, CaseIterable {
         /// GAE over decisions with a learned critic.
         case gae
@@ -82,6 +100,9 @@ public struct RLConfig: Sendable, Equatable, Codable {
     /// Behaviour-cloning anchor on the demonstrations (`DemonstrationAnchor`); nil = off. The trainer
     /// then needs the demonstrations.
     public var demonstrationAnchor: DemonstrationAnchorSettings? = nil
+    /// Diagnostics only: replace the (normalised) advantages of the policy loss; nil = off. The critic
+    /// still learns from the real returns.
+    public var advantageDiagnostic: AdvantageDiagnostic? = nil
     /// First iterations that update only the critic (the policy waits for useful advantages).
     public var criticWarmupIterations: Int = 0
 

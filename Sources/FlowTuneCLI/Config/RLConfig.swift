@@ -24,6 +24,7 @@ extension FlowTuneConfig {
         public var criticWarmupIterations = 0
         public var demoLossCoef: Double? = nil
         public var demoBatchSize = 128
+        public var diagnosticAdvantages: DiagnosticAdvantages? = nil
         // The optimizer.
         public var actorLR = 1e-4
         public var criticLR = 1e-3
@@ -94,6 +95,8 @@ extension FlowTuneConfig {
                   "weight of the demonstrations' CFM loss added to every actor update (a behaviour-cloning anchor on demos.path, or on demonstrations collected with the demos settings); null = off",
                   .greaterThan(0)),
             .init("demo_batch_size", \.demoBatchSize, "demonstration pairs per minibatch of the anchor", .atLeast(1)),
+            .init("diagnostic_advantages", \.diagnosticAdvantages,
+                  "diagnostics only: the policy loss sees advantages of 1, 0 or max(A, 0) instead of A (the critic still learns); null = off"),
             .init("actor_lr", \.actorLR, "AdamW learning rate of the velocity network", .above(0, atMost: 1)),
             .init("critic_lr", \.criticLR, "AdamW learning rate of the critic(s)", .above(0, atMost: 1)),
             .init("noise_lr", \.noiseLR, "AdamW learning rate of the Flow-Noise sigma network", .above(0, atMost: 1)),
@@ -181,6 +184,12 @@ extension FlowTuneConfig {
 
         /// Sum or mean when aggregating log-probabilities (§3.3).
         public enum Aggregation: String, ConfigEnum { case sum, mean }
+
+        /// Diagnostic replacements of the policy loss's advantages.
+        public enum DiagnosticAdvantages: String, ConfigEnum {
+            case one, zero
+            case positivePart = "positive-part"
+        }
 
         /// The reward of one decision (§4.4).
         public enum ChunkReward: String, ConfigEnum {

@@ -127,6 +127,13 @@ extension FlowTuneConfig {
         c.denoisingDiscount = rl.denoiseDiscount.map(Float.init)
         c.freezeEncoder = rl.freezeEncoder
         c.criticWarmupIterations = rl.criticWarmupIterations
+        c.advantageDiagnostic = rl.diagnosticAdvantages.map {
+            switch $0 {
+            case .one: return .one
+            case .zero: return .zero
+            case .positivePart: return .positivePart
+            }
+        }
         c.demonstrationAnchor = rl.demoLossCoef.map {
             DemonstrationAnchorSettings(coefficient: Float($0), batchSize: rl.demoBatchSize,
                                         timeSampling: sft.timeSampling == .uniform ? .uniform : .beta)
