@@ -122,6 +122,15 @@ struct BenchKernelsCommand: ParsableCommand {
                       + format(r.unfusedMicroseconds / r.fusedMicroseconds, 2) + "×")
             }
         }
+        print("")
+        print("fused stochastic sampling step (x = μ + σ·z and its log-density, one-step schedule) vs the composed ops")
+        print(pad("rows×H·D", 16) + pad("fused µs", 12) + pad("unfused µs", 12) + "speed-up")
+        let step = FusedGaussianStepBenchmark()
+        for rows in [64, 1024] {
+            let r = step.measure(rows: rows, width: 20, repetitions: quick ? 2 : 5)
+            print(pad("\(rows)×20", 16) + pad(format(r.fusedMicroseconds, 1), 12) + pad(format(r.unfusedMicroseconds, 1), 12)
+                  + format(r.unfusedMicroseconds / r.fusedMicroseconds, 2) + "×")
+        }
     }
 }
 
