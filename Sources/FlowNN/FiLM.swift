@@ -8,6 +8,7 @@
 /// // Sampling: project the observation part once per chunk, the time part once per step:
 /// let pre = film.project(part: 0, obsFeatures)                     // [B, 2·features], with bias
 /// let y2 = film(h, projected: pre + film.project(part: 1, time))  // time: [1, T] broadcasts
+/// let y3 = film(h, projected: pre, plus: film.project(part: 1, time), activation: .silu)  // fused act(y2)
 /// ```
 /// Keeping the parts separate is what lets a sampler reuse the observation projection across the
 /// K denoising steps; both paths compute `W_0·c_0 + b` and `W_1·c_1` the same way per row.
@@ -37,6 +38,13 @@ public final class FiLM: Module {
     public func callAsFunction(_ x: Tensor, projected: Tensor) -> Tensor {
         let gammaBeta = projected.split(sizes: [features, features], axis: -1)
         return x * (1 + gammaBeta[0]) + gammaBeta[1]
+    }
+
+    /// `act(x·(1 + γ) + β)` with `[γ, β] = projected + extra` in one fused pass (`filmActivation`):
+    /// the same values as `activation(self(x, projected: projected + extra))` without the five
+    /// intermediate tensors. `projected` has the rows of `x`; `extra` too, or one row that all share.
+    public func callAsFunction(_ x: Tensor, projected: Tensor, plus extra: Tensor, activation: Activation) -> Tensor {
+        filmActivation(x, modulation: projected, plus: extra, activation: activation)
     }
 
     /// `x` modulated by the conditioning parts (one tensor per part, rows matching `x`).

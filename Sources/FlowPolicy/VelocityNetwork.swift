@@ -65,7 +65,8 @@ public final class VelocityNetwork: Module {
             for i in 0..<layers.count {
                 var z = layers[i](h)
                 if !norms.isEmpty { z = norms[i](z) }
-                h = activation(films[i](z, projected: prepared[i] + films[i].project(part: 1, time)))
+                // One pass for (obs + time projection) → FiLM → activation (FiLMActivation.swift).
+                h = films[i](z, projected: prepared[i], plus: films[i].project(part: 1, time), activation: activation)
             }
         case .concat:
             var z = input!(x) + prepared[0] + inputFromTime!(time)

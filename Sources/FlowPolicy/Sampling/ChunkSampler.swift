@@ -82,12 +82,9 @@ public struct ChunkSampler: Sendable {
             let next: Tensor
             if flags.contains(true) {
                 let z = Tensor.randomNormal([b, width], rng: &rng)
-                next = m.mean + m.std * z
-            } else {
-                next = m.mean
-            }
-            if flags.contains(true) {
-                let logp = DenoisingStep.logDensity(next, m)
+                let draw = DenoisingStep.sample(m, noise: z)
+                next = draw.next
+                let logp = draw.logDensity
                 switch mode {
                 case .flowSDE(.oneStep, _):
                     oneBefore[step] = x; oneAfter[step] = next; oneLog[step] = logp; oneStd[step] = m.std
@@ -96,6 +93,8 @@ public struct ChunkSampler: Sendable {
                     logDensities.append(logp)
                     stds.append(m.std)
                 }
+            } else {
+                next = m.mean
             }
             x = next
         }

@@ -49,6 +49,20 @@ struct DenoisingStep {
         }
     }
 
+    /// `x_{k+1} = mean + std·z` and its per-element log-density in one pass at rollout (nothing is
+    /// tracked there): the same values bit for bit as `mean + std * z` followed by
+    /// `logDensity(_:_:)`, which the update uses to recompute them, so first-minibatch ratios stay
+    /// exactly 1 (§7) while sampling skips the ten intermediate tensors of the composed ops.
+    static func sample(_ m: Moments, noise z: Tensor) -> (next: Tensor, logDensity: Tensor) {
+        if m.mean.isTracked || m.std.isTracked {  // inside a gradient computation: the recorded ops
+            let next = m.mean + m.std * z
+            return (next, logDensity(next, m))
+        }
+        let mask = m.stochastic.allSatisfy({ $0 }) ? nil : m.stochastic
+        let draw = GaussianLogDensity.sample(mean: m.mean, std: m.std, noise: z, rowMask: mask)
+        return (draw.sample, draw.logDensity)
+    }
+
     /// Per-element log-density of `after` under the moments; rows with zero std (ODE rows) get 0.
     static func logDensity(_ after: Tensor, _ m: Moments) -> Tensor {
         if m.stochastic.allSatisfy({ $0 }) {

@@ -36,6 +36,7 @@ struct BenchKernelsCommand: ParsableCommand {
             Examples:
               flowtune bench kernels
               flowtune bench kernels --quick --threads 1
+              flowtune bench kernels --fused-only
             """)
 
     @Flag(help: "Fewer repetitions (a rough reading in a few seconds).")
@@ -43,6 +44,9 @@ struct BenchKernelsCommand: ParsableCommand {
 
     @Option(help: "Thread counts to measure, comma-separated.")
     var threads: String = "1,2"
+
+    @Flag(help: "Only the fused-op comparisons (skip the SGEMM tables).")
+    var fusedOnly = false
 
     func validate() throws {
         guard parsedThreads != nil else {
@@ -56,6 +60,7 @@ struct BenchKernelsCommand: ParsableCommand {
         var bench = KernelBenchmark()
         if quick { bench.repetitions = 2; bench.minSeconds = 0.02 }
         let threadCounts = parsedThreads!
+        if fusedOnly { return runFused() }
         if let ref = bench.reference {
             print("reference: \(ref.path) (core: \(ref.coreName.isEmpty ? "unknown" : ref.coreName))")
         } else {
@@ -91,6 +96,10 @@ struct BenchKernelsCommand: ParsableCommand {
             print("policy shapes, 1 thread: worst ratio \(format(worstPolicy, 2))× (target ≥ 0.80×); lowest rate \(format(lowestPolicy, 1)) GFLOP/s (target ≥ 50)")
         }
         print("")
+        runFused()
+    }
+
+    func runFused() {
         print("fused linear (x·Wᵀ + b, activation) vs the same three ops unfused, \(ComputeSettings.threads) threads")
         print(pad("rows×features", 16) + pad("activation", 12) + pad("fused µs", 12) + pad("unfused µs", 12) + "speed-up")
         let fused = FusedLinearBenchmark()
@@ -100,6 +109,27 @@ struct BenchKernelsCommand: ParsableCommand {
                 print(pad("\(rows)×\(f)", 16) + pad(act.rawValue, 12) + pad(format(r.fusedMicroseconds, 1), 12)
                       + pad(format(r.unfusedMicroseconds, 1), 12) + format(r.unfusedMicroseconds / r.fusedMicroseconds, 2) + "×")
             }
+        }
+        print("")
+        print("fused FiLM + SiLU (act(x·(1 + γ) + β), [γ, β] = p + q) vs the six ops unfused")
+        print(pad("rows×features", 16) + pad("q rows", 9) + pad("pass", 20) + pad("fused µs", 12) + pad("unfused µs", 12) + "speed-up")
+        let film = FusedFiLMBenchmark()
+        for (rows, w) in [(64, 256), (1024, 256)] {
+            for (shared, backward) in [(true, false), (false, false), (false, true)] {
+                let r = film.measure(rows: rows, features: w, sharedTime: shared, backward: backward, repetitions: quick ? 2 : 5)
+                print(pad("\(rows)×\(w)", 16) + pad(shared ? "1" : "\(rows)", 9) + pad(backward ? "forward + backward" : "forward", 20)
+                      + pad(format(r.fusedMicroseconds, 1), 12) + pad(format(r.unfusedMicroseconds, 1), 12)
+                      + format(r.unfusedMicroseconds / r.fusedMicroseconds, 2) + "×")
+            }
+        }
+        print("")
+        print("fused stochastic sampling step (x = μ + σ·z and its log-density, one-step schedule) vs the composed ops")
+        print(pad("rows×H·D", 16) + pad("fused µs", 12) + pad("unfused µs", 12) + "speed-up")
+        let step = FusedGaussianStepBenchmark()
+        for rows in [64, 1024] {
+            let r = step.measure(rows: rows, width: 20, repetitions: quick ? 2 : 5)
+            print(pad("\(rows)×20", 16) + pad(format(r.fusedMicroseconds, 1), 12) + pad(format(r.unfusedMicroseconds, 1), 12)
+                  + format(r.unfusedMicroseconds / r.fusedMicroseconds, 2) + "×")
         }
     }
 }
