@@ -188,3 +188,19 @@ import Testing
         #expect(m["train_episodes"] ?? 0 >= 4, "every environment's first episode finished")
     }
 }
+
+@Suite struct TrainerMetricsTests {
+    @Test func metricsListOnlyTheQuantitiesTheRunHas() throws {
+        // A flat 0 for σ, entropy or ensemble disagreement would read as a measurement in the report.
+        let sde = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: RLTrainerTests.config(.flowSDE)).runIteration()
+        #expect(sde["sigma_mean"] != nil && sde["entropy"] == nil && sde["ensemble_disagreement"] == nil)
+        let noise = try RLTrainer(policy: try RLTrainerTests.policy(noise: true), envID: "reach-obstacle", config: RLTrainerTests.config(.flowNoise)).runIteration()
+        #expect(noise["sigma_mean"] != nil && noise["entropy"] != nil)
+        let fpo = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: RLTrainerTests.config(.fpo)).runIteration()
+        #expect(fpo["sigma_mean"] == nil, "ODE rollouts have no σ")
+        var ensemble = RLTrainerTests.config(.fpo)
+        ensemble.criticEnsembleSize = 3
+        let withEnsemble = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: ensemble).runIteration()
+        #expect((withEnsemble["ensemble_disagreement"] ?? 0) > 0)
+    }
+}

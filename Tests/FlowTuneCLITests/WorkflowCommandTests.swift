@@ -96,4 +96,13 @@ import Testing
         func comparable(_ v: [String: Double]) -> [String: Double] { v.mapValues { $0.isNaN ? -.infinity : $0 } }
         #expect(comparable(full.records[3].values) == comparable(resumed.records[3].values))
     }
+
+    @Test func choosingTheMethodTwiceIsRefusedInsteadOfSilentlyPickingOne() {
+        #expect(throws: (any Error).self) {
+            _ = try FlowTuneCommand.parseAsRoot(["train", "--algo", "fpo", "--set", "rl.algo=fpo++"])
+        }
+        #expect(throws: Never.self) {
+            _ = try FlowTuneCommand.parseAsRoot(["train", "--algo", "fpo", "--set", "rl.fpo_samples=4"])
+        }
+    }
 }

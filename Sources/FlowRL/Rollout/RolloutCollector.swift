@@ -231,7 +231,7 @@ struct RolloutCollector {
                 for e in 0..<heads { bootstrap[req.decision * heads + e] = v[k * heads + e] }
             }
         }
-        stats.meanSigma = sigmas.isEmpty ? 0 : sigmas.reduce(0, +) / Double(sigmas.count)
+        stats.meanSigma = sigmas.isEmpty ? nil : sigmas.reduce(0, +) / Double(sigmas.count)
 
         var rollout = Rollout(
             observations: observations, taskIndices: tasks,

@@ -8,8 +8,8 @@ public struct RolloutStatistics: Sendable {
     public var lengthSum: Double = 0
     /// Observations or rewards that were NaN or infinite (the update is skipped when > 0).
     public var nonFiniteValues = 0
-    /// Mean noise std of the recorded transitions.
-    public var meanSigma: Double = 0
+    /// Mean noise std of the recorded transitions; nil when the sampler was deterministic (ODE).
+    public var meanSigma: Double? = nil
 
     public var successRate: Double { episodesFinished == 0 ? .nan : Double(successes) / Double(episodesFinished) }
     public var meanReturn: Double { episodesFinished == 0 ? .nan : returnSum / Double(episodesFinished) }

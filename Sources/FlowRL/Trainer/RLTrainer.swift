@@ -93,10 +93,12 @@ public final class RLTrainer {
             "iteration": Double(iteration), "env_steps": Double(environmentSteps),
             "train_success": rs.successRate, "train_episodes": Double(rs.episodesFinished),
             "train_return": rs.meanReturn, "train_length": rs.meanLength, "decisions": Double(rs.decisions),
-            "sigma_mean": rs.meanSigma,
             "lr_actor": Double(config.actorLearningRate), "lr_critic": Double(config.criticLearningRate),
             "lr_noise": Double(config.noiseLearningRate),
         ]
+        // Only quantities the run has: no σ for ODE rollouts, no entropy without Flow-Noise's bonus,
+        // no disagreement without an ensemble (a flat 0 would read as a measurement in the report).
+        if let sigma = rs.meanSigma { metrics["sigma_mean"] = sigma }
         if rs.nonFiniteValues > 0 {
             onWarning("iteration \(iteration): \(rs.nonFiniteValues) NaN/infinite observations or rewards from the environment; update skipped, policy unchanged")
             metrics["update_skipped"] = 1
@@ -114,7 +116,7 @@ public final class RLTrainer {
             try rollout.computeGAE(lambda: config.lambda, gamma: config.gamma, pessimism: config.ensemblePessimism,
                                    stepHeadValues: stepHeadValues(rollout), observationDim: policy.config.observationDim,
                                    rng: &updateRNG)
-            metrics["ensemble_disagreement"] = rollout.ensembleDisagreement
+            if config.criticEnsembleSize > 1 { metrics["ensemble_disagreement"] = rollout.ensembleDisagreement }
         }
         var update = PPOUpdate(config: config, model: model, actorOptimizer: actorOptimizer,
                                noiseOptimizer: noiseOptimizer, criticOptimizer: criticOptimizer, anchor: anchor)
@@ -128,7 +130,7 @@ public final class RLTrainer {
             return metrics
         }
         metrics.merge([
-            "policy_loss": us.policyLoss, "value_loss": us.valueLoss, "entropy": us.entropy,
+            "policy_loss": us.policyLoss, "value_loss": us.valueLoss,
             "ratio_mean": us.ratioMean, "ratio_min": us.ratioMin, "ratio_max": us.ratioMax,
             "clip_fraction": us.clipFraction, "approx_kl": us.approxKL, "update_epochs": Double(us.epochsRun),
             "first_minibatch_ratio_deviation": us.firstMinibatchMaxRatioDeviation,
@@ -137,6 +139,7 @@ public final class RLTrainer {
             "advantage_mean": Double(rollout.advantages.reduce(0, +)) / Double(max(rollout.count, 1)),
         ]) { $1 }
         if anchor != nil { metrics["demo_cfm_loss"] = us.demonstrationLoss }
+        if config.algorithm == .flowNoise && config.entropyCoefficient > 0 { metrics["entropy"] = us.entropy }
         if config.evalEvery > 0 && iteration % config.evalEvery == 0 {
             let report = try evaluate()
             metrics["eval_success"] = report.successRate

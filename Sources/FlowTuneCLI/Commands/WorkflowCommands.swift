@@ -86,6 +86,9 @@ struct TrainCommand: ParsableCommand {
         if resume != nil && (initialPolicy != nil || algo != nil || options.configFile != nil || !options.overrides.isEmpty) {
             throw ValidationError("--resume continues a run with its saved config; do not combine it with --init, --algo, --config or --set")
         }
+        if algo != nil && options.overrides.contains(where: { $0.hasPrefix("rl.algo=") }) {
+            throw ValidationError("--algo and --set rl.algo=… both choose the method; give only one of them")
+        }
     }
 
     func run() throws {
