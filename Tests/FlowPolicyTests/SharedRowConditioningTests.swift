@@ -75,4 +75,19 @@ import Testing
         #expect(picked.rowCount == 4)
         #expect(picked.features.scalars == features.gatherRows([3, 0, 1, 1]).scalars)
     }
+
+    @Test func noiseSigmaFromPartsMatchesTheConcatenatedInputWithinFloatTolerance() throws {
+        // W·[f, τ] as W_f·f + W_τ·τ rounds differently: |Δσ| ≤ 1e-6 (σ lies in [0.08, 0.16]).
+        let policy = Self.perturbedPolicy(.film)
+        let noise = try #require(policy.noiseNetwork)
+        let features = try policy.encode(observations: SamplerTests.observations(4))
+        let (time, timeRows) = policy.distinctTimeFeatures(Self.times)
+        let x = Tensor.zeros([Self.rows.count, policy.config.chunkWidth])
+        let parts = noise.sigma(features: features, rows: Self.rows, time: time, timeRows: timeRows, chainState: x)
+        let whole = noise.sigma(condition: policy.condition(features: features.gatherRows(Self.rows),
+                                                            time: time.gatherRows(timeRows!)), chainState: x)
+        #expect(parts.shape == whole.shape)
+        let worst = zip(parts.scalars, whole.scalars).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= 1e-6, "worst |Δσ| \(worst)")
+    }
 }

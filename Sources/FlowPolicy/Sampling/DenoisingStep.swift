@@ -44,8 +44,9 @@ struct DenoisingStep {
             return Moments(mean: mean, std: std, stochastic: flags, velocityFeatures: hidden)
         case .flowNoise:
             guard let noise = policy.noiseNetwork else { preconditionFailure(FlowPolicyError.missingNoiseNetwork.description) }
-            let std = noise.sigma(condition: policy.condition(features: observation.features,
-                                                              time: timeRows.map { time.gatherRows($0) } ?? time), chainState: x)
+            // Features and time projected once per source row / distinct time (NoiseNetwork.sigma(features:…)).
+            let std = noise.sigma(features: observation.sourceFeatures, rows: observation.rowIndex, time: time,
+                                  timeRows: timeRows, chainState: x)
             return Moments(mean: ODE.step(x: x, v: v, dt: grid.dt), std: std,
                            stochastic: [Bool](repeating: true, count: n), velocityFeatures: hidden)
         }
