@@ -8,7 +8,8 @@ import FlowPolicy
 enum WorkloadFLOPs {
     /// Forward GEMM FLOPs of one pass: `observationRows` rows through the encoder and the FiLM
     /// observation projections, `rows` rows through the velocity network, `noiseRows` rows through
-    /// the noise network, and one row per distinct flow time through the time MLP and the FiLM time
+    /// the noise network (its first layer's observation part on `observationRows`), and one row per
+    /// distinct flow time through the time MLP and the FiLM time
     /// projections — at most `K` (grid times), since the updates compute those once per distinct
     /// time (`FlowPolicy.distinctTimeFeatures`). The peers compute them per row; this counts the
     /// GEMMs FlowTune executes.
@@ -24,7 +25,9 @@ enum WorkloadFLOPs {
         total += linear(rows, hd, w) + linear(rows, w, hd)
         total += Double(c.velocityDepth) * (linear(rows, w, w) + linear(timeRows, t, 2 * w))
         if let n = c.noiseNetwork {
-            total += linear(noiseRows, f + t, n.width) + linear(noiseRows, n.width, n.width) + linear(noiseRows, n.width, hd)
+            // First layer in parts (NoiseNetwork.sigma(features:…)): W_f·f per observation row, W_τ·τ per distinct time.
+            total += linear(observationRows, f, n.width) + linear(min(noiseRows, c.denoisingSteps), t, n.width)
+            total += linear(noiseRows, n.width, n.width) + linear(noiseRows, n.width, hd)
         }
         return total
     }
