@@ -47,6 +47,14 @@ public final class FiLM: Module {
         filmActivation(x, modulation: projected, plus: extra, activation: activation)
     }
 
+    /// The fused call with `projected` and `extra` read through row indices: row `r` of `x` uses row
+    /// `rows[r]` of `projected` and `extraRows[r]` of `extra` (nil: as in the call above), without
+    /// gathering them first (`filmActivation(_:modulation:rows:plus:rows:activation:)`).
+    public func callAsFunction(_ x: Tensor, projected: Tensor, rows: [Int]?, plus extra: Tensor, rows extraRows: [Int]?,
+                               activation: Activation) -> Tensor {
+        filmActivation(x, modulation: projected, rows: rows, plus: extra, rows: extraRows, activation: activation)
+    }
+
     /// `x` modulated by the conditioning parts (one tensor per part, rows matching `x`).
     public func callAsFunction(_ x: Tensor, condition parts: [Tensor]) -> Tensor {
         precondition(parts.count == projections.count, "FiLM expects \(projections.count) conditioning parts")

@@ -76,6 +76,24 @@ public final class FlowPolicy: Module {
         timeMLP(timeEmbedding(Tensor(t)))
     }
 
+    /// Time features for one flow time per row, computed once per distinct time (by bit pattern,
+    /// in order of first occurrence): `features` has a row per distinct time and row `r` of the batch
+    /// reads row `rows[r]`; `rows` is nil when every time is distinct (`features` is then
+    /// `timeFeatures(t)`). A row's features do not depend on the other rows, so the values are those
+    /// of `timeFeatures(t)`; FPO's grid τ and a chain's step times take only `K` values, so the time
+    /// MLP and the FiLM time projections run on `K` rows instead of `B·N_mc` or `B·S`.
+    public func distinctTimeFeatures(_ t: [Float]) -> (features: Tensor, rows: [Int]?) {
+        var slot: [UInt32: Int] = [:], distinct: [Float] = []
+        let rows = t.map { v in
+            if let i = slot[v.bitPattern] { return i }
+            slot[v.bitPattern] = distinct.count
+            distinct.append(v)
+            return distinct.count - 1
+        }
+        if distinct.count == t.count { return (timeFeatures(t), nil) }
+        return (timeFeatures(distinct), rows)
+    }
+
     /// Time features `[1, T]` for rows that all share the time `t` (they broadcast).
     public func timeFeatures(_ t: Float) -> Tensor {
         timeFeatures([t])
@@ -94,9 +112,12 @@ public final class FlowPolicy: Module {
     }
 
     /// `v_θ(x, t, o)` for flattened chunks `x` `[N, H·D]`, with the velocity network's last hidden
-    /// features (for the action-expert critic of ALGORITHMS.md §4.4 (c)). `time` is `[N, T]` or `[1, T]`.
-    public func velocity(_ x: Tensor, observation: PreparedObservation, time: Tensor) -> (velocity: Tensor, features: Tensor) {
-        velocityNetwork(x, prepared: observation.projections, time: time)
+    /// features (for the action-expert critic of ALGORITHMS.md §4.4 (c)). `time` is `[N, T]` or `[1, T]`,
+    /// or with `timeRows` (from `distinctTimeFeatures`) one row per distinct time, row `r` reading `timeRows[r]`.
+    public func velocity(_ x: Tensor, observation: PreparedObservation, time: Tensor,
+                         timeRows: [Int]? = nil) -> (velocity: Tensor, features: Tensor) {
+        precondition(x.shape[0] == observation.rowCount, "velocity: \(x.shape[0]) chain rows for \(observation.rowCount) observation rows")
+        return velocityNetwork(x, prepared: observation.projections, rows: observation.rowIndex, time: time, timeRows: timeRows)
     }
 
     /// Normalised flat chunks `[B, H·D]` ↦ actions in environment units `[B, H, D]`.
@@ -111,20 +132,45 @@ public final class FlowPolicy: Module {
 }
 
 /// Observation features and their projections into the velocity network's conditioned layers.
+///
+/// Repeating rows (`tiled`, `rows`) records row indices instead of copying: the velocity network's
+/// fused FiLM op reads each row's projection through the index (`filmActivation(_:modulation:rows:…)`),
+/// so FPO's `N_mc` pairs and PPO's `S` transitions of a chunk share one `[B, 2w]` projection per
+/// layer, and the backward pass sums their gradients into it. `features` is gathered on demand
+/// (the Flow-Noise noise network reads it per row).
 public struct PreparedObservation {
-    public let features: Tensor
+    /// Features `[B, F]` and projections of the distinct source rows.
+    let sourceFeatures: Tensor
     let projections: [Tensor]
+    /// Row `r` is source row `rowIndex[r]`; nil: the source rows themselves.
+    let rowIndex: [Int]?
+
+    init(features: Tensor, projections: [Tensor], rowIndex: [Int]? = nil) {
+        sourceFeatures = features
+        self.projections = projections
+        self.rowIndex = rowIndex
+    }
+
+    /// The number of rows (after repetition).
+    public var rowCount: Int { rowIndex?.count ?? sourceFeatures.shape[0] }
+
+    /// Observation features, one row per row.
+    public var features: Tensor { rowIndex.map { sourceFeatures.gatherRows($0) } ?? sourceFeatures }
 
     /// The same rows repeated `times` times (row-block-major), for evaluating several transitions of
     /// each chain in one pass.
     public func tiled(_ times: Int) -> PreparedObservation {
         guard times > 1 else { return self }
-        func tile(_ t: Tensor) -> Tensor { Tensor.concat([Tensor](repeating: t, count: times), axis: 0) }
-        return PreparedObservation(features: tile(features), projections: projections.map(tile))
+        let base = rowIndex ?? Array(0..<sourceFeatures.shape[0])
+        return PreparedObservation(features: sourceFeatures, projections: projections,
+                                   rowIndex: (0..<times).flatMap { _ in base })
     }
 
     /// The selected rows.
     public func rows(_ indices: [Int]) -> PreparedObservation {
-        PreparedObservation(features: features.gatherRows(indices), projections: projections.map { $0.gatherRows(indices) })
+        let n = rowCount
+        for i in indices { precondition(i >= 0 && i < n, "row index \(i) out of range 0..<\(n)") }
+        return PreparedObservation(features: sourceFeatures, projections: projections,
+                                   rowIndex: rowIndex.map { r in indices.map { r[$0] } } ?? indices)
     }
 }

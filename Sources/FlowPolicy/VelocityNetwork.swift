@@ -56,8 +56,11 @@ public final class VelocityNetwork: Module {
     }
 
     /// The velocity `[N, H·D]` and the last hidden features `[N, width]` (for action-expert critics).
-    /// `prepared` comes from `prepare(features:)` for the same rows; `time` is `[N, T]` or `[1, T]`.
-    public func callAsFunction(_ x: Tensor, prepared: [Tensor], time: Tensor) -> (velocity: Tensor, features: Tensor) {
+    /// `prepared` comes from `prepare(features:)` for the same rows, or with `rows` for source rows that
+    /// row `r` reads as `rows[r]`; `time` is `[N, T]` or `[1, T]`, or with `timeRows` rows read as
+    /// `timeRows[r]`. Indexed rows are read in place by the fused FiLM op (no repeated copies).
+    public func callAsFunction(_ x: Tensor, prepared: [Tensor], rows: [Int]? = nil, time: Tensor,
+                               timeRows: [Int]? = nil) -> (velocity: Tensor, features: Tensor) {
         var h: Tensor
         switch conditioning {
         case .film:
@@ -66,10 +69,12 @@ public final class VelocityNetwork: Module {
                 var z = layers[i](h)
                 if !norms.isEmpty { z = norms[i](z) }
                 // One pass for (obs + time projection) → FiLM → activation (FiLMActivation.swift).
-                h = films[i](z, projected: prepared[i], plus: films[i].project(part: 1, time), activation: activation)
+                h = films[i](z, projected: prepared[i], rows: rows, plus: films[i].project(part: 1, time), rows: timeRows,
+                             activation: activation)
             }
         case .concat:
-            var z = input!(x) + prepared[0] + inputFromTime!(time)
+            func gathered(_ t: Tensor, _ r: [Int]?) -> Tensor { r.map { t.gatherRows($0) } ?? t }
+            var z = input!(x) + gathered(prepared[0], rows) + gathered(inputFromTime!(time), timeRows)
             if !norms.isEmpty { z = norms[0](z) }
             h = activation(z)
             for i in 0..<layers.count {

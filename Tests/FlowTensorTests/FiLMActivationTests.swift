@@ -84,4 +84,66 @@ import Testing
         let onlyP = valueAndGrad(at: [t[1]]) { Self.fused([t[0], $0[0], t[2]], .silu).sum() }.gradients
         #expect(onlyP[0].scalars == both[1].scalars)
     }
+
+    // Row-indexed modulation (`filmActivation(_:modulation:rows:plus:rows:activation:)`): each row of
+    // `x` reads its projection rows through an index, as FPO's pairs read their chunk's projection.
+
+    /// `x` of 7 rows reading 3 `p` rows (pairs of a chunk, out of order) and 2 `q` rows (flow times).
+    static let pRows = [0, 0, 2, 1, 2, 2, 0], qRows = [1, 0, 0, 1, 1, 0, 1]
+
+    static func indexedInputs(width: Int, seed: UInt64) -> [Tensor] {
+        var rng = RandomGenerator(seed: seed)
+        return [Tensor.randomNormal([pRows.count, width], rng: &rng),
+                Tensor.randomNormal([3, 2 * width], std: 0.5, rng: &rng),
+                Tensor.randomNormal([2, 2 * width], std: 0.5, rng: &rng)]
+    }
+
+    static func indexed(_ t: [Tensor], _ act: Activation, indexQ: Bool = true) -> Tensor {
+        filmActivation(t[0], modulation: t[1], rows: pRows, plus: t[2], rows: indexQ ? qRows : nil, activation: act)
+    }
+
+    static func gatheredFirst(_ t: [Tensor], _ act: Activation, indexQ: Bool = true) -> Tensor {
+        fused([t[0], t[1].gatherRows(pRows), indexQ ? t[2].gatherRows(qRows) : t[2]], act)
+    }
+
+    @Test(arguments: activations)
+    func indexedRowsGiveValuesAndGradientsBitIdenticalToGatheringFirst(activation: Activation) {
+        for (i, width) in [5, 37, 48].enumerated() {
+            let t = Self.indexedInputs(width: width, seed: UInt64(60 + i))
+            let a = Self.indexed(t, activation), b = Self.gatheredFirst(t, activation)
+            #expect(a.scalars == b.scalars, "\(activation) w=\(width): indexed values differ from gathered")
+            var rng = RandomGenerator(seed: UInt64(70 + i))
+            let cot = Tensor.randomNormal(a.shape, rng: &rng)
+            let ga = vjp(at: t, cotangent: cot) { Self.indexed($0, activation) }.gradients
+            let gb = vjp(at: t, cotangent: cot) { Self.gatheredFirst($0, activation) }.gradients
+            for (name, (x, y)) in zip(["x", "p", "q"], zip(ga, gb)) {
+                #expect(x.shape == y.shape, "\(activation) w=\(width) d\(name) shape")
+                #expect(x.scalars == y.scalars, "\(activation) w=\(width): d\(name) differs from gathering first")
+            }
+        }
+    }
+
+    @Test func indexedModulationWithPerRowOrSharedTimeMatchesGatheringFirst() {
+        // Only p indexed; q per row (7 rows) or one shared row.
+        var rng = RandomGenerator(seed: 80)
+        let x = Tensor.randomNormal([7, 20], rng: &rng), p = Tensor.randomNormal([3, 40], std: 0.5, rng: &rng)
+        for q in [Tensor.randomNormal([7, 40], std: 0.5, rng: &rng), Tensor.randomNormal([1, 40], std: 0.5, rng: &rng)] {
+            let t = [x, p, q]
+            let f: ([Tensor]) -> Tensor = { filmActivation($0[0], modulation: $0[1], rows: Self.pRows, plus: $0[2], rows: nil, activation: .silu) }
+            let g: ([Tensor]) -> Tensor = { Self.fused([$0[0], $0[1].gatherRows(Self.pRows), $0[2]], .silu) }
+            #expect(f(t).scalars == g(t).scalars)
+            let cot = Tensor.randomNormal([7, 20], rng: &rng)
+            let ga = vjp(at: t, cotangent: cot, f).gradients, gb = vjp(at: t, cotangent: cot, g).gradients
+            for (a, b) in zip(ga, gb) { #expect(a.shape == b.shape && a.scalars == b.scalars) }
+        }
+    }
+
+    @Test(arguments: [Activation.silu, .tanh, .identity])
+    func indexedGradientsMatchFiniteDifferences(activation: Activation) {
+        for seed: UInt64 in 1...2 {
+            let t = Self.indexedInputs(width: 5 + Int(seed) * 6, seed: 90 + seed)
+            let problem = GradientChecker().mismatch(t, seed: seed) { Self.indexed($0, activation) }
+            #expect(problem == nil, "\(activation): \(problem ?? "")")
+        }
+    }
 }

@@ -25,13 +25,14 @@ struct DenoisingStep {
     func moments(x: Tensor, steps: [Int], stochastic flags: [Bool], observation: PreparedObservation, sharedStep: Int? = nil) -> Moments {
         let grid = policy.grid
         let n = x.shape[0]
-        let time: Tensor
+        let time: Tensor, timeRows: [Int]?
         if let k = sharedStep {
-            time = policy.timeFeatures(grid.t(k))
+            (time, timeRows) = (policy.timeFeatures(grid.t(k)), nil)
         } else {
-            time = policy.timeFeatures(steps.map { grid.t($0) })
+            // At most K distinct step times: their features are computed once each.
+            (time, timeRows) = policy.distinctTimeFeatures(steps.map { grid.t($0) })
         }
-        let (v, hidden) = policy.velocity(x, observation: observation, time: time)
+        let (v, hidden) = policy.velocity(x, observation: observation, time: time, timeRows: timeRows)
         switch mode {
         case .ode:
             return Moments(mean: ODE.step(x: x, v: v, dt: grid.dt), std: Tensor.zeros([n, 1]),
@@ -43,7 +44,9 @@ struct DenoisingStep {
             return Moments(mean: mean, std: std, stochastic: flags, velocityFeatures: hidden)
         case .flowNoise:
             guard let noise = policy.noiseNetwork else { preconditionFailure(FlowPolicyError.missingNoiseNetwork.description) }
-            let std = noise.sigma(condition: policy.condition(features: observation.features, time: time), chainState: x)
+            // Features and time projected once per source row / distinct time (NoiseNetwork.sigma(features:…)).
+            let std = noise.sigma(features: observation.sourceFeatures, rows: observation.rowIndex, time: time,
+                                  timeRows: timeRows, chainState: x)
             return Moments(mean: ODE.step(x: x, v: v, dt: grid.dt), std: std,
                            stochastic: [Bool](repeating: true, count: n), velocityFeatures: hidden)
         }

@@ -7,8 +7,12 @@ import FlowPolicy
 /// update comes to running at GEMM speed.
 enum WorkloadFLOPs {
     /// Forward GEMM FLOPs of one pass: `observationRows` rows through the encoder and the FiLM
-    /// observation projections, `rows` rows through the time MLP and the velocity network,
-    /// `noiseRows` rows through the noise network.
+    /// observation projections, `rows` rows through the velocity network, `noiseRows` rows through
+    /// the noise network (its first layer's observation part on `observationRows`), and one row per
+    /// distinct flow time through the time MLP and the FiLM time
+    /// projections — at most `K` (grid times), since the updates compute those once per distinct
+    /// time (`FlowPolicy.distinctTimeFeatures`). The peers compute them per row; this counts the
+    /// GEMMs FlowTune executes.
     static func forward(_ c: FlowPolicyConfig, observationRows: Int, rows: Int, noiseRows: Int) -> Double {
         func linear(_ r: Int, _ i: Int, _ o: Int) -> Double { 2 * Double(r) * Double(i) * Double(o) }
         let f = c.encoderWidths.last!, t = c.timeEmbeddingDim, w = c.velocityWidth, hd = c.chunkWidth
@@ -16,11 +20,14 @@ enum WorkloadFLOPs {
         var width = c.observationDim
         for e in c.encoderWidths { total += linear(observationRows, width, e); width = e }
         total += Double(c.velocityDepth) * linear(observationRows, f, 2 * w)
-        total += 2 * linear(rows, t, t)
+        let timeRows = min(rows, c.denoisingSteps)
+        total += 2 * linear(timeRows, t, t)
         total += linear(rows, hd, w) + linear(rows, w, hd)
-        total += Double(c.velocityDepth) * (linear(rows, w, w) + linear(rows, t, 2 * w))
+        total += Double(c.velocityDepth) * (linear(rows, w, w) + linear(timeRows, t, 2 * w))
         if let n = c.noiseNetwork {
-            total += linear(noiseRows, f + t, n.width) + linear(noiseRows, n.width, n.width) + linear(noiseRows, n.width, hd)
+            // First layer in parts (NoiseNetwork.sigma(features:…)): W_f·f per observation row, W_τ·τ per distinct time.
+            total += linear(observationRows, f, n.width) + linear(min(noiseRows, c.denoisingSteps), t, n.width)
+            total += linear(noiseRows, n.width, n.width) + linear(noiseRows, n.width, hd)
         }
         return total
     }

@@ -52,7 +52,9 @@ public struct FPOPairs {
     /// `ℓ_{i,h} = Σ_{d} (v_θ(x_τi, τ_i, o) − (ε_i − a))²_{h,d}` with `x_τ = τ·ε + (1 − τ)·a` (§4.2),
     /// divided by `H·D` for `.mean`, so the chunk loss is always `Σ_h ℓ_{i,h}`. All `B·M` pairs go
     /// through the velocity network in one batched pass; rollout and update both call this, so the
-    /// ratio is exactly 1 before the first gradient step.
+    /// ratio is exactly 1 before the first gradient step. A chunk's observation projections are read
+    /// by its `M` pairs through a row index and the time features are computed once per distinct τ
+    /// (`K` of them on the grid), so neither is materialised per pair.
     public static func stepLosses(_ policy: FlowPolicy, observation: PreparedObservation, chunks a: Tensor,
                                   pairs: FPOPairs, reduction: FPOSettings.LossReduction) -> Tensor {
         let b = a.shape[0], m = pairs.samplesPerChunk
@@ -62,7 +64,8 @@ public struct FPOPairs {
         let action = a.gatherRows(repeatRows)
         let t = Tensor(pairs.tau, shape: [b * m, 1])
         let xt = ConditionalFlowMatching.interpolate(action: action, noise: pairs.noise, t: t)
-        let v = policy.velocity(xt, observation: observation.rows(repeatRows), time: policy.timeFeatures(pairs.tau)).velocity
+        let (time, timeRows) = policy.distinctTimeFeatures(pairs.tau)
+        let v = policy.velocity(xt, observation: observation.rows(repeatRows), time: time, timeRows: timeRows).velocity
         let error = (v - ConditionalFlowMatching.targetVelocity(action: action, noise: pairs.noise)).square()
         let perStep = error.reshaped([b, m, h, d]).sum(axis: -1)
         return reduction == .mean ? perStep * (1 / Float(h * d)) : perStep
