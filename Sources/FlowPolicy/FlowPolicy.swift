@@ -59,6 +59,7 @@ public final class FlowPolicy: Module {
             throw FlowPolicyError.observationShape(expected: config.observationDim, got: observations.shape)
         }
         var input = observationNormalizer.normalize(observations)
+        if let c = config.observationClip { input = input.clamped(min: -c, max: c) }
         if let table = taskEmbedding {
             let b = observations.shape[0]
             let indices = taskIndices ?? [Int](repeating: 0, count: b)

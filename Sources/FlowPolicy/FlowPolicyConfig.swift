@@ -30,6 +30,11 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
     public var layerNorm: Bool = false
     /// The learned noise network of Flow-Noise (§3.3); nil when the policy has none.
     public var noiseNetwork: NoiseNetworkConfig? = nil
+    /// Normalised observations are clipped to `±observationClip` before the encoder; nil = no clip.
+    /// A dimension that barely moved in the demonstrations (MetaWorld's cube orientation: std 0.0009
+    /// over 10 pick-place demonstrations) otherwise feeds the encoder values in the hundreds once it
+    /// moves during RL. Stable Baselines' VecNormalize clips at 10 for the same reason.
+    public var observationClip: Float? = nil
 
     public enum Conditioning: String, Codable, Sendable, CaseIterable {
         /// Each hidden layer is modulated by FiLM from `[observation features, time features]`.
@@ -61,6 +66,7 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
         try check(timeEmbeddingDim >= 2 && timeEmbeddingDim % 2 == 0, "timeEmbeddingDim", "must be an even number ≥ 2")
         try check(velocityWidth >= 1, "velocityWidth", "must be ≥ 1")
         try check(velocityDepth >= 1, "velocityDepth", "must be ≥ 1")
+        if let c = observationClip { try check(c > 0 && c.isFinite, "observationClip", "must be a positive number") }
         if let noise = noiseNetwork {
             try check(noise.width >= 1, "noiseNetwork.width", "must be ≥ 1")
             try check(noise.sigmaMin > 0 && noise.sigmaMax >= noise.sigmaMin, "noiseNetwork.sigmaMin/sigmaMax", "need 0 < sigmaMin ≤ sigmaMax")

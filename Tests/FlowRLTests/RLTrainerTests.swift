@@ -203,4 +203,14 @@ import Testing
         let withEnsemble = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: ensemble).runIteration()
         #expect((withEnsemble["ensemble_disagreement"] ?? 0) > 0)
     }
+
+    @Test func theShapedRewardReachesTheTrainingEnvironment() throws {
+        var shaped = RLTrainerTests.config(.flowSDE)
+        shaped.shapedReward = true
+        let a = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: RLTrainerTests.config(.flowSDE)).runIteration()
+        let b = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: shaped).runIteration()
+        // Same policy, seeds and actions; only the reward differs (success is still counted the same).
+        #expect(a["value_loss"] != b["value_loss"], "sparse \(a["value_loss"] ?? .nan), shaped \(b["value_loss"] ?? .nan)")
+        #expect(a["train_success"] == b["train_success"] || (a["train_success"]!.isNaN && b["train_success"]!.isNaN))
+    }
 }

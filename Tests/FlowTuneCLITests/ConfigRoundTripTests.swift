@@ -19,7 +19,7 @@ import Testing
         }
         config.run.name = "fpo-ablation"
         config.run.seed = 12_345
-        config.env.maxEpisodeSteps = 77
+        config.env.shapedReward = true
         config.demos.path = "demos/push 10.safetensors"
         config.policy.encoderWidths = [512, 128, 64]
         config.policy.conditioning = .concat

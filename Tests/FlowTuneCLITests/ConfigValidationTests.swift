@@ -149,6 +149,7 @@ func configError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_s
             (["rl.algo=grpo", "env.num_envs=30"], ["env.num_envs", "rl.grpo_group_size"]),
             (["rl.minibatch_size=4096"], ["rl.minibatch_size", "env.num_envs"]),
             (["sft.steps=50"], ["sft.warmup_steps", "sft.steps"]),
+            (["env.max_episode_steps=77"], ["env.max_episode_steps"]),
         ]
         for (overrides, expectedPaths) in cases {
             let error = configError { _ = try FlowTuneConfig.load(yaml: "", overrides: overrides) }

@@ -97,6 +97,9 @@ public struct RLConfig: Sendable, Equatable, Codable {
     public var denoisingDiscount: Float? = nil
     /// Keep the observation encoder (and task embedding) fixed.
     public var freezeEncoder: Bool = false
+    /// Train on the tasks' dense shaped reward instead of the sparse success reward (evaluation
+    /// always measures success); nil = sparse.
+    public var shapedReward: Bool? = nil
     /// Behaviour-cloning anchor on the demonstrations (`DemonstrationAnchor`); nil = off. The trainer
     /// then needs the demonstrations.
     public var demonstrationAnchor: DemonstrationAnchorSettings? = nil

@@ -37,7 +37,8 @@ public final class RLTrainer {
     /// `demonstrations` are needed when `config.demonstrationAnchor` is set (and ignored otherwise).
     public convenience init(policy: FlowPolicy, envID: String, config: RLConfig, demonstrations: DemonstrationDataset? = nil) throws {
         try config.validate()
-        try self.init(policy: policy, environment: EnvironmentRegistry.make(id: envID, numEnvs: config.numEnvs),
+        let options = BuiltinEnvironments.Options(shapedReward: config.shapedReward ?? false)
+        try self.init(policy: policy, environment: EnvironmentRegistry.make(id: envID, numEnvs: config.numEnvs, options: options),
                       evaluationEnvID: envID, config: config, demonstrations: demonstrations)
     }
 

@@ -52,6 +52,12 @@ public struct FlowTuneConfig: ConfigSection {
                     + "one iteration collects (env.num_envs × rl.rollout_steps); lower rl.minibatch_size or "
                     + "raise env.num_envs or rl.rollout_steps.")
         }
+        if let steps = env.maxEpisodeSteps {
+            throw ConfigError.inconsistent(
+                paths: ["env.max_episode_steps"],
+                message: "a time limit other than the task's own (\(steps)) is not wired into the built-in or bridge "
+                    + "environments yet, and a silently ignored value would mislead; remove the key (null).")
+        }
         if rl.algo == .grpo && env.numEnvs % rl.grpoGroupSize != 0 {
             throw ConfigError.inconsistent(
                 paths: ["env.num_envs", "rl.grpo_group_size"],

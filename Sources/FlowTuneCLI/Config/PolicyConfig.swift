@@ -18,6 +18,7 @@ extension FlowTuneConfig {
         public var depth = 3
         public var activation = Activation.silu
         public var layerNorm = false
+        public var observationClip: Double? = 10
         public var timeEmbeddingDim = 32
         public var conditioning = Conditioning.film
         public var taskEmbeddingDim = 16
@@ -33,6 +34,9 @@ extension FlowTuneConfig {
             .init("depth", \.depth, "hidden layers of the velocity network", .within(1...64)),
             .init("activation", \.activation, "nonlinearity of every MLP"),
             .init("layer_norm", \.layerNorm, "LayerNorm before each hidden activation"),
+            .init("observation_clip", \.observationClip,
+                  "clip normalised observations to ±this before the encoder (a dimension nearly constant in the demonstrations cannot blow up the features); null = no clip",
+                  .greaterThan(0)),
             .init("time_embedding_dim", \.timeEmbeddingDim, "size of the sinusoidal flow-time embedding", .within(2...4096)),
             .init("conditioning", \.conditioning, "how observation and time enter the velocity net: FiLM or concatenation"),
             .init("task_embedding_dim", \.taskEmbeddingDim, "learned task-index embedding for multi-task suites; 0 = none", .within(0...4096)),

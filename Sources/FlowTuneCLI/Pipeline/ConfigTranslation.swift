@@ -16,6 +16,7 @@ extension FlowTuneConfig {
         c.velocityDepth = policy.depth
         c.activation = FlowTensor.Activation(rawValue: policy.activation.rawValue) ?? .silu
         c.layerNorm = policy.layerNorm
+        c.observationClip = policy.observationClip.map(Float.init)
         c.timeEmbeddingDim = policy.timeEmbeddingDim
         c.conditioning = policy.conditioning == .film ? .film : .concat
         c.taskCount = taskCount > 1 ? taskCount : 0
@@ -127,6 +128,7 @@ extension FlowTuneConfig {
         c.denoisingDiscount = rl.denoiseDiscount.map(Float.init)
         c.freezeEncoder = rl.freezeEncoder
         c.criticWarmupIterations = rl.criticWarmupIterations
+        c.shapedReward = env.shapedReward ? true : nil
         c.advantageDiagnostic = rl.diagnosticAdvantages.map {
             switch $0 {
             case .one: return .one
