@@ -21,14 +21,9 @@ import Testing
         let pairs = ChunkedDemonstrations(demos, chunkLength: policy.config.chunkLength)
         var rng = RandomGenerator(seed: 99)
         let n = min(pairs.count, 256)
-        let (obs, chunks, tasks) = pairs.batch(indices: Array(0..<n))
-        let features = try policy.encode(observations: Tensor(obs, shape: [n, demos.observationDim]), taskIndices: tasks)
-        let a = policy.normalized(actions: Tensor(chunks, shape: [n, policy.config.chunkLength, policy.config.actionDim]))
         let times = (0..<n).map { _ in rng.nextUniform() }
         let noise = Tensor.randomNormal([n, policy.config.chunkWidth], rng: &rng)
-        let xt = ConditionalFlowMatching.interpolate(action: a, noise: noise, t: Tensor(times, shape: [n, 1]))
-        let v = policy.velocity(xt, observation: policy.prepare(features: features), time: policy.timeFeatures(times)).velocity
-        return ConditionalFlowMatching.perRowLoss(predicted: v, action: a, noise: noise).mean().item
+        return try SFTTrainer.loss(policy, pairs: pairs, indices: Array(0..<n), times: times, noise: noise).item
     }
 
     @Test func anAnchorWithoutDemonstrationsIsAnErrorThatSaysWhatToPass() throws {

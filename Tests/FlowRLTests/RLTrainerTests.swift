@@ -34,6 +34,15 @@ import Testing
         return c
     }
 
+    /// Runs one iteration and checks that the critic's parameters moved and the policy's did not.
+    static func expectOnlyTheCriticChangesInOneIteration(_ trainer: RLTrainer, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let policyBefore = trainer.policy.parameterValues().mapValues(\.scalars)
+        let criticBefore = trainer.critic!.parameterValues().mapValues(\.scalars)
+        try trainer.runIteration()
+        #expect(trainer.policy.parameterValues().mapValues(\.scalars) == policyBefore, sourceLocation: sourceLocation)
+        #expect(trainer.critic!.parameterValues().mapValues(\.scalars) != criticBefore, sourceLocation: sourceLocation)
+    }
+
     static let setups: [(RLConfig.Algorithm, SDESchedule, LogDensityAggregation.Granularity, Critic.Placement, RLConfig.AdvantageEstimator)] = [
         (.flowSDE, .oneStep, .chunk, .separate, .gae),
         (.flowSDE, .allSteps, .actionStep, .observationFeatures, .gae),
@@ -137,10 +146,7 @@ import Testing
         c.criticWarmupIterations = 1
         let trainer = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: c)
         let policyBefore = trainer.policy.parameterValues().mapValues(\.scalars)
-        let criticBefore = trainer.critic!.parameterValues().mapValues(\.scalars)
-        try trainer.runIteration()
-        #expect(trainer.policy.parameterValues().mapValues(\.scalars) == policyBefore)
-        #expect(trainer.critic!.parameterValues().mapValues(\.scalars) != criticBefore)
+        try RLTrainerTests.expectOnlyTheCriticChangesInOneIteration(trainer)
         try trainer.runIteration()
         #expect(trainer.policy.parameterValues().mapValues(\.scalars) != policyBefore)
     }

@@ -125,7 +125,7 @@ struct PPOUpdate {
                     }
                     policyLossValue = policyLoss.item
                     var total = policyLoss
-                    if self.config.algorithm == .flowNoise && self.config.entropyCoefficient > 0, let std {
+                    if self.config.usesEntropyBonus, let std {
                         let entropy = GaussianLogDensity.entropy(std: std).mean()
                         entropyValue = entropy.item
                         total = total - entropy * self.config.entropyCoefficient

@@ -87,7 +87,7 @@ public final class SFTTrainer {
     }
 
     /// The CFM loss of a batch of pairs at the given flow times and noise (tracked when inside `valueAndGrad`).
-    static func loss(_ policy: FlowPolicy, pairs: ChunkedDemonstrations, indices: [Int], times: [Float], noise: Tensor) throws -> Tensor {
+    public static func loss(_ policy: FlowPolicy, pairs: ChunkedDemonstrations, indices: [Int], times: [Float], noise: Tensor) throws -> Tensor {
         let b = indices.count
         let (obs, chunks, tasks) = pairs.batch(indices: indices)
         let od = pairs.dataset.observationDim

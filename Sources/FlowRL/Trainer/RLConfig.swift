@@ -125,6 +125,9 @@ public struct RLConfig: Sendable, Equatable, Codable {
         }
     }
 
+    /// Whether the policy loss carries Flow-Noise's entropy bonus (and the run logs entropy).
+    public var usesEntropyBonus: Bool { algorithm == .flowNoise && entropyCoefficient > 0 }
+
     public func validate() throws {
         func check(_ ok: Bool, _ field: String, _ rule: String) throws {
             if !ok { throw RLError.invalidConfig(field: field, rule: rule) }

@@ -140,7 +140,7 @@ public final class RLTrainer {
             "advantage_mean": Double(rollout.advantages.reduce(0, +)) / Double(max(rollout.count, 1)),
         ]) { $1 }
         if anchor != nil { metrics["demo_cfm_loss"] = us.demonstrationLoss }
-        if config.algorithm == .flowNoise && config.entropyCoefficient > 0 { metrics["entropy"] = us.entropy }
+        if config.usesEntropyBonus { metrics["entropy"] = us.entropy }
         if config.evalEvery > 0 && iteration % config.evalEvery == 0 {
             let report = try evaluate()
             metrics["eval_success"] = report.successRate
