@@ -2,63 +2,117 @@ import FlowEnvs
 import FlowTensor
 import Foundation
 
-/// Stepping N simulator environments through the worker bridge against the same environments in a
-/// plain Python loop in one process (`python -m flowtune_bridge bench`), measured in one run.
+/// Stepping N simulator environments through the worker bridge against the same environments in
+/// plain Python loops (`python -m flowtune_bridge bench`), alternated repetition by repetition.
 ///
 /// ```swift
 /// let r = try BridgeBenchmark(envID: "metaworld/reach-v3", numEnvs: 8, steps: 500).run(workerCounts: [1, 2])
-/// r.overheadAtOneWorker    // (bridge s/step − plain s/step) / plain s/step
+/// r.overheadAtOneWorker    // median over repetitions of bridge s/step ÷ plain s/step − 1
 /// ```
 ///
-/// The plain loop is the floor a single Python process reaches: no second process, no protocol, no
-/// Float32 conversion, the same suite code (`flowtune_bridge.suites`) and the same reset rule. The
-/// bridge timing covers `step` only (after `reset`), i.e. send all actions, simulate, receive all
-/// replies, auto-resets included. Actions are uniform in [-1, 1], drawn before timing.
-struct BridgeBenchmark {
-    var envID: String
-    var numEnvs: Int
-    var steps: Int
-    var seed: UInt64 = 0
+/// For every worker count P the reference is P plain Python processes stepping the same shards with
+/// nothing between them (P = 1: the floor one Python process reaches, with the same suite code and
+/// reset rule; P > 1: the ceiling the cores and memory allow P processes). The bridge timing covers
+/// `step` only (after `reset`): send all actions, simulate, receive all replies, auto-resets included.
+/// Actions are uniform in [-1, 1], drawn once before timing and handed to the plain loops through a
+/// Float32 file, so every setup simulates the very same trajectories (a contact-rich trajectory
+/// costs more per step, which would otherwise bias the comparison).
+///
+/// Why repetitions alternate and ratios are paired: on this shared machine the same Python loop's
+/// speed drifts by ±20% from one second to the next, more than the overhead being measured. Each
+/// repetition measures every row back to back, each ratio is taken within a repetition, and the
+/// table reports medians.
+public struct BridgeBenchmark {
+    public var envID: String
+    public var numEnvs: Int
+    public var steps: Int
+    public var repetitions = 5
+    public var seed: UInt64 = 0
 
-    struct Row {
-        var workers: Int
-        var stepsPerSecond: Double
-        var secondsPerEnvStep: Double
+    public init(envID: String, numEnvs: Int, steps: Int) {
+        self.envID = envID
+        self.numEnvs = numEnvs
+        self.steps = steps
     }
 
-    struct Result {
-        var plainStepsPerSecond: Double
-        var plainSecondsPerEnvStep: Double
-        var rows: [Row]
+    /// One kind of measurement: plain Python processes or the bridge, with a process count.
+    public enum Setup: Hashable, Sendable {
+        case plain(processes: Int)
+        case bridge(workers: Int)
+    }
 
-        /// Extra time per env step of the bridge with one worker, relative to the plain loop.
-        var overheadAtOneWorker: Double? {
-            rows.first { $0.workers == 1 }.map { $0.secondsPerEnvStep / plainSecondsPerEnvStep - 1 }
+    public struct Result {
+        /// Seconds per env step, every repetition, per setup.
+        public var secondsPerEnvStep: [Setup: [Double]]
+
+        public init(secondsPerEnvStep: [Setup: [Double]]) {
+            self.secondsPerEnvStep = secondsPerEnvStep
         }
 
-        /// Throughput at `workers` over throughput at one worker.
-        func speedUp(workers: Int) -> Double? {
-            guard let one = rows.first(where: { $0.workers == 1 }), let p = rows.first(where: { $0.workers == workers }) else { return nil }
-            return p.stepsPerSecond / one.stepsPerSecond
+        public func medianStepsPerSecond(_ s: Setup) -> Double? {
+            secondsPerEnvStep[s].map { 1 / CompareBenchmark.median($0) }
+        }
+
+        /// a's s/step ÷ b's s/step in each repetition (both measured back to back).
+        public func pairedRatios(_ a: Setup, over b: Setup) -> [Double]? {
+            guard let x = secondsPerEnvStep[a], let y = secondsPerEnvStep[b], x.count == y.count, !x.isEmpty else { return nil }
+            return zip(x, y).map { $0 / $1 }
+        }
+
+        /// Median over repetitions of `pairedRatios`.
+        public func medianRatio(_ a: Setup, over b: Setup) -> Double? {
+            pairedRatios(a, over: b).map(CompareBenchmark.median)
+        }
+
+        /// Extra time per env step of the bridge with one worker, relative to one plain Python loop.
+        public var overheadAtOneWorker: Double? {
+            medianRatio(.bridge(workers: 1), over: .plain(processes: 1)).map { $0 - 1 }
+        }
+
+        /// Throughput of the bridge at `workers` over its throughput at one worker.
+        public func speedUp(workers: Int) -> Double? {
+            medianRatio(.bridge(workers: 1), over: .bridge(workers: workers))
+        }
+
+        /// Throughput of `processes` independent plain loops over one: what the machine allows.
+        public func ceiling(processes: Int) -> Double? {
+            medianRatio(.plain(processes: 1), over: .plain(processes: processes))
         }
     }
 
-    func plainLoop() throws -> (stepsPerSecond: Double, secondsPerEnvStep: Double) {
-        let text = try PythonRuntime().run(["bench", "--env", envID, "--num-envs", "\(numEnvs)", "--steps", "\(steps)", "--seed", "\(seed)"])
+    /// The action stream of every setup: steps × numEnvs × actionDim, uniform in [-1, 1].
+    public func actions(actionDim: Int) -> [Float] {
+        var rng = RandomGenerator(seed: seed)
+        return (0..<(steps * numEnvs * actionDim)).map { _ in rng.nextUniform(-1, 1) }
+    }
+
+    public func measure(_ setup: Setup, actions: [Float], actionsFile: URL) throws -> Double {
+        switch setup {
+        case .plain(let p): return try plainLoop(processes: p, actionsFile: actionsFile)
+        case .bridge(let w): return try bridge(workers: w, actions: actions)
+        }
+    }
+
+    /// Seconds per env step of `processes` plain Python loops stepping the shards side by side.
+    public func plainLoop(processes: Int, actionsFile: URL) throws -> Double {
+        let text = try PythonRuntime().run(["bench", "--env", envID, "--num-envs", "\(numEnvs)", "--steps", "\(steps)",
+                                            "--seed", "\(seed)", "--processes", "\(processes)", "--actions", actionsFile.path])
         guard let line = text.split(separator: "\n").last,
               let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let sps = o["env_steps_per_second"] as? Double, let spe = o["seconds_per_env_step"] as? Double else {
+              let spe = o["seconds_per_env_step"] as? Double else {
             throw BridgeError.malformedMessage("python -m flowtune_bridge bench printed: \(text.prefix(300))")
         }
-        return (sps, spe)
+        return spe
     }
 
-    func bridge(workers: Int) throws -> Row {
+    /// Seconds per env step through the bridge with `workers` worker processes.
+    public func bridge(workers: Int, actions: [Float]) throws -> Double {
         let env = try PythonBridgeEnv(id: envID, numEnvs: numEnvs, configuration: .init(workers: workers))
         defer { env.close() }
         let ad = env.spec.actionDim
-        var rng = RandomGenerator(seed: seed)
-        let actions = (0..<(steps * numEnvs * ad)).map { _ in rng.nextUniform(-1, 1) }
+        guard actions.count == steps * numEnvs * ad else {
+            throw BridgeError.malformedMessage("\(envID) has \(ad) action dimensions; the benchmark drew \(actions.count / (steps * numEnvs))")
+        }
         try env.reset(seeds: (0..<numEnvs).map { seed &+ UInt64($0) })
         let start = DispatchTime.now().uptimeNanoseconds
         try actions.withUnsafeBufferPointer { all in
@@ -67,13 +121,31 @@ struct BridgeBenchmark {
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let total = Double(steps * numEnvs)
-        return Row(workers: env.workerCount, stepsPerSecond: total / seconds, secondsPerEnvStep: seconds / total)
+        return seconds / Double(steps * numEnvs)
     }
 
-    func run(workerCounts: [Int]) throws -> Result {
-        let plain = try plainLoop()
-        let rows = try workerCounts.map { try bridge(workers: $0) }
-        return Result(plainStepsPerSecond: plain.stepsPerSecond, plainSecondsPerEnvStep: plain.secondsPerEnvStep, rows: rows)
+    /// The setups of one repetition, in the order they are measured: for each worker count, the plain
+    /// reference immediately before the bridge.
+    public static func setups(workerCounts: [Int]) -> [Setup] {
+        let counts = [1] + workerCounts.filter { $0 != 1 }
+        return counts.flatMap { [Setup.plain(processes: $0), .bridge(workers: $0)] }
+    }
+
+    public func run(workerCounts: [Int], progress: (Int) -> Void = { _ in }) throws -> Result {
+        let probe = try PythonBridgeEnv(id: envID, numEnvs: 1, configuration: .init(workers: 1))
+        let actionDim = probe.spec.actionDim
+        probe.close()
+        let actions = actions(actionDim: actionDim)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowtune-bench-bridge-\(ProcessInfo.processInfo.processIdentifier).f32")
+        try actions.withUnsafeBytes { try Data($0).write(to: file) }  // little-endian on every platform FlowTune runs on
+        defer { try? FileManager.default.removeItem(at: file) }
+        var seconds: [Setup: [Double]] = [:]
+        for rep in 0..<repetitions {
+            for s in Self.setups(workerCounts: workerCounts) {
+                seconds[s, default: []].append(try measure(s, actions: actions, actionsFile: file))
+            }
+            progress(rep + 1)
+        }
+        return Result(secondsPerEnvStep: seconds)
     }
 }

@@ -210,13 +210,17 @@ struct BenchEnvsCommand: ParsableCommand {
 struct BenchBridgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bridge",
-        abstract: "Python simulators through the worker bridge vs a plain Python loop in one process.",
+        abstract: "Python simulators through the worker bridge vs plain Python loops.",
         discussion: """
-            Steps N environments of a bridge id (default MetaWorld reach-v3) with random actions: first
-            in a plain Python loop in one process (python -m flowtune_bridge bench), then through the
-            bridge with each worker count. Reports env steps/s, the per-step overhead of the bridge at
-            one worker and the speed-up of more workers. Needs the simulator's Python packages
-            (pip install 'metaworld==3.1.1' packaging).
+            Steps N environments of a bridge id (default MetaWorld reach-v3) with random actions,
+            through the bridge with each worker count P and, as the reference for each, in P plain
+            Python processes stepping the same shards with nothing between them
+            (python -m flowtune_bridge bench --processes P). Every repetition measures every row back
+            to back; the table shows medians and the ratios are medians of within-repetition ratios,
+            because the simulator's own speed drifts by ±20% on a shared machine. Reports the per-step
+            overhead of the bridge at one worker, the speed-up of more workers, and the speed-up P
+            independent Python processes reach on this machine (the ceiling for P workers). Needs the
+            simulator's Python packages (pip install 'metaworld==3.1.1' packaging).
 
             Examples:
               flowtune bench bridge
@@ -232,11 +236,16 @@ struct BenchBridgeCommand: ParsableCommand {
     @Option(help: "Steps per environment.")
     var steps: Int = 500
 
-    @Option(help: "Worker counts to measure, comma-separated.")
+    @Option(help: "Worker counts to measure, comma-separated (1 is always measured: it is the baseline).")
     var workers: String = "1,2"
 
+    @Option(help: "Alternating repetitions (the medians are reported).")
+    var repetitions: Int = 5
+
     func validate() throws {
-        guard numEnvs >= 1, steps >= 1 else { throw ValidationError("--num-envs and --steps must be ≥ 1") }
+        guard numEnvs >= 1, steps >= 1, repetitions >= 1 else {
+            throw ValidationError("--num-envs, --steps and --repetitions must be ≥ 1")
+        }
         guard let w = positiveIntegers(workers), w.allSatisfy({ $0 <= numEnvs }) else {
             throw ValidationError("--workers must be positive integers no larger than --num-envs, e.g. 1,2")
         }
@@ -246,18 +255,34 @@ struct BenchBridgeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let bench = BridgeBenchmark(envID: env, numEnvs: numEnvs, steps: steps)
-        let r = try bench.run(workerCounts: positiveIntegers(workers)!)
-        print("\(env): \(numEnvs) environments × \(steps) steps, random actions, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print(pad("", 26) + pad("env steps/s", 14) + pad("µs per env step", 18) + "vs plain loop")
-        print(pad("plain Python loop", 26) + pad(format(r.plainStepsPerSecond, 0), 14) + pad(format(r.plainSecondsPerEnvStep * 1e6, 1), 18) + "1.00×")
-        for row in r.rows {
-            print(pad("bridge, \(row.workers) worker\(row.workers == 1 ? "" : "s")", 26) + pad(format(row.stepsPerSecond, 0), 14)
-                  + pad(format(row.secondsPerEnvStep * 1e6, 1), 18) + format(row.stepsPerSecond / r.plainStepsPerSecond, 2) + "×")
+        var bench = BridgeBenchmark(envID: env, numEnvs: numEnvs, steps: steps)
+        bench.repetitions = repetitions
+        let counts = BridgeBenchmark.setups(workerCounts: positiveIntegers(workers)!).compactMap { s -> Int? in
+            if case .bridge(let w) = s { return w } else { return nil }
         }
-        if let o = r.overheadAtOneWorker { print("overhead per env step at 1 worker: \(format(o * 100, 1))% (target ≤ 10%)") }
-        for row in r.rows where row.workers > 1 {
-            if let s = r.speedUp(workers: row.workers) { print("speed-up of \(row.workers) workers over 1: \(format(s, 2))×") }
+        let r = try bench.run(workerCounts: counts) { rep in
+            FileHandle.standardError.write(Data("repetition \(rep)/\(repetitions) done\n".utf8))
+        }
+        print("\(env): \(numEnvs) environments × \(steps) steps, random actions, \(ProcessInfo.processInfo.activeProcessorCount) cores, medians of \(repetitions) alternating repetitions")
+        print(pad("", 30) + pad("env steps/s", 14) + pad("µs per env step", 18) + "vs 1 plain loop")
+        for setup in BridgeBenchmark.setups(workerCounts: counts) {
+            let label: String
+            switch setup {
+            case .plain(let p): label = p == 1 ? "plain Python loop" : "\(p) plain Python processes"
+            case .bridge(let w): label = "bridge, \(w) worker\(w == 1 ? "" : "s")"
+            }
+            guard let sps = r.medianStepsPerSecond(setup), let rel = r.medianRatio(.plain(processes: 1), over: setup) else { continue }
+            print(pad(label, 30) + pad(format(sps, 0), 14) + pad(format(1e6 / sps, 1), 18) + format(rel, 2) + "×")
+        }
+        if let o = r.overheadAtOneWorker, let each = r.pairedRatios(.bridge(workers: 1), over: .plain(processes: 1)) {
+            // The spread shows how far one repetition can be trusted on this machine.
+            print("overhead per env step at 1 worker: \(format(o * 100, 1))% (target ≤ 10%; repetitions ranged "
+                  + "\(format((each.min()! - 1) * 100, 1))% … \(format((each.max()! - 1) * 100, 1))%)")
+        }
+        for w in counts where w > 1 {
+            if let s = r.speedUp(workers: w), let c = r.ceiling(processes: w) {
+                print("speed-up of \(w) workers over 1: \(format(s, 2))×; \(w) independent Python processes reach \(format(c, 2))× (\(format(100 * s / c, 0))% of that)")
+            }
         }
     }
 }
