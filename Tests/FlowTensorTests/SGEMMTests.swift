@@ -20,7 +20,7 @@ import Testing
         return out
     }
 
-    @Test(arguments: [(1, 1, 1), (3, 5, 7), (8, 32, 16), (9, 33, 257), (17, 31, 300), (64, 130, 129), (130, 64, 513)])
+    @Test(arguments: [(1, 1, 1), (3, 5, 7), (8, 32, 16), (9, 33, 257), (17, 31, 300), (64, 130, 129), (130, 64, 513), (257, 10, 300), (200, 1, 7)])
     func matchesFloat64ReferenceForAllTransposesAndEdgeTiles(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var rng = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
@@ -64,6 +64,44 @@ import Testing
                 return c
             }
             #expect(run(1) == run(2), "m=\(m) n=\(n) k=\(k)")
+        }
+    }
+
+    /// A C of few columns and many rows goes through `Cᵀ` (SGEMM.multiplyThin). Every row of C is
+    /// computed independently, and fewer than 128 rows take the direct path, so blocks of 64 rows
+    /// computed on their own must equal the same rows of the whole product bit for bit.
+    @Test(arguments: [10, 128, 300])
+    func thinProductsAreBitIdenticalToTheDirectPath(k: Int) {
+        let m = 520, n = 10
+        var rng = RandomGenerator(seed: UInt64(k))
+        let a = rng.normals(m * k), b = rng.normals(k * n), c0 = rng.normals(m * n)
+        for ta in [false, true] {
+            for tb in [false, true] {
+                for beta: Float in [0, 1, 0.5] {
+                    for threads in [1, 2] {
+                        // Rows r0..<r0+rows of C = op(A)·op(B) + beta·C0.
+                        func product(rows r0: Int, _ rows: Int) -> [Float] {
+                            var c = Array(c0[(r0 * n)..<((r0 + rows) * n)])
+                            a.withUnsafeBufferPointer { pa in
+                                b.withUnsafeBufferPointer { pb in
+                                    c.withUnsafeMutableBufferPointer { pc in
+                                        SGEMM.multiply(transposeA: ta, transposeB: tb, m: rows, n: n, k: k,
+                                                       a: pa.baseAddress! + (ta ? r0 : r0 * k), lda: ta ? m : k,
+                                                       b: pb.baseAddress!, ldb: tb ? k : n,
+                                                       beta: beta, c: pc.baseAddress!, ldc: n, threads: threads)
+                                    }
+                                }
+                            }
+                            return c
+                        }
+                        let whole = product(rows: 0, m)
+                        for r0 in [0, 64, m - 64] {
+                            #expect(Array(whole[(r0 * n)..<((r0 + 64) * n)]) == product(rows: r0, 64),
+                                    "k=\(k) ta=\(ta) tb=\(tb) β=\(beta) threads=\(threads) rows \(r0)..<\(r0 + 64)")
+                        }
+                    }
+                }
+            }
         }
     }
 

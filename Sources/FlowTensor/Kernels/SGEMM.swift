@@ -43,6 +43,11 @@ public enum SGEMM {
             scale(c: c, m: m, n: n, ldc: ldc, beta: beta)
             return
         }
+        if alpha == 1, n < nr / 2, m >= 4 * nr {
+            multiplyThin(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                         beta: beta, c: c, ldc: ldc, threads: threads)
+            return
+        }
         let work = m * n * k
         let useThreads = threads > 1 && work >= parallelThreshold ? min(threads, 2) : 1
         if useThreads == 1 {
@@ -74,6 +79,46 @@ public enum SGEMM {
                 blocked(transposeA, transposeB, m, t1 - t0, k, alpha, pa.pointer, lda,
                         pb.pointer + bOff, ldb, beta, pc.pointer + t0, ldc)
             }
+        }
+    }
+
+    /// C with few columns and many rows (a policy's output layer: N = H·D ≈ 10 against 32 tile
+    /// columns, so two thirds of every micro-kernel FMA are spent on padding) is computed through
+    /// `Cᵀ = op(B)ᵀ·op(A)ᵀ`, whose few rows fill 8-row tiles and whose many columns fill 32-column
+    /// ones, one depth block at a time into a scratch buffer, then added into C transposed.
+    ///
+    /// The direct path would send every tile of such a C through `edgeKernel`, which sums a depth
+    /// block from zero and then stores it (first block, beta = 0) or adds it to C. This path does
+    /// exactly that per element: the same products (`a·b = b·a`, also inside an FMA) summed from zero
+    /// over the same depth indices in the same order, then stored or added, with beta applied to C
+    /// first as `blocked` does. Results are bit-identical to the direct path. Alpha ≠ 1 stays on the
+    /// direct path because packing folds alpha into the A operand.
+    static func multiplyThin(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+    ) {
+        if beta != 0 && beta != 1 { scale(c: c, m: m, n: n, ldc: ldc, beta: beta) }
+        let ct = AlignedBuffer(count: n * m)
+        defer { ct.free() }
+        var pc = 0
+        while pc < k {
+            let kb = min(kc, k - pc)
+            // Depth indices pc..<pc+kb of op(A) ([m × k]) and op(B) ([k × n]).
+            let aBlock = transposeA ? a + pc * lda : a + pc
+            let bBlock = transposeB ? b + pc : b + pc * ldb
+            multiply(transposeA: !transposeB, transposeB: !transposeA, m: n, n: m, k: kb,
+                     a: bBlock, lda: ldb, b: aBlock, ldb: lda, beta: 0, c: ct.pointer, ldc: m, threads: threads)
+            let overwrite = pc == 0 && beta == 0
+            for i in 0..<m {
+                let row = c + i * ldc
+                if overwrite {
+                    for j in 0..<n { row[j] = ct.pointer[j * m + i] }
+                } else {
+                    for j in 0..<n { row[j] += ct.pointer[j * m + i] }
+                }
+            }
+            pc += kc
         }
     }
 

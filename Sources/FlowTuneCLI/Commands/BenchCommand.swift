@@ -37,6 +37,7 @@ struct BenchKernelsCommand: ParsableCommand {
               flowtune bench kernels
               flowtune bench kernels --quick --threads 1
               flowtune bench kernels --fused-only
+              flowtune bench kernels --shapes 1024x10x128,1024x128x10 --threads 1
             """)
 
     @Flag(help: "Fewer repetitions (a rough reading in a few seconds).")
@@ -48,13 +49,30 @@ struct BenchKernelsCommand: ParsableCommand {
     @Flag(help: "Only the fused-op comparisons (skip the SGEMM tables).")
     var fusedOnly = false
 
+    @Option(help: "Only these SGEMM shapes M×N×K (C[M×N] = A[M×K]·B[N×K]ᵀ), e.g. 1024x10x128,1024x128x10.")
+    var shapes: String?
+
     func validate() throws {
         guard parsedThreads != nil else {
             throw ValidationError("--threads must be a comma-separated list of positive integers, e.g. 1,2")
         }
+        if shapes != nil, parsedShapes == nil {
+            throw ValidationError("--shapes must be comma-separated M×N×K triples of positive integers, e.g. 1024x10x128,1024x128x10")
+        }
     }
 
     var parsedThreads: [Int]? { positiveIntegers(threads) }
+
+    var parsedShapes: [(m: Int, n: Int, k: Int)]? {
+        guard let shapes else { return nil }
+        var out: [(m: Int, n: Int, k: Int)] = []
+        for item in shapes.split(separator: ",") {
+            let dims = item.split(whereSeparator: { $0 == "x" || $0 == "×" }).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard dims.count == 3, dims.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+            out.append((dims[0]!, dims[1]!, dims[2]!))
+        }
+        return out.isEmpty ? nil : out
+    }
 
     func run() throws {
         var bench = KernelBenchmark()
@@ -73,6 +91,13 @@ struct BenchKernelsCommand: ParsableCommand {
             let ref = r.reference.map { format($0, 1) } ?? "-"
             let ratio = r.ratio.map { format($0, 2) + "×" } ?? "-"
             return pad(label, 21) + pad("\(r.threads)", 10) + pad(format(r.ours, 1), 19) + pad(ref, 20) + ratio
+        }
+        if let custom = parsedShapes {
+            print(header)
+            for (m, n, k) in custom {
+                for t in threadCounts { print(line("\(m)×\(n)×\(k)", bench.measure(m: m, n: n, k: k, threads: t))) }
+            }
+            return
         }
         print("square sizes")
         print(header)
