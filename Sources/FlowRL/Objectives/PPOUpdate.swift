@@ -95,7 +95,7 @@ struct PPOUpdate {
                                                           bootstrapProbability: config.ensembleBootstrapProbability, rng: &rng) }
                 let anchorBatch = updatesPolicy ? anchor?.drawBatch(chunkWidth: policy.config.chunkWidth, rng: &rng) : nil
                 var anchorLossValue: Float = 0
-                var ratioValues: [Float] = [], ratioWeights: [Float] = []
+                var ratioValues: [Float] = [], ratioWeights: [Float] = [], logRatioValues: [Float] = []
                 var entropyValue: Float = 0, valueLossValue: Float = 0, policyLossValue: Float = 0
 
                 var (_, grads) = try valueAndGrad(model) { m in
@@ -111,6 +111,7 @@ struct PPOUpdate {
                         policyLoss = out.loss
                         ratioValues = out.ratio.scalars
                         ratioWeights = out.weight.broadcast(to: out.ratio.shape).scalars
+                        logRatioValues = ratioValues.map { Float(_log(Double($0))) }  // FPO clamps its ratios: finite
                     } else {
                         let record = rollout.record!.rows(idx)
                         let eval = ChainLogDensity.evaluate(m.policy, record: record, features: features)
@@ -120,6 +121,7 @@ struct PPOUpdate {
                         let ratio = logRatio.exp()
                         ratioValues = ratio.scalars
                         ratioWeights = [Float](repeating: 1, count: ratioValues.count)
+                        logRatioValues = logRatio.scalars
                         policyLoss = surrogate.loss(ratio: ratio, advantage: advantage).mean()
                         std = eval.std
                     }
@@ -149,9 +151,9 @@ struct PPOUpdate {
                     return total
                 }
                 // Only ratios that enter the loss count (credit assignment masks unexecuted steps).
-                let rs = zip(ratioValues, ratioWeights).filter { $0.1 > 0 }.map { Double($0.0) }
+                let diagnostics = RatioDiagnostics(logRatios: logRatioValues, weights: ratioWeights)
                 if stats.minibatches == 0 {
-                    stats.firstMinibatchMaxRatioDeviation = rs.map { abs($0 - 1) }.max() ?? 0
+                    stats.firstMinibatchMaxRatioDeviation = diagnostics.maxDeviation
                 }
                 let actorNames = grads.names.filter { $0.hasPrefix("policy.") && !$0.hasPrefix("policy.noiseNetwork.") }
                 let noiseNames = grads.names.filter { $0.hasPrefix("policy.noiseNetwork.") }
@@ -171,13 +173,13 @@ struct PPOUpdate {
                 grads = Gradients(names: [], tensors: [:])
 
                 // Diagnostics: ratio statistics, clip fraction, k3 KL estimate E[(r − 1) − log r].
-                stats.ratioMean += rs.reduce(0, +) / Double(max(rs.count, 1))
-                stats.ratioMin = min(stats.ratioMin, rs.min() ?? 1)
-                stats.ratioMax = max(stats.ratioMax, rs.max() ?? 1)
+                stats.ratioMean += diagnostics.mean
+                stats.ratioMin = min(stats.ratioMin, diagnostics.min)
+                stats.ratioMax = max(stats.ratioMax, diagnostics.max)
                 stats.clipFraction += rollout.fpo != nil
                     ? fpoObjective.clipFraction(ratio: ratioValues, mask: ratioWeights)
                     : Double(surrogate.clipFraction(ratio: Tensor(ratioValues)))
-                let kl = rs.reduce(0.0) { $0 + ($1 - 1) - _log($1) } / Double(max(rs.count, 1))
+                let kl = diagnostics.approxKL
                 epochKL += kl
                 epochBatches += 1
                 stats.approxKL += kl
