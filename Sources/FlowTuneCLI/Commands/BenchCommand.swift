@@ -249,7 +249,7 @@ struct BenchBridgeCommand: ParsableCommand {
 
             Examples:
               flowtune bench bridge
-              flowtune bench bridge --env metaworld/push-v3 --num-envs 16 --steps 500 --workers 1,2
+              flowtune bench bridge --env metaworld/push-v3 --num-envs 16 --repetitions 9
             """)
 
     @Option(help: "Bridge environment id.")
@@ -258,14 +258,17 @@ struct BenchBridgeCommand: ParsableCommand {
     @Option(help: "Environments stepped together.")
     var numEnvs: Int = 8
 
-    @Option(help: "Steps per environment.")
-    var steps: Int = 500
+    @Option(help: "Steps per environment in each repetition.")
+    var steps: Int = 150
 
     @Option(help: "Worker counts to measure, comma-separated (1 is always measured: it is the baseline).")
     var workers: String = "1,2"
 
-    @Option(help: "Alternating repetitions (the medians are reported).")
-    var repetitions: Int = 5
+    /// Many short repetitions rather than a few long ones: each repetition starts fresh Python
+    /// processes, and on a shared machine a process's simulator speed varies by ±20–50% from one
+    /// process to the next, so the median needs many of them (25 take about 5 minutes).
+    @Option(help: "Alternating repetitions, each in fresh processes (the medians are reported).")
+    var repetitions: Int = 25
 
     func validate() throws {
         guard numEnvs >= 1, steps >= 1, repetitions >= 1 else {
