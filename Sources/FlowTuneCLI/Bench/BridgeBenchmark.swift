@@ -26,7 +26,11 @@ public struct BridgeBenchmark {
     public var envID: String
     public var numEnvs: Int
     public var steps: Int
-    public var repetitions = 5
+    /// Many short repetitions rather than a few long ones: each repetition starts fresh Python
+    /// processes, and on a shared machine a process's simulator speed varies by ±20–50% from one
+    /// process to the next, so the median needs many of them (25 of 150 steps take about 5 minutes).
+    public static let defaultRepetitions = 25
+    public var repetitions = BridgeBenchmark.defaultRepetitions
     public var seed: UInt64 = 0
 
     public init(envID: String, numEnvs: Int, steps: Int) {
@@ -124,11 +128,15 @@ public struct BridgeBenchmark {
         return seconds / Double(steps * numEnvs)
     }
 
+    /// The worker counts measured: 1 first (the baseline of every ratio), then the others as given.
+    public static func measuredWorkerCounts(_ requested: [Int]) -> [Int] {
+        [1] + requested.filter { $0 != 1 }
+    }
+
     /// The setups of one repetition, in the order they are measured: for each worker count, the plain
     /// reference immediately before the bridge.
     public static func setups(workerCounts: [Int]) -> [Setup] {
-        let counts = [1] + workerCounts.filter { $0 != 1 }
-        return counts.flatMap { [Setup.plain(processes: $0), .bridge(workers: $0)] }
+        measuredWorkerCounts(workerCounts).flatMap { [Setup.plain(processes: $0), .bridge(workers: $0)] }
     }
 
     public func run(workerCounts: [Int], progress: (Int) -> Void = { _ in }) throws -> Result {

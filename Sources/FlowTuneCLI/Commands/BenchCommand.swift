@@ -264,11 +264,8 @@ struct BenchBridgeCommand: ParsableCommand {
     @Option(help: "Worker counts to measure, comma-separated (1 is always measured: it is the baseline).")
     var workers: String = "1,2"
 
-    /// Many short repetitions rather than a few long ones: each repetition starts fresh Python
-    /// processes, and on a shared machine a process's simulator speed varies by ±20–50% from one
-    /// process to the next, so the median needs many of them (25 take about 5 minutes).
     @Option(help: "Alternating repetitions, each in fresh processes (the medians are reported).")
-    var repetitions: Int = 25
+    var repetitions: Int = BridgeBenchmark.defaultRepetitions
 
     func validate() throws {
         guard numEnvs >= 1, steps >= 1, repetitions >= 1 else {
@@ -285,9 +282,7 @@ struct BenchBridgeCommand: ParsableCommand {
     func run() throws {
         var bench = BridgeBenchmark(envID: env, numEnvs: numEnvs, steps: steps)
         bench.repetitions = repetitions
-        let counts = BridgeBenchmark.setups(workerCounts: positiveIntegers(workers)!).compactMap { s -> Int? in
-            if case .bridge(let w) = s { return w } else { return nil }
-        }
+        let counts = BridgeBenchmark.measuredWorkerCounts(positiveIntegers(workers)!)
         let r = try bench.run(workerCounts: counts) { rep in
             FileHandle.standardError.write(Data("repetition \(rep)/\(repetitions) done\n".utf8))
         }
