@@ -42,6 +42,28 @@ import Testing
     }
 
     @Test(.enabled(if: gymnasiumInstalled, "gymnasium is not installed (pip install -r .ci/requirements.txt)"))
+    func thePlainLoopsPausesBetweenStepsAreLeftOutOfItsTiming() throws {
+        // 5 pauses of 40 ms = 200 ms; 5 Pendulum steps take well under a millisecond. Had the pauses
+        // been timed, the loop would report at least 200 ms.
+        let text = try PythonRuntime().run(["bench", "--env", "gym/Pendulum-v1", "--num-envs", "1", "--steps", "5", "--pause-us", "40000"])
+        let line = try #require(text.split(separator: "\n").last)
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(o["pause_us"] as? Double == 40000)
+        let seconds = try #require(o["seconds"] as? Double)
+        #expect(seconds > 0 && seconds < 0.1, "\(seconds) s for 5 Pendulum steps")
+    }
+
+    @Test(.enabled(if: gymnasiumInstalled, "gymnasium is not installed (pip install -r .ci/requirements.txt)"))
+    func thePlainLoopRefusesANegativePause() throws {
+        do {
+            _ = try PythonRuntime().run(["bench", "--env", "gym/Pendulum-v1", "--num-envs", "1", "--steps", "2", "--pause-us", "-5"])
+            Issue.record("--pause-us -5 was accepted")
+        } catch {
+            #expect("\(error)".contains("--pause-us must be ≥ 0"), "\(error)")
+        }
+    }
+
+    @Test(.enabled(if: gymnasiumInstalled, "gymnasium is not installed (pip install -r .ci/requirements.txt)"))
     func thePlainLoopRefusesAnActionFileOfTheWrongSize() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-bench-short-\(UUID().uuidString).f32")
         try Data(repeating: 0, count: 4 * 7).write(to: file)

@@ -13,6 +13,12 @@ workers, and steps each shard in its own process. The processes build their envi
 barrier, and only then start their clocks, so the loops overlap; the throughput is all env steps over
 the slowest process's time. This is the ceiling for P bridge workers on this machine: P independent
 Python processes with nothing between them, i.e. what the cores, the caches and the memory bus allow.
+
+`--pause-us U` makes the loop block (sleep) U microseconds between vector steps, outside the timed
+part: the plain loop's own speed after idle gaps like a bridge worker's, which waits for the trainer
+between steps. On a virtual machine an idle virtual CPU is halted and its caches go cold, so the
+simulation that follows runs slower (measured on our 2-vCPU KVM machine: 200 µs gaps make MetaWorld's
+steps 22–24% slower), a cost of waiting, not of the bridge's protocol.
 """
 
 import argparse
@@ -49,8 +55,9 @@ def action_stream(path, steps, num_envs, action_dim, seed):
     return data.reshape(shape)
 
 
-def step_shard(env, indices, num_envs, steps, seed, actions_path=None, barrier=None):
-    """Steps the environments `indices` (of `num_envs`) `steps` times; returns seconds."""
+def step_shard(env, indices, num_envs, steps, seed, actions_path=None, barrier=None, pause=0.0):
+    """Steps the environments `indices` (of `num_envs`) `steps` times; returns seconds spent stepping
+    (with `pause` > 0, sleeps that many seconds before each vector step, outside the timing)."""
     suite = make_suite(env, list(indices), {})
     ad = len(suite.spec()["action"]["names"])
     # The same action stream whatever the sharding: all environments' actions, this shard's kept.
@@ -61,18 +68,32 @@ def step_shard(env, indices, num_envs, steps, seed, actions_path=None, barrier=N
     next_seed = seed + 1_000_000 * (indices.start + 1)
     if barrier is not None:
         barrier.wait()
-    start = time.perf_counter()
+    if pause <= 0:
+        start = time.perf_counter()
+        for t in range(steps):
+            next_seed = _vector_step(suite, m, actions[t], next_seed)
+        return time.perf_counter() - start
+    elapsed = 0.0
     for t in range(steps):
-        for i in range(m):
-            _, _, terminated, truncated, _ = suite.step(i, actions[t, i])
-            if terminated or truncated:
-                suite.reset(i, next_seed)
-                next_seed += 1
-    return time.perf_counter() - start
+        time.sleep(pause)
+        start = time.perf_counter()
+        next_seed = _vector_step(suite, m, actions[t], next_seed)
+        elapsed += time.perf_counter() - start
+    return elapsed
 
 
-def _shard_process(env, indices, num_envs, steps, seed, actions_path, barrier, results, slot):
-    results[slot] = step_shard(env, indices, num_envs, steps, seed, actions_path, barrier)
+def _vector_step(suite, m, actions, next_seed):
+    """One step of every environment, resetting finished ones as the bridge does; the next seed."""
+    for i in range(m):
+        _, _, terminated, truncated, _ = suite.step(i, actions[i])
+        if terminated or truncated:
+            suite.reset(i, next_seed)
+            next_seed += 1
+    return next_seed
+
+
+def _shard_process(env, indices, num_envs, steps, seed, actions_path, barrier, results, slot, pause):
+    results[slot] = step_shard(env, indices, num_envs, steps, seed, actions_path, barrier, pause)
 
 
 def main(argv):
@@ -83,17 +104,21 @@ def main(argv):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--actions", default=None, help="Float32 file, steps × num_envs × action_dim")
+    parser.add_argument("--pause-us", type=float, default=0.0, help="sleep this long before each vector step (untimed)")
     args = parser.parse_args(argv)
     n, p = args.num_envs, args.processes
     if not 1 <= p <= n:
         parser.error("--processes must be between 1 and --num-envs")
+    if args.pause_us < 0:
+        parser.error("--pause-us must be ≥ 0")
+    pause = args.pause_us / 1e6
     if p == 1:
-        elapsed = step_shard(args.env, range(n), n, args.steps, args.seed, args.actions)
+        elapsed = step_shard(args.env, range(n), n, args.steps, args.seed, args.actions, pause=pause)
     else:
         ctx = multiprocessing.get_context("spawn")  # no simulator state is inherited: like a fresh worker
         barrier = ctx.Barrier(p)
         results = ctx.Array("d", p)
-        procs = [ctx.Process(target=_shard_process, args=(args.env, r, n, args.steps, args.seed, args.actions, barrier, results, k))
+        procs = [ctx.Process(target=_shard_process, args=(args.env, r, n, args.steps, args.seed, args.actions, barrier, results, k, pause))
                  for k, r in enumerate(shard_ranges(n, p))]
         for proc in procs:
             proc.start()
@@ -104,7 +129,7 @@ def main(argv):
             return 1
         elapsed = max(results[:])
     total = n * args.steps
-    json.dump({"env": args.env, "num_envs": n, "steps": args.steps, "processes": p, "seconds": elapsed,
+    json.dump({"env": args.env, "num_envs": n, "steps": args.steps, "processes": p, "pause_us": args.pause_us, "seconds": elapsed,
                "env_steps_per_second": total / elapsed, "seconds_per_env_step": elapsed / total}, sys.stdout)
     sys.stdout.write("\n")
     return 0
