@@ -52,14 +52,23 @@ public final class FlowPolicy: Module {
     public var grid: TimeGrid { TimeGrid(steps: config.denoisingSteps) }
     public var featureWidth: Int { config.encoderWidths.last! }
 
+    /// Raw observations `[B, obsDim]` as every network of the policy sees them: normalised with the
+    /// demonstrations' statistics, then clipped to `±observationClip`. The critic reads the same
+    /// rows, so a dimension that barely moved in the demonstrations cannot feed either network
+    /// values in the hundreds once it moves during RL.
+    public func normalizedObservations(_ observations: Tensor) -> Tensor {
+        let normalized = observationNormalizer.normalize(observations)
+        guard let c = config.observationClip else { return normalized }
+        return normalized.clamped(min: -c, max: c)
+    }
+
     /// Observation features `[B, F]` from raw observations `[B, obsDim]` (and task indices for a
     /// multi-task policy; ignored otherwise).
     public func encode(observations: Tensor, taskIndices: [Int]? = nil) throws -> Tensor {
         guard observations.rank == 2, observations.shape[1] == config.observationDim else {
             throw FlowPolicyError.observationShape(expected: config.observationDim, got: observations.shape)
         }
-        var input = observationNormalizer.normalize(observations)
-        if let c = config.observationClip { input = input.clamped(min: -c, max: c) }
+        var input = normalizedObservations(observations)
         if let table = taskEmbedding {
             let b = observations.shape[0]
             let indices = taskIndices ?? [Int](repeating: 0, count: b)

@@ -7,7 +7,8 @@ import FlowPolicy
 /// let critic = Critic(placement: .separate, policy: policy, rng: &rng)
 /// let v = critic(critic.inputs(policy: policy, observations: obs, taskIndices: tasks, velocityFeatures: s.meanVelocityFeatures))
 /// ```
-/// - `separate`: an MLP on the normalised observation (plus a one-hot task for multi-task policies);
+/// - `separate`: an MLP on the observation as the policy sees it (normalised and clipped,
+///   `FlowPolicy.normalizedObservations`), plus a one-hot task for multi-task policies;
 /// - `observationFeatures`: an MLP head on the policy's observation features (detached);
 /// - `velocityFeatures`: an MLP head on the velocity network's last hidden features averaged over
 ///   the denoising steps of the rollout's sampling pass (π0-style action-expert critic, detached).
@@ -42,7 +43,7 @@ public final class Critic: Module {
     public func inputs(policy: FlowPolicy, observations: Tensor, taskIndices: [Int]?, velocityFeatures: Tensor?) throws -> Tensor {
         switch placement {
         case .separate:
-            let normalized = policy.observationNormalizer.normalize(observations)
+            let normalized = policy.normalizedObservations(observations)
             guard taskCount > 0 else { return normalized }
             let b = observations.shape[0]
             let idx = taskIndices ?? [Int](repeating: 0, count: b)
