@@ -35,6 +35,10 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
     /// over 10 pick-place demonstrations) otherwise feeds the encoder values in the hundreds once it
     /// moves during RL. Stable Baselines' VecNormalize clips at 10 for the same reason.
     public var observationClip: Float? = nil
+    /// The smallest std the observation normaliser divides by when it is fitted to demonstrations
+    /// (`Normalizer.fit`); nil = each dimension's own std. Only fitting reads it: a saved policy keeps
+    /// the normaliser it was fitted with.
+    public var observationStdFloor: Float? = nil
 
     public enum Conditioning: String, Codable, Sendable, CaseIterable {
         /// Each hidden layer is modulated by FiLM from `[observation features, time features]`.
@@ -67,6 +71,7 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
         try check(velocityWidth >= 1, "velocityWidth", "must be ≥ 1")
         try check(velocityDepth >= 1, "velocityDepth", "must be ≥ 1")
         if let c = observationClip { try check(c > 0 && c.isFinite, "observationClip", "must be a positive number") }
+        if let f = observationStdFloor { try check(f > 0 && f.isFinite, "observationStdFloor", "must be a positive number") }
         if let noise = noiseNetwork {
             try check(noise.width >= 1, "noiseNetwork.width", "must be ≥ 1")
             try check(noise.sigmaMin > 0 && noise.sigmaMax >= noise.sigmaMin, "noiseNetwork.sigmaMin/sigmaMax", "need 0 < sigmaMin ≤ sigmaMax")

@@ -21,7 +21,13 @@ public struct Normalizer: Sendable, Equatable {
     }
 
     /// Statistics of the rows of `data` (`[N, dim]`, row-major), accumulated in Float64.
-    public static func fit(_ data: [Float], dim: Int) -> Normalizer {
+    ///
+    /// With `stdFloor`, a dimension that moved, but by less than the floor, is scaled by the floor
+    /// instead of its own std: a few demonstrations can leave a dimension almost still (MetaWorld
+    /// reach's resting puck height: std 0.00012 m over 10 demonstrations), and dividing by that std
+    /// turns a 1 mm bump during RL into 8 standard deviations. Constant dimensions stay centred only.
+    public static func fit(_ data: [Float], dim: Int, stdFloor: Float? = nil) -> Normalizer {
+        precondition(stdFloor.map { $0 > 0 && $0.isFinite } ?? true, "the std floor must be a positive number")
         precondition(dim > 0 && data.count % dim == 0 && !data.isEmpty, "data must be a non-empty [N, \(dim)] array")
         let n = data.count / dim
         var sum = [Double](repeating: 0, count: dim), sq = [Double](repeating: 0, count: dim)
@@ -33,8 +39,12 @@ public struct Normalizer: Sendable, Equatable {
             }
         }
         let mean = sum.map { $0 / Double(n) }
-        let std = (0..<dim).map { j in max(sq[j] / Double(n) - mean[j] * mean[j], 0).squareRoot() }
-        return Normalizer(mean: mean.map(Float.init), std: std.map(Float.init))
+        let std = (0..<dim).map { j -> Float in
+            let s = Float(max(sq[j] / Double(n) - mean[j] * mean[j], 0).squareRoot())
+            guard let floor = stdFloor, s >= minStd else { return s }
+            return max(s, floor)
+        }
+        return Normalizer(mean: mean.map(Float.init), std: std)
     }
 
     public var dim: Int { mean.count }

@@ -28,6 +28,18 @@ import Testing
         return c
     }
 
+    @Test func thePolicyConfigsStdFloorReachesTheFittedObservationNormaliser() throws {
+        let demos = MultimodalityTests.twoModeDemonstrations(episodes: 10, seed: 2)
+        let plain = try SFTTrainer(dataset: demos, policyConfig: Self.smallPolicyConfig(), config: Self.config(steps: 1))
+        var pc = Self.smallPolicyConfig()
+        pc.observationStdFloor = 1000   // above every dimension's own std
+        let floored = try SFTTrainer(dataset: demos, policyConfig: pc, config: Self.config(steps: 1))
+        for (own, used) in zip(plain.policy.observationNormalizer.std, floored.policy.observationNormalizer.std) {
+            #expect(own < 1000 && used == (own == 1 ? 1 : 1000), "own std \(own), fitted with the floor \(used)")
+        }
+        #expect(floored.policy.actionNormalizer == plain.policy.actionNormalizer)
+    }
+
     @Test func trainingReducesTheHeldOutLoss() throws {
         let demos = MultimodalityTests.twoModeDemonstrations(episodes: 40, seed: 2)
         var config = Self.config(steps: 600)

@@ -53,7 +53,7 @@ public final class SFTTrainer {
         let (trainSet, _) = Self.split(dataset, heldOutFraction: config.heldOutFraction, seed: config.seed)
         var rng = RandomGenerator(seed: config.seed)
         let policy = FlowPolicy(config: pc,
-                                observationNormalizer: Normalizer.fit(trainSet.observations, dim: dataset.observationDim),
+                                observationNormalizer: Normalizer.fit(trainSet.observations, dim: dataset.observationDim, stdFloor: pc.observationStdFloor),
                                 actionNormalizer: Normalizer.fit(trainSet.actions, dim: dataset.actionDim), rng: &rng)
         try self.init(policy: policy, dataset: dataset, config: config)
     }

@@ -19,6 +19,7 @@ extension FlowTuneConfig {
         public var activation = Activation.silu
         public var layerNorm = false
         public var observationClip: Double? = 10
+        public var observationStdFloor: Double? = nil
         public var timeEmbeddingDim = 32
         public var conditioning = Conditioning.film
         public var taskEmbeddingDim = 16
@@ -36,6 +37,9 @@ extension FlowTuneConfig {
             .init("layer_norm", \.layerNorm, "LayerNorm before each hidden activation"),
             .init("observation_clip", \.observationClip,
                   "clip normalised observations to ±this before the encoder (a dimension nearly constant in the demonstrations cannot blow up the features); null = no clip",
+                  .greaterThan(0)),
+            .init("observation_std_floor", \.observationStdFloor,
+                  "smallest std the observation normaliser divides by when fitted to demonstrations (a dimension that barely moved in them is not magnified); null = each dimension's own std",
                   .greaterThan(0)),
             .init("time_embedding_dim", \.timeEmbeddingDim, "size of the sinusoidal flow-time embedding", .within(2...4096)),
             .init("conditioning", \.conditioning, "how observation and time enter the velocity net: FiLM or concatenation"),

@@ -17,6 +17,7 @@ extension FlowTuneConfig {
         c.activation = FlowTensor.Activation(rawValue: policy.activation.rawValue) ?? .silu
         c.layerNorm = policy.layerNorm
         c.observationClip = policy.observationClip.map(Float.init)
+        c.observationStdFloor = policy.observationStdFloor.map(Float.init)
         c.timeEmbeddingDim = policy.timeEmbeddingDim
         c.conditioning = policy.conditioning == .film ? .film : .concat
         c.taskCount = taskCount > 1 ? taskCount : 0
