@@ -62,6 +62,8 @@ import Testing
         for _ in 0..<3 {
             let m = try trainer.runIteration()
             #expect(m["first_minibatch_ratio_deviation"] == 0, "setup \(setup): \(m["first_minibatch_ratio_deviation"] ?? -1)")
+            // Every likelihood-ratio rollout reports how far its chains reach (at least |x_0|'s scale).
+            #expect((m["chain_abs_max"] ?? 0) > 0.5 && m["chain_abs_max"]!.isFinite, "setup \(setup): \(m["chain_abs_max"] ?? -1)")
             #expect(m["update_skipped"] == nil)
         }
     }

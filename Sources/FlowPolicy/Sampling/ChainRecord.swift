@@ -36,6 +36,14 @@ public struct ChainRecord {
 
     public var rows: Int { initialNoise.shape[0] }
 
+    /// The largest |x| over every stored state (initial noise, each transition's `x_k` and
+    /// `x_{k+1}`), in normalised action space. The action bounds clip only the executed action,
+    /// never the chain, so this shows chains drifting far from where the policy was fitted.
+    public var largestStateMagnitude: Float {
+        let tensors = [initialNoise] + transitions.flatMap { [$0.before, $0.after] }
+        return tensors.map { $0.scalars.reduce(0) { max($0, abs($1)) } }.max() ?? 0
+    }
+
     /// The records of the selected rows (for minibatches).
     public func rows(_ indices: [Int]) -> ChainRecord {
         ChainRecord(mode: mode, initialNoise: initialNoise.gatherRows(indices), transitions: transitions.map { t in

@@ -105,6 +105,12 @@ public final class RLTrainer {
             metrics["update_skipped"] = 1
             return metrics
         }
+        if let record = rollout.record {
+            // How far the stored chains reach in normalised action space: the action bounds clip
+            // only what is executed, never the chain, and the network's sensitivity grows with its
+            // input, so chains drifting far out are a suspect when log-ratios collapse (README).
+            metrics["chain_abs_max"] = Double(record.largestStateMagnitude)
+        }
         if let fpo = rollout.fpo {
             // FPO diagnostics: the stored per-pair CFM losses (one pair's loss is the sum over the
             // chunk's steps) and how far the sampled chunks reach in normalised action space.
