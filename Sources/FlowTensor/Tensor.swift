@@ -83,6 +83,12 @@ public struct Tensor {
     /// The values in row-major order.
     public var scalars: [Float] { Array(UnsafeBufferPointer(start: storage.pointer, count: count)) }
 
+    /// The largest |value| (0 for an empty tensor), read in place: a diagnostic value, not an op
+    /// (no gradient).
+    public var largestMagnitude: Float {
+        withUnsafeBufferPointer { $0.reduce(0) { Swift.max($0, Swift.abs($1)) } }
+    }
+
     /// Read access to the values in row-major order.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(start: storage.pointer, count: count))

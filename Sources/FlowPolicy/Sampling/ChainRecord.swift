@@ -40,8 +40,7 @@ public struct ChainRecord {
     /// `x_{k+1}`), in normalised action space. The action bounds clip only the executed action,
     /// never the chain, so this shows chains drifting far from where the policy was fitted.
     public var largestStateMagnitude: Float {
-        let tensors = [initialNoise] + transitions.flatMap { [$0.before, $0.after] }
-        return tensors.map { $0.scalars.reduce(0) { max($0, abs($1)) } }.max() ?? 0
+        transitions.reduce(initialNoise.largestMagnitude) { m, t in max(m, t.before.largestMagnitude, t.after.largestMagnitude) }
     }
 
     /// The records of the selected rows (for minibatches).

@@ -117,7 +117,7 @@ public final class RLTrainer {
             let losses = fpo.oldLosses.sum(axis: 2).scalars
             metrics["fpo_old_loss_mean"] = Double(losses.reduce(0, +)) / Double(max(losses.count, 1))
             metrics["fpo_old_loss_max"] = Double(losses.max() ?? 0)
-            metrics["chunk_abs_max"] = Double(fpo.chunks.scalars.map(abs).max() ?? 0)
+            metrics["chunk_abs_max"] = Double(fpo.chunks.largestMagnitude)
         }
         if config.advantageEstimator == .gae {
             try rollout.computeGAE(lambda: config.lambda, gamma: config.gamma, pessimism: config.ensemblePessimism,
