@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "FlowTensorTests", dependencies: ["FlowTensor"], swiftSettings: hostCPU),
         .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN"], swiftSettings: hostCPU),
         .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN"], swiftSettings: hostCPU),
-        .target(name: "FlowTestSupport", path: "Tests/FlowTestSupport"),
+        .target(name: "FlowTestSupport", dependencies: ["FlowPolicy", "FlowNN"], path: "Tests/FlowTestSupport"),
         .testTarget(name: "FlowPolicyTests", dependencies: ["FlowPolicy", "FlowNN", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN", "FlowTestSupport"],
                     swiftSettings: hostCPU),

@@ -1,6 +1,7 @@
 import FlowNN
 import FlowPolicy
 import FlowRL
+import FlowTestSupport
 import Testing
 
 /// The separate critic reads observations exactly as the policy's encoder does: normalised with the
@@ -8,22 +9,8 @@ import Testing
 /// dimension that barely moved in the demonstrations (MetaWorld pick-place's cube orientation)
 /// reached the critic at hundreds of standard deviations once the cube tilted during RL.
 @Suite struct CriticInputTests {
-    static func policy(clip: Float?, taskCount: Int = 0) -> FlowPolicy {
-        var config = FlowPolicyConfig(observationDim: 2, actionDim: 1)
-        config.encoderWidths = [8]
-        config.velocityWidth = 8
-        config.velocityDepth = 1
-        config.timeEmbeddingDim = 4
-        config.observationClip = clip
-        config.taskCount = taskCount
-        var rng = RandomGenerator(seed: 4)
-        // Dimension 1 barely moved in the "demonstrations": std 0.001.
-        return FlowPolicy(config: config, observationNormalizer: Normalizer(mean: [0, 1], std: [1, 0.001]),
-                          actionNormalizer: .identity(1), rng: &rng)
-    }
-
     @Test func theSeparateCriticSeesANearlyConstantDimensionClippedAtThePolicysBound() throws {
-        let policy = Self.policy(clip: 10)
+        let policy = NearlyConstantDimensionPolicy.make(clip: 10)
         var rng = RandomGenerator(seed: 1)
         let critic = Critic(placement: .separate, policy: policy, hiddenWidth: 8, rng: &rng)
         // 0.9 is 100 std below the demonstrations' mean of dimension 1; 1.004 is 4 std above it.
@@ -36,7 +23,7 @@ import Testing
     }
 
     @Test func withoutAClipTheCriticSeesThePlainNormalisedObservation() throws {
-        let policy = Self.policy(clip: nil)
+        let policy = NearlyConstantDimensionPolicy.make(clip: nil)
         var rng = RandomGenerator(seed: 1)
         let critic = Critic(placement: .separate, policy: policy, hiddenWidth: 8, rng: &rng)
         let obs = Tensor([0.5, 0.9], shape: [1, 2])
@@ -45,7 +32,7 @@ import Testing
     }
 
     @Test func aMultiTaskCriticAppendsTheOneHotTaskAfterTheClippedObservation() throws {
-        let policy = Self.policy(clip: 10, taskCount: 3)
+        let policy = NearlyConstantDimensionPolicy.make(clip: 10, taskCount: 3)
         var rng = RandomGenerator(seed: 1)
         let critic = Critic(placement: .separate, policy: policy, hiddenWidth: 8, rng: &rng)
         let input = try critic.inputs(policy: policy, observations: Tensor([0.5, 1.2], shape: [1, 2]), taskIndices: [2], velocityFeatures: nil)
