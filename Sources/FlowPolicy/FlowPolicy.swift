@@ -15,7 +15,7 @@ import FlowNN
 /// Flow-Noise a noise network. Normaliser statistics come from the demonstrations and are saved
 /// with the weights.
 public final class FlowPolicy: Module {
-    public let config: FlowPolicyConfig
+    public private(set) var config: FlowPolicyConfig
     public var observationNormalizer: Normalizer
     public var actionNormalizer: Normalizer
     let taskEmbedding: Parameter?
@@ -50,6 +50,15 @@ public final class FlowPolicy: Module {
     }
 
     public var grid: TimeGrid { TimeGrid(steps: config.denoisingSteps) }
+
+    /// Sets (or with nil removes) the denoised clamp of every sampler (`FlowPolicyConfig.denoisedClip`);
+    /// the weights are untouched.
+    public func setDenoisedClip(_ bound: Float?) throws {
+        var c = config
+        c.denoisedClip = bound
+        try c.validate()
+        config = c
+    }
     public var featureWidth: Int { config.encoderWidths.last! }
 
     /// Raw observations `[B, obsDim]` as every network of the policy sees them: normalised with the

@@ -39,6 +39,11 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
     /// (`Normalizer.fit`); nil = each dimension's own std. Only fitting reads it: a saved policy keeps
     /// the normaliser it was fitted with.
     public var observationStdFloor: Float? = nil
+    /// Every denoising step clamps its data estimate `x − t·v` to `±denoisedClip` in normalised
+    /// action units (`DenoisedClamp`, docs/algorithms.md §3.4), in rollouts, updates and evaluation
+    /// alike; nil = unbounded chains. A sampling setting, not part of the weights: it may be changed
+    /// on a trained policy (`FlowPolicy.setDenoisedClip`).
+    public var denoisedClip: Float? = nil
 
     public enum Conditioning: String, Codable, Sendable, CaseIterable {
         /// Each hidden layer is modulated by FiLM from `[observation features, time features]`.
@@ -72,6 +77,7 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
         try check(velocityDepth >= 1, "velocityDepth", "must be ≥ 1")
         if let c = observationClip { try check(c > 0 && c.isFinite, "observationClip", "must be a positive number") }
         if let f = observationStdFloor { try check(f > 0 && f.isFinite, "observationStdFloor", "must be a positive number") }
+        if let c = denoisedClip { try check(c > 0 && c.isFinite, "denoisedClip", "must be a positive number") }
         if let noise = noiseNetwork {
             try check(noise.width >= 1, "noiseNetwork.width", "must be ≥ 1")
             try check(noise.sigmaMin > 0 && noise.sigmaMax >= noise.sigmaMin, "noiseNetwork.sigmaMin/sigmaMax", "need 0 < sigmaMin ≤ sigmaMax")

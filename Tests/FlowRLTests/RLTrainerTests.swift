@@ -68,6 +68,32 @@ import Testing
         }
     }
 
+    @Test func theKLStopEndsTheUpdateInsideTheFirstEpochOnceTheTargetIsExceeded() throws {
+        var c = Self.config()
+        c.sdeSchedule = .allSteps
+        c.actorLearningRate = 0.05  // one step moves the policy far past the target below
+        c.klTarget = 1e-6
+        c.epochs = 4
+        let m = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c).runIteration()
+        let perEpoch = (Int(m["decisions"]!) + c.minibatchSize - 1) / c.minibatchSize
+        #expect(perEpoch >= 2)
+        #expect(m["update_epochs"] == 1 && m["update_minibatches"] == 1, "\(m)")
+        #expect(m["approx_kl_at_stop"].map { $0 > 1.5e-6 } == true)
+
+        c.klTarget = nil
+        let all = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c).runIteration()
+        #expect(all["update_minibatches"] == Double(4 * perEpoch) && all["approx_kl_at_stop"] == nil)
+    }
+
+    @Test func allStepsChainsReportTheirReachAtEveryChainIndex() throws {
+        var c = Self.config()
+        c.sdeSchedule = .allSteps
+        let m = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c).runIteration()
+        let byIndex = (0...4).compactMap { m["chain_abs_max_x\($0)"] }
+        #expect(byIndex.count == 5 && m["chain_abs_max_x5"] == nil, "x_0 … x_K for K = 4")
+        #expect(byIndex.max() == m["chain_abs_max"])
+    }
+
     @Test func resumingFromACheckpointContinuesBitIdentically() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

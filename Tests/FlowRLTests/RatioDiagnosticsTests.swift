@@ -27,4 +27,15 @@ import Testing
         let empty = RatioDiagnostics(logRatios: [], weights: [])
         #expect(empty.count == 0 && empty.mean == 1 && empty.approxKL == 0)
     }
+
+    @Test func theTrimmedKLIgnoresAFewCollapsedChunksButNotABroadShift() {
+        // 95 chunks that barely moved and 5 whose log-density collapsed by 300 nats.
+        let few = RatioDiagnostics(logRatios: [Float](repeating: 0.01, count: 95) + [Float](repeating: -300, count: 5))
+        #expect(few.approxKL > 10, "the plain mean is dominated by the five")
+        let small = Double(Float(0.01))
+        #expect(abs(few.trimmedApproxKL - (exp(small) - 1 - small)) < 1e-15)
+        // Every chunk moved: the trimmed estimate sees it.
+        let broad = RatioDiagnostics(logRatios: [Float](repeating: -1, count: 100))
+        #expect(abs(broad.trimmedApproxKL - (exp(-1.0) - 1 + 1)) < 1e-9)
+    }
 }

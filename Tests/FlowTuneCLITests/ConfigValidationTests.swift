@@ -46,6 +46,16 @@ func configError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_s
         #expect(error!.description.contains("the top level accepts: run, env, demos"))
     }
 
+    @Test func theDenoisedClipIsAutoANumberOrNullAndNothingElse() throws {
+        #expect(try FlowTuneConfig.load(yaml: "").policy.denoisedClip == .auto)
+        #expect(try FlowTuneConfig.load(yaml: "", overrides: ["policy.denoised_clip=4"]).policy.denoisedClip == .bound(4))
+        #expect(try FlowTuneConfig.load(yaml: "", overrides: ["policy.denoised_clip=null"]).policy.denoisedClip == .off)
+        let negative = configError { _ = try FlowTuneConfig.load(yaml: "", overrides: ["policy.denoised_clip=-2"]) }
+        #expect(negative?.description.contains("policy.denoised_clip") == true)
+        let word = configError { _ = try FlowTuneConfig.load(yaml: "policy:\n  denoised_clip: big\n") }
+        #expect(word?.description.contains("auto, null or a number") == true)
+    }
+
     @Test func unknownKeyFarFromAnyNameHasNoSuggestion() {
         let error = configError { _ = try FlowTuneConfig.load(yaml: "policy:\n  banana: 3\n") }
         guard case let .unknownKey(_, _, _, suggestion)? = error else { return }

@@ -43,6 +43,19 @@ public struct ChainRecord {
         transitions.reduce(initialNoise.largestMagnitude) { m, t in max(m, t.before.largestMagnitude, t.after.largestMagnitude) }
     }
 
+    /// The largest |x_k| at each chain index `k = 0…K` (the initial noise, then each transition's
+    /// `x_{k+1}`), when every transition holds one denoising step for all rows (all-steps Flow-SDE,
+    /// Flow-Noise); nil for the one-step schedule, whose rows sit at different steps. Shows where
+    /// along the chain states leave the range the policy was fitted on.
+    public var largestStateMagnitudeByIndex: [Float]? {
+        var byIndex = [initialNoise.largestMagnitude]
+        for (k, t) in transitions.enumerated() {
+            guard t.step.allSatisfy({ $0 == k }) else { return nil }
+            byIndex.append(t.after.largestMagnitude)
+        }
+        return byIndex
+    }
+
     /// The records of the selected rows (for minibatches).
     public func rows(_ indices: [Int]) -> ChainRecord {
         ChainRecord(mode: mode, initialNoise: initialNoise.gatherRows(indices), transitions: transitions.map { t in

@@ -32,7 +32,11 @@ struct DenoisingStep {
             // At most K distinct step times: their features are computed once each.
             (time, timeRows) = policy.distinctTimeFeatures(steps.map { grid.t($0) })
         }
-        let (v, hidden) = policy.velocity(x, observation: observation, time: time, timeRows: timeRows)
+        var (v, hidden) = policy.velocity(x, observation: observation, time: time, timeRows: timeRows)
+        if let bound = policy.config.denoisedClip {
+            let t = sharedStep.map { Tensor(grid.t($0)) } ?? Tensor(steps.map { grid.t($0) }, shape: [n, 1])
+            v = DenoisedClamp.velocity(x: x, v: v, t: t, bound: bound)
+        }
         switch mode {
         case .ode:
             return Moments(mean: ODE.step(x: x, v: v, dt: grid.dt), std: Tensor.zeros([n, 1]),

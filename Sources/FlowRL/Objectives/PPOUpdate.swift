@@ -38,7 +38,11 @@ struct PPOUpdate {
         var actorGradNorm = 0.0, criticGradNorm = 0.0
         var minibatches = 0
         var firstMinibatchMaxRatioDeviation = 0.0
+        /// Epochs begun (the last one may have been cut short by the KL stop).
         var epochsRun = 0
+        /// The trimmed approximate KL of the minibatch that stopped the update early (nil: it ran
+        /// every epoch); that minibatch took no step and is not in the averages.
+        var stopKL: Double? = nil
         var explainedVariance = Double.nan
         /// Mean CFM loss of the anchor's demonstration minibatches.
         var demonstrationLoss = 0.0
@@ -80,9 +84,9 @@ struct PPOUpdate {
         let perTransition = config.denoisingDiscount != nil && (rollout.record?.transitions.count ?? 0) > 1
 
         epochs: for epoch in 0..<config.epochs {
+            stats.epochsRun = epoch + 1
             let order = rng.permutation(n)
             var start = 0
-            var epochKL = 0.0, epochBatches = 0
             while start < n {
                 let idx = Array(order[start..<min(start + config.minibatchSize, n)])
                 start += config.minibatchSize
@@ -155,6 +159,13 @@ struct PPOUpdate {
                 if stats.minibatches == 0 {
                     stats.firstMinibatchMaxRatioDeviation = diagnostics.maxDeviation
                 }
+                // The trust region's early stop, tested before every step as Stable-Baselines3 does:
+                // once this minibatch's ratios show the policy has moved past 1.5× the target, no
+                // further step is taken, not even the rest of the first epoch (docs/algorithms.md §4.1).
+                if updatesPolicy, let target = config.klTarget, diagnostics.trimmedApproxKL > Double(target) * 1.5 {
+                    stats.stopKL = diagnostics.trimmedApproxKL
+                    break epochs
+                }
                 let actorNames = grads.names.filter { $0.hasPrefix("policy.") && !$0.hasPrefix("policy.noiseNetwork.") }
                 let noiseNames = grads.names.filter { $0.hasPrefix("policy.noiseNetwork.") }
                 let criticNames = grads.names.filter { $0.hasPrefix("critic.") }
@@ -179,18 +190,13 @@ struct PPOUpdate {
                 stats.clipFraction += rollout.fpo != nil
                     ? fpoObjective.clipFraction(ratio: ratioValues, mask: ratioWeights)
                     : Double(surrogate.clipFraction(ratio: Tensor(ratioValues)))
-                let kl = diagnostics.approxKL
-                epochKL += kl
-                epochBatches += 1
-                stats.approxKL += kl
+                stats.approxKL += diagnostics.approxKL
                 stats.policyLoss += Double(policyLossValue)
                 stats.valueLoss += Double(valueLossValue)
                 stats.entropy += Double(entropyValue)
                 stats.demonstrationLoss += Double(anchorLossValue)
                 stats.minibatches += 1
             }
-            stats.epochsRun = epoch + 1
-            if let target = config.klTarget, epochKL / Double(max(epochBatches, 1)) > Double(target) * 1.5 { break epochs }
         }
         let m = Double(max(stats.minibatches, 1))
         stats.policyLoss /= m; stats.valueLoss /= m; stats.entropy /= m; stats.demonstrationLoss /= m

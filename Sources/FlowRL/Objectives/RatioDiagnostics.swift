@@ -23,17 +23,27 @@ public struct RatioDiagnostics: Equatable, Sendable {
     public var approxKL: Double
     /// Largest |r − 1| (0 exactly when every ratio is exactly 1).
     public var maxDeviation: Double
+    /// The k3 estimate averaged over all but the largest `trimmedFraction` of its terms: what the
+    /// KL early stop tests, because a few chunks whose log-density collapsed by hundreds of nats
+    /// (a runaway chain) make the plain mean read "moved far" when the rest of the batch did not
+    /// move at all (docs/algorithms.md §4.1).
+    public var trimmedApproxKL: Double
+    /// The share of the largest k3 terms that `trimmedApproxKL` leaves out.
+    public static let trimmedFraction = 0.05
 
     /// Diagnostics over the log-ratios whose weight is positive (all of them when `weights` is nil):
     /// masked elements never enter the loss, so they do not count here either.
     public init(logRatios: [Float], weights: [Float]? = nil) {
         precondition(weights == nil || weights!.count == logRatios.count, "one weight per log-ratio")
         var n = 0, sum = 0.0, kl = 0.0, lo = Double.infinity, hi = -Double.infinity, dev = 0.0
+        var terms: [Double] = []
+        terms.reserveCapacity(logRatios.count)
         for (i, lr) in logRatios.enumerated() where weights.map({ $0[i] > 0 }) ?? true {
             let l = Double(lr), r = Foundation.exp(l)
             n += 1
             sum += r
             kl += (r - 1) - l
+            terms.append((r - 1) - l)
             lo = Swift.min(lo, r)
             hi = Swift.max(hi, r)
             dev = Swift.max(dev, abs(r - 1))
@@ -44,5 +54,7 @@ public struct RatioDiagnostics: Equatable, Sendable {
         max = n > 0 ? hi : 1
         approxKL = n > 0 ? kl / Double(n) : 0
         maxDeviation = dev
+        let kept = terms.count - Int(Double(terms.count) * Self.trimmedFraction)
+        trimmedApproxKL = kept > 0 ? terms.sorted().prefix(kept).reduce(0, +) / Double(kept) : 0
     }
 }

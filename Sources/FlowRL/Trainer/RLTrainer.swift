@@ -106,10 +106,15 @@ public final class RLTrainer {
             return metrics
         }
         if let record = rollout.record {
-            // How far the stored chains reach in normalised action space: the action bounds clip
-            // only what is executed, never the chain, and the network's sensitivity grows with its
-            // input, so chains drifting far out are a suspect when log-ratios collapse (README).
+            // How far the stored chains reach in normalised action space, overall and at each chain
+            // index: the action bounds clip only what is executed, never the chain, so chains
+            // drifting far out are a suspect when log-ratios collapse (docs/algorithms.md §3.4).
+            // Iteration 1's rollout comes from the unchanged initial policy: its values tell a
+            // runaway of the SFT field from one that RL caused.
             metrics["chain_abs_max"] = Double(record.largestStateMagnitude)
+            for (k, m) in (record.largestStateMagnitudeByIndex ?? []).enumerated() {
+                metrics["chain_abs_max_x\(k)"] = Double(m)
+            }
         }
         if let fpo = rollout.fpo {
             // FPO diagnostics: the stored per-pair CFM losses (one pair's loss is the sum over the
@@ -140,11 +145,13 @@ public final class RLTrainer {
             "policy_loss": us.policyLoss, "value_loss": us.valueLoss,
             "ratio_mean": us.ratioMean, "ratio_min": us.ratioMin, "ratio_max": us.ratioMax,
             "clip_fraction": us.clipFraction, "approx_kl": us.approxKL, "update_epochs": Double(us.epochsRun),
+            "update_minibatches": Double(us.minibatches),
             "first_minibatch_ratio_deviation": us.firstMinibatchMaxRatioDeviation,
             "grad_norm_actor": us.actorGradNorm, "grad_norm_critic": us.criticGradNorm,
             "explained_variance": us.explainedVariance,
             "advantage_mean": Double(rollout.advantages.reduce(0, +)) / Double(max(rollout.count, 1)),
         ]) { $1 }
+        if let stopKL = us.stopKL { metrics["approx_kl_at_stop"] = stopKL }
         if anchor != nil { metrics["demo_cfm_loss"] = us.demonstrationLoss }
         if config.usesEntropyBonus { metrics["entropy"] = us.entropy }
         if config.evalEvery > 0 && iteration % config.evalEvery == 0 {

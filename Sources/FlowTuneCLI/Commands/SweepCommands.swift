@@ -121,6 +121,7 @@ func runSweep(kind: String, variants: [Sweep.Variant], seeds: [Int], options: Ru
     if let initialPolicy {
         initial = try FlowPolicy.load(initialPolicy)
         log.info("starting policy \(initialPolicy)")
+        try pipeline.adoptDenoisedClip(initial)
     } else {
         initial = try pipeline.supervisedFineTuning(try pipeline.demonstrations())
     }

@@ -113,6 +113,7 @@ struct TrainCommand: ParsableCommand {
         if let path = initialPolicy {
             initial = try FlowPolicy.load(path)
             log.info("initial policy \(path)")
+            try pipeline.adoptDenoisedClip(initial)
         } else {
             initial = try pipeline.supervisedFineTuning(try pipeline.demonstrations())
         }

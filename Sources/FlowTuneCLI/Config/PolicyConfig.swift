@@ -20,6 +20,7 @@ extension FlowTuneConfig {
         public var layerNorm = false
         public var observationClip: Double? = 10
         public var observationStdFloor: Double? = nil
+        public var denoisedClip = DenoisedClip.auto
         public var timeEmbeddingDim = 32
         public var conditioning = Conditioning.film
         public var taskEmbeddingDim = 16
@@ -41,12 +42,18 @@ extension FlowTuneConfig {
             .init("observation_std_floor", \.observationStdFloor,
                   "smallest std the observation normaliser divides by when fitted to demonstrations (a dimension that barely moved in them is not magnified); null = each dimension's own std",
                   .greaterThan(0)),
+            .init("denoised_clip", \.denoisedClip,
+                  "bound c on every denoising step's data estimate x - t*v, in normalised action units, so chains cannot run away (rollouts, updates, evaluation); auto = 1.5 x the largest normalised demonstration action, fixed at SFT (a policy given to train --init keeps its own); null = unbounded"),
             .init("time_embedding_dim", \.timeEmbeddingDim, "size of the sinusoidal flow-time embedding", .within(2...4096)),
             .init("conditioning", \.conditioning, "how observation and time enter the velocity net: FiLM or concatenation"),
             .init("task_embedding_dim", \.taskEmbeddingDim, "learned task-index embedding for multi-task suites; 0 = none", .within(0...4096)),
         ]}
 
         public func validate(path: String) throws(ConfigError) {
+            if case .bound(let c) = denoisedClip, !(c > 0) {
+                throw ConfigError.outOfRange(path: Self.join(path, "denoised_clip"), value: Double.yamlText(c),
+                                             allowed: "auto, null or a number > 0")
+            }
             if timeEmbeddingDim % 2 != 0 {
                 throw ConfigError.outOfRange(path: Self.join(path, "time_embedding_dim"), value: "\(timeEmbeddingDim)",
                                              allowed: "an even number (sine and cosine halves)")
@@ -62,6 +69,35 @@ extension FlowTuneConfig {
             case film
             /// Appended to the input.
             case concat
+        }
+    }
+}
+
+/// `policy.denoised_clip`: `auto`, a positive number, or null (docs/algorithms.md §3.4).
+public enum DenoisedClip: ConfigValue {
+    /// From the demonstrations when a policy is fitted; a trained policy keeps the bound it has.
+    case auto
+    /// This bound, also replacing the one of a policy given to `train --init`.
+    case bound(Double)
+    /// No clamp (also removed from a policy given to `train --init`).
+    case off
+
+    public static var configTypeName: String { "auto, null or a number" }
+
+    public init(configNode node: ConfigNode, path: String) throws(ConfigError) {
+        if node.isNull { self = .off; return }
+        if case let .scalar(text, _) = node, text == "auto" { self = .auto; return }
+        guard case let .scalar(text, .plain) = node, let value = PlainScalar.double(text) else {
+            throw ConfigError.wrongType(path: path, expected: Self.configTypeName, got: node.describedValue)
+        }
+        self = .bound(value)
+    }
+
+    public var configNode: ConfigNode {
+        switch self {
+        case .auto: return .scalar("auto")
+        case .bound(let c): return c.configNode
+        case .off: return .null
         }
     }
 }

@@ -60,6 +60,14 @@ struct Pipeline {
                                                taskCount: env.spec.numTasks)
         let start = Date()
         let trainer = try SFTTrainer(dataset: demos, policyConfig: policyConfig, config: config.sftConfig)
+        switch config.policy.denoisedClip {
+        case .auto:
+            let actions = trainer.policy.actionNormalizer.normalize(Tensor(demos.actions, shape: [demos.stepCount, demos.actionDim]))
+            try trainer.policy.setDenoisedClip(DenoisedClamp.automaticBound(normalizedDemonstrationActions: actions))
+        case .bound(let c): try trainer.policy.setDenoisedClip(Float(c))
+        case .off: break
+        }
+        log.info("denoised clamp: " + (trainer.policy.config.denoisedClip.map { "±\(fmt($0)) (normalised action units)" } ?? "off"))
         log.info("SFT: \(trainer.policy.parameterCount) parameters, \(trainer.train.count) training pairs, \(config.sft.steps) steps of \(config.sft.batchSize)")
         let path = run.file(Self.sftFileName)
         let result = try trainer.run(checkpointPath: path) { entry in
@@ -69,6 +77,21 @@ struct Pipeline {
         }
         log.info("SFT finished in \(seconds(since: start)) → \(path)")
         return result.policy
+    }
+
+    /// Applies `policy.denoised_clip` to a policy trained elsewhere (`train --init`, `sweep --init`):
+    /// a number or null replaces its bound, `auto` keeps the one it was fitted with.
+    func adoptDenoisedClip(_ policy: FlowPolicy) throws {
+        switch config.policy.denoisedClip {
+        case .auto: break
+        case .bound(let c): try policy.setDenoisedClip(Float(c))
+        case .off: try policy.setDenoisedClip(nil)
+        }
+        if let c = policy.config.denoisedClip {
+            log.info("denoised clamp: ±\(fmt(c)) (normalised action units)")
+        } else {
+            log.warning("the policy's denoising chains are unbounded (no denoised clamp); set policy.denoised_clip to a bound, e.g. 4, to keep RL's chains in range")
+        }
     }
 
     /// Deterministic evaluation on `eval.episodes` fixed episodes.

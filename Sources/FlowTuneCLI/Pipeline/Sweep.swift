@@ -52,8 +52,10 @@ public struct Sweep {
                 let runLog = try run.makeLogger()
                 let start = Date()
                 let pipeline = Pipeline(config: config, run: run, log: runLog)
+                let policy = try FlowPolicy.load(from: snapshot)
+                try pipeline.adoptDenoisedClip(policy)
                 let (trainer, final, interrupted) = try pipeline.reinforcementLearning(
-                    from: try FlowPolicy.load(from: snapshot), initialEvaluation: initialEvaluation, progressTTY: false)
+                    from: policy, initialEvaluation: initialEvaluation, progressTTY: false)
                 guard let final, !interrupted else {
                     log.info("sweep stopped during \(name); finished runs are in \(directory.path)")
                     throw SweepError.interrupted(path: directory.path)
