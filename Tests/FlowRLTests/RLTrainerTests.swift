@@ -85,6 +85,20 @@ import Testing
         #expect(all["update_minibatches"] == Double(4 * perEpoch) && all["approx_kl_at_stop"] == nil)
     }
 
+    @Test func aMultiTaskSuiteReportsTrainingSuccessPerTask() throws {
+        let env = try BuiltinEnvironments.make(id: "multitask", numEnvs: 1)
+        var pc = FlowPolicyConfig(observationDim: env.spec.observationDim, actionDim: env.spec.actionDim)
+        (pc.encoderWidths, pc.velocityWidth, pc.velocityDepth, pc.timeEmbeddingDim, pc.denoisingSteps) = ([16], 16, 1, 8, 4)
+        pc.taskCount = env.spec.numTasks
+        var rng = RandomGenerator(seed: 2)
+        var c = Self.config()
+        c.numEnvs = 20
+        c.stepsPerIteration = 200
+        let m = try RLTrainer(policy: FlowPolicy(config: pc, rng: &rng), envID: "multitask", config: c).runIteration()
+        let perTask = env.spec.tasks.compactMap { m["train_success_\($0.name)"] }
+        #expect(!perTask.isEmpty && perTask.allSatisfy { (0...1).contains($0) }, "\(m.keys.sorted())")
+    }
+
     @Test func allStepsChainsReportTheirReachAtEveryChainIndex() throws {
         var c = Self.config()
         c.sdeSchedule = .allSteps

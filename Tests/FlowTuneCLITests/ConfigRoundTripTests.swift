@@ -38,7 +38,7 @@ import Testing
         config.rl.ensemblePessimism = .minOfTwo
         config.rl.huberDelta = 1e300
         config.rl.latentRho = 0.1 + 0.2      // 0.30000000000000004: needs all 17 digits
-        config.eval.stochastic = true
+        config.eval.sampler = .both
         let yaml = config.yaml()
         let reloaded = try FlowTuneConfig.load(yaml: yaml)
         #expect(reloaded == config, "\(yaml)")

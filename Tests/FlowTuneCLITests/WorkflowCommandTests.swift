@@ -68,6 +68,20 @@ extension ProcessSignalSuites {
             #expect(full.records[3].envSteps == resumed.records[3].envSteps)
         }
 
+        @Test func bothEvaluationSamplersAreLoggedAtTheStartAndTheEnd() throws {
+            let dir = try Self.tempDir()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try Self.run(["train", "--name", "b", "--algo", "flow-sde"] + Self.tiny
+                         + ["--set", "run.output_dir=\(dir)", "--set", "eval.sampler=both", "--set", "policy.denoised_clip=3"])
+            let metrics = try MetricsLog.read(dir + "/b/metrics.jsonl")
+            for i in [0, 3] {
+                #expect(metrics.records[i].values["eval_episodes"] == 4 && metrics.records[i].values["eval_sde_episodes"] == 4)
+            }
+            #expect(metrics.records[2].values["eval_sde_episodes"] == nil, "periodic evaluations use the ODE only")
+            let log = try String(contentsOfFile: dir + "/b/log.txt", encoding: .utf8)
+            #expect(log.contains("denoised clamp: ±3.0000"), "the bound given to train reaches the SFT policy")
+        }
+
         @Test(arguments: ["fpo", "fpo++", "fpo-lyu"])
         func everyFPOAlgorithmTrainsFromTheCommandLine(algo: String) throws {
             let dir = try Self.tempDir()

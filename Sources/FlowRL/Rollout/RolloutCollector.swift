@@ -188,6 +188,7 @@ struct RolloutCollector {
                 if buffers.isDone(i) {
                     stats.episodesFinished += 1
                     if buffers.success[i] { stats.successes += 1 }
+                    if open[i] >= 0 { stats.countEpisode(task: tasks[open[i]], success: buffers.success[i]) }
                     stats.returnSum += Double(episodeReturn[i])
                     stats.lengthSum += Double(episodeLength[i])
                     episodeReturns[currentEpisode[i]] = episodeReturn[i]

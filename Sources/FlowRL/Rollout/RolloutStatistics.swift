@@ -11,6 +11,16 @@ public struct RolloutStatistics: Sendable {
     /// Mean noise std of the recorded transitions; nil when the sampler was deterministic (ODE).
     public var meanSigma: Double? = nil
 
+    /// Finished episodes and successes per task index (multi-task suites), from the task of the
+    /// decision that was executing when the episode ended.
+    public var taskEpisodes: [Int: Int] = [:]
+    public var taskSuccesses: [Int: Int] = [:]
+
+    mutating func countEpisode(task: Int, success: Bool) {
+        taskEpisodes[task, default: 0] += 1
+        if success { taskSuccesses[task, default: 0] += 1 }
+    }
+
     public var successRate: Double { episodesFinished == 0 ? .nan : Double(successes) / Double(episodesFinished) }
     public var meanReturn: Double { episodesFinished == 0 ? .nan : returnSum / Double(episodesFinished) }
     public var meanLength: Double { episodesFinished == 0 ? .nan : lengthSum / Double(episodesFinished) }

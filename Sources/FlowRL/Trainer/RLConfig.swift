@@ -112,6 +112,8 @@ public struct RLConfig: Sendable, Equatable, Codable {
     /// Evaluate every this many iterations (0: only at the end).
     public var evalEvery: Int = 10
     public var evalEpisodes: Int = 200
+    /// The sampler of those evaluations (deterministic ODE by default).
+    public var evaluationMode: SamplingMode = .ode
     public var seed: UInt64 = 0
 
     public init() {}

@@ -100,6 +100,13 @@ public final class RLTrainer {
         // Only quantities the run has: no σ for ODE rollouts, no entropy without Flow-Noise's bonus,
         // no disagreement without an ensemble (a flat 0 would read as a measurement in the report).
         if let sigma = rs.meanSigma { metrics["sigma_mean"] = sigma }
+        // Per-task training success of a multi-task suite: the aggregate hides one task collapsing.
+        let tasks = env.spec.tasks
+        if tasks.count > 1 {
+            for (task, episodes) in rs.taskEpisodes where task < tasks.count {
+                metrics["train_success_\(tasks[task].name)"] = Double(rs.taskSuccesses[task] ?? 0) / Double(episodes)
+            }
+        }
         if rs.nonFiniteValues > 0 {
             onWarning("iteration \(iteration): \(rs.nonFiniteValues) NaN/infinite observations or rewards from the environment; update skipped, policy unchanged")
             metrics["update_skipped"] = 1
@@ -176,10 +183,10 @@ public final class RLTrainer {
         return critic.allHeads(input).transposed().scalars
     }
 
-    /// Deterministic ODE evaluation on the fixed evaluation episodes; recorded in `evaluations`.
+    /// Evaluation on the fixed evaluation episodes with `config.evaluationMode`; recorded in `evaluations`.
     @discardableResult
     public func evaluate() throws -> EvaluationReport {
-        let report = try Evaluator(envID: envID, episodes: config.evalEpisodes).evaluate(policy)
+        let report = try Evaluator(envID: envID, episodes: config.evalEpisodes, mode: config.evaluationMode).evaluate(policy)
         evaluations.append((iteration, report))
         return report
     }

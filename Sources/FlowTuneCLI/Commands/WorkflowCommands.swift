@@ -49,7 +49,10 @@ struct SFTCommand: ParsableCommand {
         let (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
         let pipeline = Pipeline(config: config, run: run, log: log)
         let policy = try pipeline.supervisedFineTuning(try pipeline.demonstrations())
-        if !noEval { _ = try pipeline.evaluate(policy, label: "SFT policy") }
+        if !noEval {
+            _ = try pipeline.evaluate(policy, label: "SFT policy")
+            _ = try pipeline.evaluateSDEAlongside(policy, label: "SFT policy")
+        }
     }
 }
 

@@ -5,7 +5,7 @@ import Foundation
 /// ```swift
 /// let config = try FlowTuneConfig.load(file: "configs/push.yaml", overrides: ["rl.gamma=0.98"])
 /// try config.yaml().write(toFile: "runs/push/config.yaml", atomically: true, encoding: .utf8)
-/// FlowTuneConfig.leafPaths    // ["run.name", "run.seed", …, "eval.stochastic"]
+/// FlowTuneConfig.leafPaths    // ["run.name", "run.seed", …, "eval.sampler"]
 /// ```
 ///
 /// A conforming struct gives every knob an initial value (its default) and lists the knobs in

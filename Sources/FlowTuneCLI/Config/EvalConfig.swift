@@ -1,15 +1,15 @@
 extension FlowTuneConfig {
-    /// The `eval:` section: how success rates are measured (issue 5, item 5).
+    /// The `eval:` section: how success rates are measured.
     ///
     /// ```yaml
     /// eval:
     ///   episodes: 200        # final evaluation; 95% CI ≈ ±7 points at 50%
-    ///   stochastic: false    # deterministic ODE sampling
+    ///   sampler: both        # the deterministic ODE, and the SDE chain that RL optimises
     /// ```
     public struct Eval: ConfigSection {
         public var episodes = 200
         public var periodicEpisodes = 50
-        public var stochastic = false
+        public var sampler = Sampler.ode
         public var seed = 1_000_000
 
         public init() {}
@@ -17,8 +17,12 @@ extension FlowTuneConfig {
         public static var fields: [ConfigField<Self>] {[
             .init("episodes", \.episodes, "episodes of the final evaluation", .atLeast(1)),
             .init("periodic_episodes", \.periodicEpisodes, "episodes of each evaluation during training", .atLeast(1)),
-            .init("stochastic", \.stochastic, "evaluate with the training sampler instead of the deterministic ODE"),
+            .init("sampler", \.sampler,
+                  "ode: the deterministic ODE; sde: the Flow-SDE chain of rl.sde_schedule and rl.noise_level, which RL optimises; both: periodic evaluations with the ODE, the first and final ones with both"),
             .init("seed", \.seed, "first reset seed of the fixed evaluation episodes (kept apart from training seeds)", .atLeast(0)),
         ]}
+
+        /// Which sampler evaluations use.
+        public enum Sampler: String, ConfigEnum { case ode, sde, both }
     }
 }

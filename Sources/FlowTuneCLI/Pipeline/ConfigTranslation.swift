@@ -143,6 +143,8 @@ extension FlowTuneConfig {
         }
         c.evalEvery = run.evalInterval
         c.evalEpisodes = eval.periodicEpisodes
+        c.evaluationMode = eval.sampler == .sde
+            ? .flowSDE(schedule: c.sdeSchedule, noiseLevel: c.noiseLevel) : .ode
         c.seed = UInt64(run.seed)
         try c.validate()
         return c

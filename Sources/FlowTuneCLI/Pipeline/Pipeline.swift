@@ -94,9 +94,25 @@ struct Pipeline {
         }
     }
 
-    /// Deterministic evaluation on `eval.episodes` fixed episodes.
+    /// The evaluation on `eval.episodes` fixed episodes with `eval.sampler`'s main sampler: the ODE,
+    /// or for `sde` the Flow-SDE chain (`sdeEvaluationMode`).
     func evaluate(_ policy: FlowPolicy, label: String) throws -> EvaluationReport {
-        let mode: SamplingMode = config.eval.stochastic ? .flowSDE(schedule: .oneStep, noiseLevel: Float(config.rl.noiseLevel)) : .ode
+        try evaluate(policy, label: label, mode: config.eval.sampler == .sde ? sdeEvaluationMode : .ode)
+    }
+
+    /// With `eval.sampler: both`, the same episodes sampled by the Flow-SDE chain (nil otherwise): RL
+    /// optimises that chain, so a gap between it and the ODE shows what the deterministic policy
+    /// did not inherit.
+    func evaluateSDEAlongside(_ policy: FlowPolicy, label: String) throws -> EvaluationReport? {
+        config.eval.sampler == .both ? try evaluate(policy, label: label + " (SDE sampler)", mode: sdeEvaluationMode) : nil
+    }
+
+    /// Flow-SDE with the run's `rl.sde_schedule` and `rl.noise_level`.
+    var sdeEvaluationMode: SamplingMode {
+        .flowSDE(schedule: config.rl.sdeSchedule == .one ? .oneStep : .allSteps, noiseLevel: Float(config.rl.noiseLevel))
+    }
+
+    private func evaluate(_ policy: FlowPolicy, label: String, mode: SamplingMode) throws -> EvaluationReport {
         let report = try Evaluator(envID: config.env.id, episodes: config.eval.episodes, seed: UInt64(config.eval.seed), mode: mode)
             .evaluate(policy)
         log.info("\(label): \(report.summary)")
@@ -147,8 +163,12 @@ struct Pipeline {
         var lastTrainSuccess: Double? = nil
         var final: EvaluationReport? = nil
         if let e = initialEvaluation, resumed == nil {
-            try metrics.log(iteration: 0, envSteps: 0, wallTime: 0, metrics: Self.evaluationMetrics(e))
-            try tensorboard?.addScalars(Self.evaluationMetrics(e), step: 0)
+            var m = Self.evaluationMetrics(e)
+            if let sde = try evaluateSDEAlongside(trainer.policy, label: "initial policy") {
+                m.merge(Self.evaluationMetrics(sde, prefix: "eval_sde_")) { $1 }
+            }
+            try metrics.log(iteration: 0, envSteps: 0, wallTime: 0, metrics: m)
+            try tensorboard?.addScalars(m, step: 0)
         }
         while trainer.iteration < trainer.config.iterations {
             if shutdown.isRequested { break }
@@ -156,6 +176,9 @@ struct Pipeline {
             if trainer.iteration == trainer.config.iterations {
                 let report = try evaluate(trainer.policy, label: "after RL (\(trainer.iteration) iterations)")
                 m.merge(Self.evaluationMetrics(report)) { $1 }
+                if let sde = try evaluateSDEAlongside(trainer.policy, label: "after RL (\(trainer.iteration) iterations)") {
+                    m.merge(Self.evaluationMetrics(sde, prefix: "eval_sde_")) { $1 }
+                }
                 final = report
             }
             let wall = Date().timeIntervalSince(start)
@@ -187,9 +210,9 @@ struct Pipeline {
     }
 
     /// The evaluation columns of `metrics.jsonl` (the report draws the Wilson band from them).
-    static func evaluationMetrics(_ r: EvaluationReport) -> [String: Double] {
-        ["eval_success": r.successRate, "eval_episodes": Double(r.episodes), "eval_successes": Double(r.successes),
-         "eval_return": r.meanReturn, "eval_length": r.meanLength]
+    static func evaluationMetrics(_ r: EvaluationReport, prefix: String = "eval_") -> [String: Double] {
+        ["success": r.successRate, "episodes": Double(r.episodes), "successes": Double(r.successes),
+         "return": r.meanReturn, "length": r.meanLength].reduce(into: [:]) { $0[prefix + $1.key] = $1.value }
     }
 
     /// `latest` plus a numbered checkpoint, keeping the newest `run.keep_checkpoints` numbered ones.
