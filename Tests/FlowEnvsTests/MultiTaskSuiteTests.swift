@@ -15,6 +15,17 @@ import Testing
         #expect(Set(MultiTaskEnv.tasks.map(\.instruction)).count == 10, "instructions tell tasks apart")
     }
 
+    @Test func demonstrationsAreSharedEquallyByTheTasksNotTakenByWhoFinishesFirst() throws {
+        let ten = try DemonstrationCollector(envID: "multitask", numEnvs: 16).collect(episodes: 10, seed: 0)
+        #expect(ten.episodeTasks.sorted() == Array(0..<10), "one episode of each task")
+        let many = try DemonstrationCollector(envID: "multitask", numEnvs: 16).collect(episodes: 25, seed: 0)
+        let counts = (0..<10).map { t in many.episodeTasks.filter { $0 == t }.count }
+        #expect(counts == [3, 3, 3, 3, 3, 2, 2, 2, 2, 2])
+        // A suite with more tasks than environments still gives every task its share.
+        let few = try DemonstrationCollector(envID: "multitask", numEnvs: 4).collect(episodes: 10, seed: 0)
+        #expect(few.episodeTasks.sorted() == Array(0..<10))
+    }
+
     @Test func observationHasAFixedSizeWithTheTaskOneHotAtTheEnd() throws {
         let env = MultiTaskEnv(numEnvs: 20)
         try env.reset(seeds: seeds(20))

@@ -8,6 +8,11 @@
 /// stream, see `VectorEnv`). Finished episodes are taken in the order they finish, ties by
 /// environment index, so a collection is a deterministic function of the arguments. Failed
 /// episodes are counted and dropped; episodes still running when enough are collected are dropped.
+///
+/// A multi-task suite gets each of its tasks an equal share of the episodes (the first tasks one
+/// more when the count does not divide), among the tasks its environments run: taken in finishing
+/// order alone, the quick tasks (reaching) filled the whole collection, and the slow ones had no
+/// demonstration to learn from (docs/results/builtin-tasks.md).
 public struct DemonstrationCollector {
     public var envID: String
     public var numEnvs: Int
@@ -33,8 +38,16 @@ public struct DemonstrationCollector {
     }
 
     public func collectWithReport(episodes wanted: Int, seed: UInt64) throws -> (dataset: DemonstrationDataset, report: Report) {
-        let env = try EnvironmentRegistry.make(id: envID, numEnvs: numEnvs)
+        var env = try EnvironmentRegistry.make(id: envID, numEnvs: numEnvs)
+        if env.spec.numTasks > numEnvs {
+            // A suite of more tasks than environments (MetaWorld MT50 with 16) gets one environment
+            // per task, so that every task has demonstrations.
+            let tasks = env.spec.numTasks
+            env.close()
+            env = try EnvironmentRegistry.make(id: envID, numEnvs: tasks)
+        }
         defer { env.close() }
+        let numEnvs = env.numEnvs
         let expert = try EnvironmentRegistry.makeExpert(for: env, noiseStd: noiseStd, seed: seed)
         let spec = env.spec, od = spec.observationDim, ad = spec.actionDim
         var dataset = DemonstrationDataset(envID: spec.id, observationDim: od, actionDim: ad,
@@ -47,6 +60,9 @@ public struct DemonstrationCollector {
         var actions = [Float](repeating: 0, count: numEnvs * ad)
         var report = Report(attempted: 0, succeeded: 0, environmentSteps: 0)
         let buffers = env.buffers
+        let quota = Self.taskQuotas(episodes: wanted, tasksRunning: Set((0..<numEnvs).map { Int(buffers.taskIndices[$0]) }),
+                                    taskCount: spec.numTasks)
+        var kept = [Int](repeating: 0, count: spec.numTasks)
         while dataset.episodeCount < wanted {
             guard report.environmentSteps < maxSteps else {
                 throw DemonstrationCollectorError.tooFewSuccesses(envID: envID, wanted: wanted, got: dataset.episodeCount,
@@ -65,8 +81,9 @@ public struct DemonstrationCollector {
                 rew[i].append(buffers.rewards[i])
                 guard buffers.isDone(i) else { continue }
                 report.attempted += 1
-                if buffers.success[i] && dataset.episodeCount < wanted {
+                if buffers.success[i] && dataset.episodeCount < wanted && kept[tasks[i]] < quota[tasks[i]] {
                     report.succeeded += 1
+                    kept[tasks[i]] += 1
                     // Actions as executed: the environment clips to its bounds, so store the clipped ones.
                     let clipped = act[i].enumerated().map { j, a in min(max(a, spec.action.low[j % ad]), spec.action.high[j % ad]) }
                     dataset.append(observations: obs[i], actions: clipped, rewards: rew[i], success: true, task: tasks[i])
@@ -77,6 +94,19 @@ public struct DemonstrationCollector {
             }
         }
         return (dataset, report)
+    }
+
+    /// Episodes to keep per task index: all of them for a single task; for a suite an equal share
+    /// over the tasks that run (the first ones one more when `episodes` does not divide), none for
+    /// tasks no environment runs.
+    static func taskQuotas(episodes: Int, tasksRunning: Set<Int>, taskCount: Int) -> [Int] {
+        guard taskCount > 1 else { return [episodes] }
+        let running = tasksRunning.sorted()
+        var quota = [Int](repeating: 0, count: taskCount)
+        for (k, t) in running.enumerated() {
+            quota[t] = episodes / running.count + (k < episodes % running.count ? 1 : 0)
+        }
+        return quota
     }
 }
 
