@@ -108,7 +108,7 @@ public final class RLTrainer {
         if let record = rollout.record {
             // How far the stored chains reach in normalised action space: the action bounds clip
             // only what is executed, never the chain, and the network's sensitivity grows with its
-            // input, so chains drifting far out are a suspect when log-ratios collapse (README).
+            // input, so chains drifting far out are a suspect when log-ratios collapse (docs/results/metaworld.md).
             metrics["chain_abs_max"] = Double(record.largestStateMagnitude)
         }
         if let fpo = rollout.fpo {

@@ -1,5 +1,6 @@
 extension FlowTuneConfig {
-    /// The `eval:` section: how success rates are measured (issue 5, item 5).
+    /// The `eval:` section: how success rates are measured (evaluation uses the ODE
+    /// sampler of docs/algorithms.md §3.1).
     ///
     /// ```yaml
     /// eval:

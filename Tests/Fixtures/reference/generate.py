@@ -23,7 +23,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "vectors.json")
-ABOUT = ("Test vectors for ALGORITHMS.md, computed in float64 by an independent numpy implementation. "
+ABOUT = ("Test vectors for docs/algorithms.md, computed in float64 by an independent numpy implementation. "
          "Compare in float32 with a relative tolerance of about 1e-4.")
 
 
