@@ -23,6 +23,11 @@ public enum ReferenceVectors {
         return tests.appendingPathComponent("Fixtures/reference/vectors.json").path
     }()
 
+    /// `Tests/Fixtures/reference/generate.py`, the numpy script that produces the file.
+    public static var generatorPath: String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("generate.py").path
+    }
+
     public static func cases() throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         guard let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -54,7 +59,7 @@ extension Dictionary where Key == String, Value == Any {
     }
 }
 
-/// Closeness at the tolerance the reference README asks for (float32 against float64 values).
+/// Closeness at the tolerance Tests/Fixtures/reference/README.md asks for (float32 against float64 values).
 public func close(_ a: Float, _ b: Float, rtol: Float = 1e-4, atol: Float = 1e-5) -> Bool {
     abs(a - b) <= atol + rtol * abs(b)
 }

@@ -1,4 +1,5 @@
 import FlowTuneCLI
+import FlowTestSupport
 import Foundation
 import Testing
 
@@ -68,7 +69,7 @@ extension ProcessSignalSuites {
             #expect(full.records[3].envSteps == resumed.records[3].envSteps)
         }
 
-        @Test(arguments: ["fpo", "fpo++", "fpo-lyu"])
+        @Test(.slow, arguments: ["fpo", "fpo++", "fpo-lyu"])
         func everyFPOAlgorithmTrainsFromTheCommandLine(algo: String) throws {
             let dir = try Self.tempDir()
             defer { try? FileManager.default.removeItem(atPath: dir) }
