@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Numeric kernels are written against `SIMD16<Float>`; they only become real AVX-512/AVX2
-// instructions when the compiler may target the host CPU (ARCHITECTURE.md, "Design rules").
+// instructions when the compiler may target the host CPU (docs/architecture.md, "Speed rules").
 // FlowTune is built from source on the machine that runs it, so `native` is the right target.
 let hostCPU: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "native"]),
@@ -39,13 +39,13 @@ let package = Package(
             swiftSettings: hostCPU),
         .executableTarget(name: "flowtune", dependencies: ["FlowTuneCLI"], swiftSettings: hostCPU),
         .testTarget(name: "FlowTensorTests", dependencies: ["FlowTensor"], swiftSettings: hostCPU),
-        .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN"], swiftSettings: hostCPU),
-        .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN", "FlowTestSupport"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN", "FlowTestSupport"], swiftSettings: hostCPU),
         .target(name: "FlowTestSupport", dependencies: ["FlowPolicy", "FlowNN"], path: "Tests/FlowTestSupport"),
         .testTarget(name: "FlowPolicyTests", dependencies: ["FlowPolicy", "FlowNN", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN", "FlowTestSupport"],
                     swiftSettings: hostCPU),
-        .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI", "FlowTestSupport"], swiftSettings: hostCPU),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,2 +1,2 @@
-// FlowNN: modules, parameters, optimizers, safetensors I/O (ARCHITECTURE.md).
+// FlowNN: modules, parameters, optimizers, safetensors I/O (docs/architecture.md).
 @_exported import FlowTensor

@@ -11,7 +11,7 @@ import FlowNN
 ///
 /// Parts: an observation normaliser and encoder (MLP, plus a learned task embedding for
 /// multi-task suites), a sinusoidal time embedding followed by a small MLP, the velocity network,
-/// an action normaliser (the chain lives in normalised action space, ALGORITHMS.md §1), and for
+/// an action normaliser (the chain lives in normalised action space, docs/algorithms.md §1), and for
 /// Flow-Noise a noise network. Normaliser statistics come from the demonstrations and are saved
 /// with the weights.
 public final class FlowPolicy: Module {
@@ -131,7 +131,7 @@ public final class FlowPolicy: Module {
     }
 
     /// `v_θ(x, t, o)` for flattened chunks `x` `[N, H·D]`, with the velocity network's last hidden
-    /// features (for the action-expert critic of ALGORITHMS.md §4.4 (c)). `time` is `[N, T]` or `[1, T]`,
+    /// features (for the action-expert critic of docs/algorithms.md §4.4 (c)). `time` is `[N, T]` or `[1, T]`,
     /// or with `timeRows` (from `distinctTimeFeatures`) one row per distinct time, row `r` reading `timeRows[r]`.
     public func velocity(_ x: Tensor, observation: PreparedObservation, time: Tensor,
                          timeRows: [Int]? = nil) -> (velocity: Tensor, features: Tensor) {

@@ -7,9 +7,9 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
     public var observationDim: Int
     /// Dimension `D` of one action.
     public var actionDim: Int
-    /// Actions per chunk `H` (ALGORITHMS.md §5: 5).
+    /// Actions per chunk `H` (docs/algorithms.md §5: 5).
     public var chunkLength: Int = 5
-    /// Denoising steps `K` (ALGORITHMS.md §5: 4–10).
+    /// Denoising steps `K` (docs/algorithms.md §5: 4–10).
     public var denoisingSteps: Int = 5
     /// Number of tasks for a multi-task policy (0: no task embedding).
     public var taskCount: Int = 0
@@ -85,7 +85,7 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Flow-Noise's noise network (ALGORITHMS.md §3.3).
+/// Flow-Noise's noise network (docs/algorithms.md §3.3).
 public struct NoiseNetworkConfig: Codable, Sendable, Equatable {
     public var width: Int = 128
     public var sigmaMin: Float = 0.08

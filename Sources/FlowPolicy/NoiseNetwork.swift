@@ -1,6 +1,6 @@
 import FlowNN
 
-/// Flow-Noise's noise network (ALGORITHMS.md §3.3): an MLP from the conditioning features (and
+/// Flow-Noise's noise network (docs/algorithms.md §3.3): an MLP from the conditioning features (and
 /// optionally the chain state) to a raw output squashed into `σ ∈ [σ_min, σ_max]` per element.
 public final class NoiseNetwork: Module {
     let body: MLP

@@ -1,5 +1,6 @@
 import FlowEnvs
 import FlowNN
+import FlowTestSupport
 import Foundation
 import Testing
 
@@ -63,7 +64,8 @@ import Testing
         #expect(a.observations != c.observations)
     }
 
-    @Test func pythonSafetensorsLoadsADatasetFile() throws {
+    @Test(.requiresPython("numpy", "safetensors"))
+    func pythonSafetensorsLoadsADatasetFile() throws {
         let path = Self.tempPath("demos.safetensors")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Self.tiny().write(to: path)
@@ -77,17 +79,9 @@ import Testing
             print(json.dumps({"obs": d["observations"].tolist(), "lengths": d["episode_lengths"].tolist(),
                               "success": d["episode_success"].tolist(), "env": meta["env_id"], "format": meta["format"]}))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "python3 failed (needs `pip install safetensors numpy`): \(stderr)")
-        let json = try JSONSerialization.jsonObject(with: out.fileHandleForReading.readDataToEndOfFile()) as? [String: Any]
+        let result = try TestPython.run(script, [path])
+        try #require(result.status == 0, "\(TestPython.executable) failed: \(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect((json?["lengths"] as? [Int]) == [3, 1])
         #expect((json?["success"] as? [Int]) == [1, 1])
         #expect((json?["env"] as? String) == "toy")

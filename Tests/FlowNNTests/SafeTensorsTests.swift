@@ -1,4 +1,5 @@
 import Foundation
+import FlowTestSupport
 import Testing
 import FlowNN
 
@@ -544,8 +545,8 @@ import FlowNN
 
     // MARK: Python interop
 
-    @Test func fileWrittenByPythonSafetensorsReadsWithExpectedValues() throws {
-        try Python.requireSafetensors()
+    @Test(.requiresPython("numpy", "safetensors"))
+    func fileWrittenByPythonSafetensorsReadsWithExpectedValues() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path("from_python.safetensors")
@@ -581,8 +582,8 @@ import FlowNN
         #expect(try file.uint8s("counts") == [0, 1, 2, 3, 4])
     }
 
-    @Test func fileWrittenBySwiftLoadsInPythonSafetensors() throws {
-        try Python.requireSafetensors()
+    @Test(.requiresPython("numpy", "safetensors"))
+    func fileWrittenBySwiftLoadsInPythonSafetensors() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path("from_swift.safetensors")
@@ -717,44 +718,16 @@ private struct TemporaryDirectory {
     func contents() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() }
 }
 
-/// Runs `python3` for the interop tests. CI installs numpy and safetensors, so their absence fails
-/// the test rather than skipping it.
+/// Runs the test Python (`TestPython`) for the interop tests, which are skipped when it lacks numpy
+/// or safetensors; once they run, a Python failure fails the test.
 private enum Python {
-    static let installHint = "pip install safetensors numpy"
-
-    static func requireSafetensors() throws {
-        let (status, output) = try launch("import numpy, safetensors", arguments: [])
-        try #require(status == 0, """
-            Python interop needs python3 with numpy and safetensors; run `\(installHint)` (python3 said: \(output))
-            """)
-    }
-
     @discardableResult
     static func run(_ script: String, arguments: [String]) throws -> String {
-        let (status, output) = try launch(script, arguments: arguments)
-        try #require(status == 0, """
-            python3 failed (exit \(status)); if a module is missing, run `\(installHint)`:
-            \(output)
+        let result = try TestPython.run(script, arguments)
+        try #require(result.status == 0, """
+            \(TestPython.executable) failed (exit \(result.status)):
+            \(result.stdout)\(result.stderr)
             """)
-        return output
-    }
-
-    /// Exit status and combined stdout + stderr of `python3 -c script arguments…`.
-    private static func launch(_ script: String, arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do {
-            try process.run()
-        } catch {
-            Issue.record("cannot start python3 (\(error)); install Python 3 and run `\(installHint)`")
-            throw error
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return result.stdout + result.stderr
     }
 }

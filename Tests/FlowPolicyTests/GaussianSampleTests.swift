@@ -4,7 +4,7 @@ import Testing
 
 /// The rollout's fused draw `x = μ + σ·z` with its log-density (`GaussianLogDensity.sample`) gives
 /// the same numbers, bit for bit, as the composed ops the update recomputes them with — otherwise
-/// first-minibatch ratios would not be exactly 1 (ALGORITHMS.md §7).
+/// first-minibatch ratios would not be exactly 1 (docs/algorithms.md §7).
 @Suite struct GaussianSampleTests {
     static func composed(mean: Tensor, std: Tensor, noise: Tensor, rowMask: [Bool]?) -> (Tensor, Tensor) {
         let x = mean + std * noise

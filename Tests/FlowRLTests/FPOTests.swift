@@ -6,7 +6,7 @@ import FlowTestSupport
 import Foundation
 import Testing
 
-/// FPO's ratios and losses (ALGORITHMS.md §4.2) against the reference vectors, and its clamps.
+/// FPO's ratios and losses (docs/algorithms.md §4.2) against the reference vectors, and its clamps.
 @Suite struct FPOObjectiveTests {
     static func reference() throws -> (old: Tensor, new: Tensor, advantage: [Float], clip: Float, c: [String: Any]) {
         let c = try ReferenceVectors.objects("fpo")[0]

@@ -2,6 +2,7 @@ import FlowEnvs
 import FlowNN
 import FlowPolicy
 import FlowRL
+import FlowTestSupport
 import Testing
 
 /// A flow policy represents a two-mode action distribution; an MSE regressor averages the modes.
@@ -32,7 +33,7 @@ import Testing
         }
     }
 
-    @Test func flowPolicyCoversBothModesWhileMSERegressionCollapsesBetweenThem() throws {
+    @Test(.slow) func flowPolicyCoversBothModesWhileMSERegressionCollapsesBetweenThem() throws {
         let demos = Self.twoModeDemonstrations(episodes: 200, seed: 1)
         var pc = FlowPolicyConfig(observationDim: 2, actionDim: 2)
         pc.chunkLength = 2

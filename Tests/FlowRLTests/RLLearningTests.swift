@@ -2,10 +2,11 @@ import FlowEnvs
 import FlowNN
 import FlowPolicy
 import FlowRL
+import FlowTestSupport
 import Testing
 
-/// RL lifts a few-shot SFT policy on the easiest built-in task (ALGORITHMS.md §6's shape, in small).
-@Suite struct RLLearningTests {
+/// RL lifts a few-shot SFT policy on the easiest built-in task (docs/algorithms.md §6's shape, in small).
+@Suite(.slow) struct RLLearningTests {
     /// The 10-demonstration SFT policy of reach-obstacle with FlowTune's default architecture.
     static func tenDemoPolicy() throws -> FlowPolicy {
         let demos = try DemonstrationCollector(envID: "reach-obstacle", numEnvs: 16).collect(episodes: 10, seed: 0)

@@ -2,6 +2,7 @@ import FlowEnvs
 import FlowNN
 import FlowPolicy
 import FlowRL
+import FlowTestSupport
 import Foundation
 import Testing
 
@@ -85,7 +86,7 @@ import Testing
         #expect(all["update_minibatches"] == Double(4 * perEpoch) && all["approx_kl_at_stop"] == nil)
     }
 
-    @Test func aMultiTaskSuiteReportsTrainingSuccessPerTask() throws {
+    @Test(.slow) func aMultiTaskSuiteReportsTrainingSuccessPerTask() throws {
         let env = try BuiltinEnvironments.make(id: "multitask", numEnvs: 1)
         var pc = FlowPolicyConfig(observationDim: env.spec.observationDim, actionDim: env.spec.actionDim)
         (pc.encoderWidths, pc.velocityWidth, pc.velocityDepth, pc.timeEmbeddingDim, pc.denoisingSteps) = ([16], 16, 1, 8, 4)

@@ -107,7 +107,7 @@ import Glibc
 
     @Test func elementValuesDoNotDependOnTheirPositionOrTheBatchSize() {
         // Rollout and update evaluate the same rows in batches of different sizes; a value must not
-        // change with where it sits in the buffer (ALGORITHMS.md §7), or first-minibatch ratios drift.
+        // change with where it sits in the buffer (docs/algorithms.md §7), or first-minibatch ratios drift.
         var rng = RandomGenerator(seed: 8)
         let x = Tensor.randomNormal([37], std: 3, rng: &rng)
         let pad = Tensor.randomNormal([11], rng: &rng)

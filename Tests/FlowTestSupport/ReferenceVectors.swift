@@ -1,7 +1,16 @@
 import Foundation
 
-/// `../shared/reference/vectors.json`: independent float64 numpy values for ALGORITHMS.md,
-/// shared by the test targets that check formulas against it.
+/// `Tests/Fixtures/reference/vectors.json`: independent float64 numpy values for the formulas of
+/// docs/algorithms.md, shared by the test targets that check formulas against it.
+///
+/// ```swift
+/// for step in try ReferenceVectors.objects("flow_sde_step") {
+///     let sigma = try step.double("sigma_t")   // compare with FlowTune's value in float32
+/// }
+/// ```
+///
+/// The file is produced by `Tests/Fixtures/reference/generate.py` (numpy only; `--check` compares it
+/// with the formulas) and is found relative to this source file, inside the repository.
 public enum ReferenceVectors {
     public struct Missing: Error, CustomStringConvertible {
         public let what: String
@@ -9,11 +18,15 @@ public enum ReferenceVectors {
     }
 
     public static let path: String = {
-        // Sources live in <root>/Tests/FlowTestSupport; ../shared sits beside <root>, locally and in CI.
-        let here = URL(fileURLWithPath: #filePath)
-        let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.deletingLastPathComponent().appendingPathComponent("shared/reference/vectors.json").path
+        // This file is <repo>/Tests/FlowTestSupport/ReferenceVectors.swift; the fixture is <repo>/Tests/Fixtures/reference.
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        return tests.appendingPathComponent("Fixtures/reference/vectors.json").path
     }()
+
+    /// `Tests/Fixtures/reference/generate.py`, the numpy script that produces the file.
+    public static var generatorPath: String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("generate.py").path
+    }
 
     public static func cases() throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -46,7 +59,7 @@ extension Dictionary where Key == String, Value == Any {
     }
 }
 
-/// Closeness at the tolerance the reference README asks for (float32 against float64 values).
+/// Closeness at the tolerance Tests/Fixtures/reference/README.md asks for (float32 against float64 values).
 public func close(_ a: Float, _ b: Float, rtol: Float = 1e-4, atol: Float = 1e-5) -> Bool {
     abs(a - b) <= atol + rtol * abs(b)
 }

@@ -1,12 +1,11 @@
 import FlowEnvs
 import FlowTuneCLI
+import FlowTestSupport
 import Foundation
 import Testing
 
 /// `flowtune bench bridge`: the statistics it prints and the measurement itself on a cheap simulator.
 @Suite struct BridgeBenchmarkTests {
-    static let gymnasiumInstalled = PeerEquivalenceTests.pythonImports("gymnasium")
-
     @Test func overheadIsTheMedianOfRatiosTakenWithinEachRepetitionNotARatioOfMedians() {
         // Repetition speeds drift together (the machine got slower in the 2nd and 3rd repetition);
         // within each repetition the bridge costs 10%, 20%, 30% more than the plain loop.
@@ -30,7 +29,7 @@ import Testing
         #expect(BridgeBenchmark.setups(workerCounts: [2, 1]) == BridgeBenchmark.setups(workerCounts: [1, 2]))
     }
 
-    @Test(.enabled(if: gymnasiumInstalled, "gymnasium is not installed (pip install -r .ci/requirements.txt)"))
+    @Test(.requiresPython("numpy", "gymnasium"), .slow)
     func everySetupIsMeasuredOnUnevenShards() throws {
         var bench = BridgeBenchmark(envID: "gym/Pendulum-v1", numEnvs: 3, steps: 20)
         bench.repetitions = 2
@@ -41,7 +40,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: gymnasiumInstalled, "gymnasium is not installed (pip install -r .ci/requirements.txt)"))
+    @Test(.requiresPython("numpy", "gymnasium"))
     func thePlainLoopsPausesBetweenStepsAreLeftOutOfItsTiming() throws {
         // 5 pauses of 40 ms = 200 ms; 5 Pendulum steps take well under a millisecond. Had the pauses
         // been timed, the loop would report at least 200 ms.
@@ -53,7 +52,7 @@ import Testing
         #expect(seconds > 0 && seconds < 0.1, "\(seconds) s for 5 Pendulum steps")
     }
 
-    @Test(.enabled(if: gymnasiumInstalled, "gymnasium is not installed (pip install -r .ci/requirements.txt)"))
+    @Test(.requiresPython("numpy", "gymnasium"))
     func thePlainLoopRefusesANegativePause() throws {
         do {
             _ = try PythonRuntime().run(["bench", "--env", "gym/Pendulum-v1", "--num-envs", "1", "--steps", "2", "--pause-us", "-5"])
@@ -63,7 +62,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: gymnasiumInstalled, "gymnasium is not installed (pip install -r .ci/requirements.txt)"))
+    @Test(.requiresPython("numpy", "gymnasium"))
     func thePlainLoopRefusesAnActionFileOfTheWrongSize() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-bench-short-\(UUID().uuidString).f32")
         try Data(repeating: 0, count: 4 * 7).write(to: file)

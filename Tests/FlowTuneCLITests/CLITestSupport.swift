@@ -1,3 +1,4 @@
+import FlowTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -25,22 +26,10 @@ struct ProcessResult {
     var stderr: String
 }
 
-/// Runs `python3 -c script args…` and waits for it.
+/// Runs `<test python> -c script args…` and waits for it (`TestPython`: FLOWTUNE_PYTHON or python3).
 func runPython(_ script: String, _ arguments: [String] = []) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read before waiting so a large output cannot fill the pipe and block the child.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    let r = try TestPython.run(script, arguments)
+    return ProcessResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
 }
 
 /// The contents of a text file, or "" when it cannot be read.

@@ -69,7 +69,7 @@ struct ToySection: ConfigSection {
         #expect(config.rl.clipLow == 0.2 && config.rl.clipHigh == 0.2 && config.rl.dualClip == 3)
         #expect(config.rl.fpoClip == 0.05)
         // Learning rates deviate from §5 on purpose: §5's 1e-5/1e-4 are for billion-parameter VLAs; the
-        // built-in tasks' small policies were measured to need 1e-4/1e-3 (README, RL results).
+        // built-in tasks' small policies were measured to need 1e-4/1e-3 (docs/results/builtin-tasks.md).
         #expect(config.rl.actorLR == 1e-4 && config.rl.criticLR == 1e-3)
         #expect(config.rl.adamBeta1 == 0.9 && config.rl.adamBeta2 == 0.95 && config.rl.weightDecay == 0.01)
         #expect(config.rl.gradClip == 1.0 && config.rl.epochs == 4)

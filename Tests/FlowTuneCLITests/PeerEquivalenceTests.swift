@@ -2,29 +2,24 @@ import FlowNN
 import FlowPolicy
 import FlowRL
 import FlowTuneCLI
+import FlowTestSupport
 import Foundation
 import Testing
 
 /// The peers of `flowtune bench compare` (bench/peers) compute the same numbers as FlowTune on the
 /// same weights and inputs — the W2/W3 losses and gradient norms and the ODE sampler's actions —
 /// so the benchmark compares equal work. Each stack's test is skipped, with the reason shown, when
-/// its Python package is missing (`bench/peers/install.sh`; CI installs them).
+/// its Python package is missing (`./scripts/test` installs them into .venv).
 @Suite struct PeerEquivalenceTests {
     static let peersDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("bench/peers").path
-    static let torchInstalled = pythonImports("torch")
-    static let jaxInstalled = pythonImports("jax")
 
-    static func pythonImports(_ module: String) -> Bool {
-        (try? runPython("import \(module), numpy, safetensors").status) == 0
-    }
-
-    @Test(.enabled(if: torchInstalled, "PyTorch is not installed for python3; run bench/peers/install.sh"))
+    @Test(.requiresPython("numpy", "safetensors", "torch"), .slow)
     func pyTorchComputesFlowTunesLossesAndGradientNorms() throws {
         try checkPeer("torch-eager")
     }
 
-    @Test(.enabled(if: jaxInstalled, "JAX is not installed for python3; run bench/peers/install.sh"))
+    @Test(.requiresPython("numpy", "safetensors", "jax"), .slow)
     func jaxComputesFlowTunesLossesAndGradientNorms() throws {
         try checkPeer("jax")
     }

@@ -1,11 +1,12 @@
 import FlowTuneCLI
+import FlowTestSupport
 import Foundation
 import Testing
 
 extension ProcessSignalSuites {
     /// `flowtune sweep` and `flowtune ablate` with tiny settings.
     @Suite(.serialized) struct SweepCommandTests {
-        @Test func sweepRunsEveryMethodForEverySeedAndTabulatesThem() throws {
+        @Test(.slow) func sweepRunsEveryMethodForEverySeedAndTabulatesThem() throws {
             let dir = try WorkflowCommandTests.tempDir()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             try WorkflowCommandTests.run(["sweep", "--name", "s", "--methods", "flow-sde,fpo", "--seeds", "0,1"]
@@ -32,7 +33,7 @@ extension ProcessSignalSuites {
                     "a method's run must not depend on the methods trained before it in the sweep")
         }
 
-        @Test func ablateSwitchesEachOfLyusComponentsOffInTurn() throws {
+        @Test(.slow) func ablateSwitchesEachOfLyusComponentsOffInTurn() throws {
             let names = ["all", "no-credit-assignment", "no-latent-exploration", "no-q-ensemble", "none"]
             let dir = try WorkflowCommandTests.tempDir()
             defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -1,4 +1,5 @@
 import FlowTuneCLI
+import FlowTestSupport
 import Foundation
 import Testing
 
@@ -48,7 +49,8 @@ import Testing
         #expect(b.path != a.path && b.path.hasPrefix(a.path + "."), "a second writer in the same second must not clobber the first")
     }
 
-    @Test func tensorBoardsOwnEventReaderReadsBackTagsStepsAndValues() throws {
+    @Test(.requiresPython("tensorboard"))
+    func tensorBoardsOwnEventReaderReadsBackTagsStepsAndValues() throws {
         let root = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let writer = try TensorBoardWriter(directory: root)
@@ -65,21 +67,13 @@ import Testing
 
         let script = """
             import json, sys
-            try:
-                from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-            except ImportError as e:
-                print('MISSING', e)
-                sys.exit(3)
+            from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
             acc = EventAccumulator(sys.argv[1], size_guidance={'scalars': 0})
             acc.Reload()
             out = {tag: [[e.step, e.value, e.wall_time] for e in acc.Scalars(tag)] for tag in acc.Tags()['scalars']}
             print(json.dumps(out))
             """
         let result = try runPython(script, [root])
-        if result.status == 3 {
-            Issue.record("The Python tensorboard package is missing: run `pip install tensorboard` (listed in .ci/requirements.txt). \(result.stdout)")
-            return
-        }
         #expect(result.status == 0, "\(result.stderr)")
         let decoded = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [[Double]]]
         let read = try #require(decoded, "unexpected reader output: \(result.stdout) \(result.stderr)")

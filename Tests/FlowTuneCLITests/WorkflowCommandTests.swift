@@ -1,4 +1,5 @@
 import FlowTuneCLI
+import FlowTestSupport
 import Foundation
 import Testing
 
@@ -82,7 +83,7 @@ extension ProcessSignalSuites {
             #expect(log.contains("denoised clamp: ±3.0000"), "the bound given to train reaches the SFT policy")
         }
 
-        @Test(arguments: ["fpo", "fpo++", "fpo-lyu"])
+        @Test(.slow, arguments: ["fpo", "fpo++", "fpo-lyu"])
         func everyFPOAlgorithmTrainsFromTheCommandLine(algo: String) throws {
             let dir = try Self.tempDir()
             defer { try? FileManager.default.removeItem(atPath: dir) }

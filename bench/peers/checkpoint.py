@@ -1,7 +1,7 @@
 """Reads a FlowTune policy checkpoint (safetensors, `flowtune.policy/1`) into numpy arrays.
 
 The peers build their networks from these arrays, so every stack computes with FlowTune's exact
-weights and normaliser statistics (ALGORITHMS.md §1: the chain lives in normalised action space).
+weights and normaliser statistics (docs/algorithms.md §1: the chain lives in normalised action space).
 """
 import json
 

@@ -6,7 +6,7 @@ What matches FlowTune: the policy, one-step Flow-SDE sampling per decision, the 
 inside the chunk, γ^H between decisions, λ = 0.95) with advantage normalisation, and the update:
 4 epochs of minibatch-256 PPO (§4.1 surrogate + 0.5 × clipped Huber value loss), per-group gradient
 clipping, AdamW for actor (1e-4, decay 0.01) and critic (1e-3, no decay).
-What differs (said in the README table): the environment is a synthetic point mass with an obstacle
+What differs (said in docs/results/speed.md): the environment is a synthetic point mass with an obstacle
 penalty (numpy, all environments stepped together, episodes end only at the time limit) instead of
 FlowTune's reach-obstacle physics, and environments decide in lockstep rather than on their own clocks.
 """

@@ -5,7 +5,7 @@ observation normaliser → encoder MLP (SiLU after every layer), sinusoidal time
 (SiLU after every layer), velocity network `h ← silu(W_in·x)`, per hidden layer
 `h ← silu(FiLM(W_i·h))` with `[γ, β] = W_f·f + b + W_τ·τ` (observation part projected once per
 chunk), output `W_out·h`; the Flow-Noise noise network is an MLP over the detached
-`[f, τ]` squashed into `σ ∈ [σ_min, σ_max]` (ALGORITHMS.md §3.3).
+`[f, τ]` squashed into `σ ∈ [σ_min, σ_max]` (docs/algorithms.md §3.3).
 """
 import math
 

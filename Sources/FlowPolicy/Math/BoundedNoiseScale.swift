@@ -1,6 +1,6 @@
 import FlowNN
 
-/// Flow-Noise's bounded noise scale (ALGORITHMS.md §3.3): the noise network's raw output `y` is
+/// Flow-Noise's bounded noise scale (docs/algorithms.md §3.3): the noise network's raw output `y` is
 /// squashed into a log-variance
 /// `logvar = logvar_min + (logvar_max − logvar_min)·(tanh(y) + 1)/2`, and `σ = exp(logvar/2)`,
 /// so `σ ∈ [σ_min, σ_max]` whatever the network outputs (no NaN from `log σ` at any raw value).

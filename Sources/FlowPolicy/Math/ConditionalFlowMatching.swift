@@ -1,6 +1,6 @@
 import FlowNN
 
-/// Conditional flow matching (ALGORITHMS.md §2): with `x_t = t·ε + (1 − t)·a` and target
+/// Conditional flow matching (docs/algorithms.md §2): with `x_t = t·ε + (1 − t)·a` and target
 /// velocity `u = ε − a`, the loss of a pair is `mean_dims ‖v_θ(x_t, t, o) − u‖²`.
 public enum ConditionalFlowMatching {
     /// `x_t = t·ε + (1 − t)·a`; `t` is a scalar tensor or a per-row `[N, 1]` column.

@@ -1,6 +1,6 @@
 import FlowNN
 
-/// The Flow-SDE step of π_RL (ALGORITHMS.md §3.2): the sampling ODE turned into an SDE with the
+/// The Flow-SDE step of π_RL (docs/algorithms.md §3.2): the sampling ODE turned into an SDE with the
 /// same marginals, so that one denoising step is a Gaussian with a known density.
 ///
 /// ```swift
@@ -43,12 +43,12 @@ public enum FlowSDE {
     }
 }
 
-/// The deterministic sampling step (ALGORITHMS.md §3.1): `x_{k+1} = x_k − Δ·v`.
+/// The deterministic sampling step (docs/algorithms.md §3.1): `x_{k+1} = x_k − Δ·v`.
 public enum ODE {
     public static func step(x: Tensor, v: Tensor, dt: Float) -> Tensor { x - v * dt }
 }
 
-/// The sampling grid `t_k = 1 − k/K`, `k = 0…K` (ALGORITHMS.md §1).
+/// The sampling grid `t_k = 1 − k/K`, `k = 0…K` (docs/algorithms.md §1).
 public struct TimeGrid: Sendable, Equatable {
     public let steps: Int
     public init(steps: Int) {

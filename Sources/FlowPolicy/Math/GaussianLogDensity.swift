@@ -5,7 +5,7 @@ import Darwin
 #endif
 import FlowNN
 
-/// Diagonal Gaussian log-density per element (ALGORITHMS.md §1):
+/// Diagonal Gaussian log-density per element (docs/algorithms.md §1):
 /// `−½[(x − μ)²/σ² + 2 log σ + log 2π]`. Summing over the elements that a ratio covers is left to
 /// the caller (`LogDensityAggregation`), so the same numbers serve chunk, step and element ratios.
 public enum GaussianLogDensity {

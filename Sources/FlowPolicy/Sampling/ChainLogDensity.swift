@@ -1,7 +1,7 @@
 import FlowNN
 
 /// Recomputes the log-density of stored chains under the policy's current parameters
-/// (ALGORITHMS.md §4.1: re-evaluate `v_θ` at the stored `x_k`; nothing is back-propagated through
+/// (docs/algorithms.md §4.1: re-evaluate `v_θ` at the stored `x_k`; nothing is back-propagated through
 /// the chain). All (row, transition) pairs go through the velocity network in one batched pass.
 public enum ChainLogDensity {
     public struct Evaluation {
@@ -33,7 +33,7 @@ public enum ChainLogDensity {
     }
 }
 
-/// How per-element log-densities become the log-probability a ratio uses (ALGORITHMS.md §3.3, §4.1).
+/// How per-element log-densities become the log-probability a ratio uses (docs/algorithms.md §3.3, §4.1).
 /// Reference implementations differ; a run states which one it used.
 public struct LogDensityAggregation: Sendable, Equatable, Codable {
     /// One ratio per chunk, per action step, or per element.

@@ -1,7 +1,7 @@
 import FlowNN
 
 /// What a likelihood-ratio objective needs later from a sampled chain, and nothing more
-/// (ALGORITHMS.md §7: keep only what the objective needs).
+/// (docs/algorithms.md §7: keep only what the objective needs).
 ///
 /// A chain is a list of stochastic transitions `x_k → x_{k+1}`. For Flow-SDE's one-step schedule
 /// that is one transition per row with the row's own `k = j`; for the all-steps schedule and

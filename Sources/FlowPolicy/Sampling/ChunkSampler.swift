@@ -1,6 +1,6 @@
 import FlowNN
 
-/// Samples action chunks for a batch of environments by `K` denoising steps (ALGORITHMS.md §3).
+/// Samples action chunks for a batch of environments by `K` denoising steps (docs/algorithms.md §3).
 ///
 /// ```swift
 /// let sampler = ChunkSampler(mode: .flowSDE(schedule: .oneStep, noiseLevel: 0.5))

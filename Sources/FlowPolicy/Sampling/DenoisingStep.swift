@@ -2,7 +2,7 @@ import FlowNN
 
 /// One denoising step for a batch of rows, each at its own step index: the single code path that
 /// both rollout sampling and the update's log-density recomputation go through, so a ratio is
-/// exactly 1 before the first gradient step (ALGORITHMS.md §4.1, §7).
+/// exactly 1 before the first gradient step (docs/algorithms.md §4.1, §7).
 struct DenoisingStep {
     let policy: FlowPolicy
     let mode: SamplingMode

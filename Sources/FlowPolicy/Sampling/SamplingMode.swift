@@ -1,4 +1,4 @@
-/// How a chunk is sampled (ALGORITHMS.md §3).
+/// How a chunk is sampled (docs/algorithms.md §3).
 public enum SamplingMode: Sendable, Equatable, Codable {
     /// Deterministic Euler steps of the ODE (§3.1): evaluation, and FPO rollouts whose
     /// exploration comes from the initial noise.

@@ -1,4 +1,4 @@
-/// Chunk-level returns and advantages (ALGORITHMS.md §4.4).
+/// Chunk-level returns and advantages (docs/algorithms.md §4.4).
 ///
 /// One decision executes a chunk for `ℓ ≤ H` environment steps (fewer when the episode ends inside
 /// the chunk or the rollout stops). Its reward is the discounted sum of the environment rewards inside
@@ -61,7 +61,7 @@ public enum GAE {
     }
 }
 
-/// GRPO's group-relative advantage (ALGORITHMS.md §4.4): within a group of episodes started from the
+/// GRPO's group-relative advantage (docs/algorithms.md §4.4): within a group of episodes started from the
 /// same seed, `(R − mean R)/(std R + ε)` with the population standard deviation; a group whose returns
 /// are all equal gets zero advantage.
 public enum GroupRelativeAdvantage {

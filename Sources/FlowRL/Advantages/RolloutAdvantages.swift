@@ -1,7 +1,7 @@
 import FlowNN
 
 extension Rollout {
-    /// GAE advantages and the critic's regression targets (ALGORITHMS.md §4.4), over decisions —
+    /// GAE advantages and the critic's regression targets (docs/algorithms.md §4.4), over decisions —
     /// or, with `stepHeadValues` (credit assignment, §4.3), over the environment steps inside the
     /// chunks, so every executed action step gets its own advantage.
     ///

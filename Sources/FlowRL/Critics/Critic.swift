@@ -1,7 +1,7 @@
 import FlowNN
 import FlowPolicy
 
-/// A state-value critic `V(o)` in one of the three placements of ALGORITHMS.md §4.4.
+/// A state-value critic `V(o)` in one of the three placements of docs/algorithms.md §4.4.
 ///
 /// ```swift
 /// let critic = Critic(placement: .separate, policy: policy, rng: &rng)
@@ -72,7 +72,7 @@ public final class Critic: Module {
     }
 }
 
-/// The critic's regression loss (ALGORITHMS.md §4.4): Huber (δ = 10) with PPO value clipping
+/// The critic's regression loss (docs/algorithms.md §4.4): Huber (δ = 10) with PPO value clipping
 /// (0.2, around the rollout's values: the larger of the clipped and unclipped losses), or plain MSE.
 public struct ValueLoss: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable, CaseIterable { case huber, mse }
@@ -112,7 +112,7 @@ public struct ValueLoss: Sendable, Equatable, Codable {
         return maximum(unclipped, elementwise(clipped - returns))
     }
 
-    /// A Q-ensemble's loss (ALGORITHMS.md §4.3): head `e` regresses only on the rows its bootstrap
+    /// A Q-ensemble's loss (docs/algorithms.md §4.3): head `e` regresses only on the rows its bootstrap
     /// mask keeps, `Σ_b m_eb·L(v_eb)/Σ_b m_eb`, averaged over heads. Predictions and old values are
     /// `[E, B]`, returns `[B]`, masks `[E, B]` of 0/1 (nil: every head sees every row).
     public func ensembleLoss(predicted v: Tensor, returns: Tensor, oldValues: Tensor, masks: Tensor?) -> Tensor {

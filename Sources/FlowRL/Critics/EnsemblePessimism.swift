@@ -1,6 +1,6 @@
 import FlowNN
 
-/// How a Q-ensemble's heads combine into the value that advantages use (ALGORITHMS.md §4.3): a
+/// How a Q-ensemble's heads combine into the value that advantages use (docs/algorithms.md §4.3): a
 /// pessimistic estimate, so states whose value the heads disagree on look worse than their mean.
 /// The critic's regression targets use the plain ensemble mean instead: regressing on pessimistic
 /// targets would compound the pessimism every iteration.

@@ -1,6 +1,6 @@
 import FlowNN
 
-/// PPO's clipped surrogate (ALGORITHMS.md §4.1), per ratio element:
+/// PPO's clipped surrogate (docs/algorithms.md §4.1), per ratio element:
 /// `ℓ = −min(r·A, clip(r, 1 − ε_low, 1 + ε_high)·A)`, and with dual clip, for `A < 0`,
 /// `ℓ = min(ℓ, c·|A|)`. Returns per-element losses (the caller averages), plus the clip indicator.
 public struct ClippedSurrogate: Sendable, Equatable, Codable {

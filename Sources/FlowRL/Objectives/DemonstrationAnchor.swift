@@ -23,7 +23,7 @@ public struct DemonstrationAnchorSettings: Sendable, Equatable, Codable {
     }
 }
 
-/// A behaviour-cloning anchor for RL fine-tuning: `λ · L_CFM(demonstrations)` (ALGORITHMS.md §2's SFT
+/// A behaviour-cloning anchor for RL fine-tuning: `λ · L_CFM(demonstrations)` (docs/algorithms.md §2's SFT
 /// loss) added to the policy loss of every minibatch, so the update keeps fitting the demonstrations
 /// the policy was fitted to (the demonstration-augmented policy gradient of DAPG, Rajeswaran et al.
 /// 2018, with the flow policy's own supervised loss).

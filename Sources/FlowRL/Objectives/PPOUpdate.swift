@@ -13,7 +13,7 @@ final class ActorCritic: Module {
     }
 }
 
-/// PPO for Flow-SDE and Flow-Noise (ALGORITHMS.md §4.1) and FPO (§4.2–4.3): several epochs of
+/// PPO for Flow-SDE and Flow-Noise (docs/algorithms.md §4.1) and FPO (§4.2–4.3): several epochs of
 /// minibatches over a rollout. The ratio is `exp(log π_θ − log π_θold)` from re-evaluating the
 /// stored chains, or FPO's `exp(ℓ_old − ℓ_θ)` from re-evaluating the stored `(τ, ε)` pairs — either
 /// way through the same code as at rollout, so it is exactly 1 at the first minibatch. Clipped (and

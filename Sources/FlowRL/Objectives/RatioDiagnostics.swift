@@ -1,7 +1,7 @@
 import Foundation
 
 /// One minibatch's likelihood-ratio diagnostics (mean, extremes and the k3 estimate of the
-/// approximate KL, `E[(r − 1) − log r]`, ALGORITHMS.md §4.1), computed in Double from the
+/// approximate KL, `E[(r − 1) − log r]`, docs/algorithms.md §4.1), computed in Double from the
 /// log-ratios.
 ///
 /// ```swift

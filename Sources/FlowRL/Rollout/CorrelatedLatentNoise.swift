@@ -1,6 +1,6 @@
 import FlowNN
 
-/// Lyu et al.'s multi-step latent exploration as FlowTune defines it (ALGORITHMS.md §4.3): the
+/// Lyu et al.'s multi-step latent exploration as FlowTune defines it (docs/algorithms.md §4.3): the
 /// initial noise of successive decisions in an episode follows the AR(1) process
 /// `x_0^{(n+1)} = ρ·x_0^{(n)} + sqrt(1 − ρ²)·z`, `z ~ N(0, I)`, so every `x_0` is still standard
 /// normal (the policy sees the noise it was trained on) while consecutive chunks explore in a

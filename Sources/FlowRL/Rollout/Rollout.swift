@@ -2,7 +2,7 @@ import FlowNN
 import FlowPolicy
 
 /// The decisions of one iteration's rollout, in the order they were sampled, with exactly what the
-/// chosen objective needs (ALGORITHMS.md §7: nothing more): chain transitions and log-densities for
+/// chosen objective needs (docs/algorithms.md §7: nothing more): chain transitions and log-densities for
 /// the likelihood-ratio objectives, chunks and `(τ, ε)` pairs with their old CFM losses for FPO, and
 /// the executed steps' observations only when credit assignment needs step-level values.
 public struct Rollout {
@@ -79,7 +79,7 @@ public struct Rollout {
     func heads(_ values: [Float], _ d: Int) -> ArraySlice<Float> { values[(d * valueHeads)..<((d + 1) * valueHeads)] }
 }
 
-/// FPO's per-decision data (ALGORITHMS.md §4.2).
+/// FPO's per-decision data (docs/algorithms.md §4.2).
 public struct FPORolloutData {
     /// The sampled chunks `x_K` in normalised action space `[N, H·D]` (the chain's output, before the
     /// environment clips it).
@@ -94,7 +94,7 @@ public struct FPORolloutData {
     }
 }
 
-/// The environment steps each decision executed (credit assignment, ALGORITHMS.md §4.3).
+/// The environment steps each decision executed (credit assignment, docs/algorithms.md §4.3).
 public struct ExecutedSteps {
     public let chunkLength: Int
 

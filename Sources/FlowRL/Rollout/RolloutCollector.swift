@@ -2,7 +2,7 @@ import FlowEnvs
 import FlowNN
 import FlowPolicy
 
-/// Collects one iteration of experience as chunk-level decisions (ALGORITHMS.md §4.4).
+/// Collects one iteration of experience as chunk-level decisions (docs/algorithms.md §4.4).
 ///
 /// Every environment acts on its own clock: it samples a new chunk when its current chunk is used up
 /// or its episode ended. An episode that ends inside a chunk ends the decision there — the rest of

@@ -18,7 +18,7 @@ public struct SFTConfig: Sendable, Equatable, Codable {
     public var gradientClip: Float = 1.0
     /// EMA decay of the weights (nil: no EMA).
     public var emaDecay: Float? = nil
-    /// How flow times are drawn (ALGORITHMS.md §2).
+    /// How flow times are drawn (docs/algorithms.md §2).
     public var timeSampling: ConditionalFlowMatching.TimeSampling = .beta
     /// Fraction of episodes held out for the held-out loss.
     public var heldOutFraction: Float = 0.1

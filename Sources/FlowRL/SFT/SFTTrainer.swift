@@ -3,7 +3,7 @@ import FlowNN
 import FlowPolicy
 
 /// Supervised fine-tuning of a flow policy on demonstrations with the conditional flow-matching
-/// loss (ALGORITHMS.md §2).
+/// loss (docs/algorithms.md §2).
 ///
 /// ```swift
 /// let demos = try DemonstrationDataset.read(from: "demos.safetensors")

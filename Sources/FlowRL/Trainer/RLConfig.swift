@@ -1,6 +1,6 @@
 import FlowPolicy
 
-/// Online RL settings (ALGORITHMS.md §4–5); every knob with its default and meaning.
+/// Online RL settings (docs/algorithms.md §4–5); every knob with its default and meaning.
 public struct RLConfig: Sendable, Equatable, Codable {
     public enum Algorithm: String, Sendable, Codable, CaseIterable {
         /// PPO on the Flow-SDE chain (§3.2, §4.1).

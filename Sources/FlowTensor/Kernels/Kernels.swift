@@ -6,7 +6,7 @@ import Darwin
 
 /// Elementwise loops over raw buffers, vectorised with `SIMD16<Float>` where the math allows.
 /// Every op in `Ops/` computes through these, so forward passes at rollout and at update time run the
-/// same instructions (ALGORITHMS.md §7: ratios must be exactly 1 at the first minibatch).
+/// same instructions (docs/algorithms.md §7: ratios must be exactly 1 at the first minibatch).
 public enum Kernels {
     public typealias V = SIMD16<Float>
 

@@ -9,7 +9,7 @@ import Darwin
 ///
 /// Debian's OpenBLAS 0.3.21 does not recognise recent AMD/Intel cores and falls back to a generic
 /// kernel (≈ 30 GFLOP/s) unless `OPENBLAS_CORETYPE` names a core it knows *before the library
-/// initialises* (ARCHITECTURE.md). Loading with `dlopen` after setting the variable is what makes
+/// initialises* (docs/architecture.md, "Speed rules"). Loading with `dlopen` after setting the variable is what makes
 /// that possible; linking it at build time would initialise it before `main`.
 public final class ReferenceBLAS: @unchecked Sendable {
     public typealias CblasSgemm = @convention(c) (

@@ -14,7 +14,7 @@ import Dispatch
 ///
 /// The structure is the BLIS/GotoBLAS one: B is packed into `kc × 32` column panels, A into
 /// `8 × kc` row panels, and an 8×32 register-blocked micro-kernel of `SIMD16<Float>` FMAs runs over
-/// them (16 accumulators, AVX-512 when compiled with `-target-cpu native`, see ARCHITECTURE.md).
+/// them (16 accumulators, AVX-512 when compiled with `-target-cpu native`, see docs/architecture.md, "Speed rules").
 /// Transposes are absorbed by the packing. Work is split across threads by disjoint row (or column)
 /// ranges of C, so every element of C is accumulated in the same order whatever the thread count:
 /// results are bit-identical for 1 and 2 threads.

@@ -103,7 +103,7 @@ extension Tensor {
     }
 
     /// Straight-through clamp: the forward value is limited to `[low, high]`, the gradient passes as
-    /// if it were the identity (FPO++'s log-ratio clamp, ALGORITHMS.md §4.2).
+    /// if it were the identity (FPO++'s log-ratio clamp, docs/algorithms.md §4.2).
     public func clampedStraightThrough(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
         let lo = SIMD16<Float>(repeating: low), hi = SIMD16<Float>(repeating: high)
         let y = mapElements({ Kernels.clamp($0, lo, hi) })

@@ -158,7 +158,7 @@ struct CompareBenchmark {
         return parts.joined(separator: ", ")
     }
 
-    /// The result table (Markdown, so it pastes into README unchanged).
+    /// The result table (Markdown, so it pastes into docs/results/speed.md unchanged).
     static func table(_ rows: [Row], stacks: [PeerProcess.Stack]) -> String {
         var header = ["workload", "threads", "FlowTune"] + stacks.map { "\($0.title) (FlowTune ×)" }
         header.append("FlowTune GEMM GFLOP/s (of SGEMM)")

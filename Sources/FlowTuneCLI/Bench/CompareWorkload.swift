@@ -5,8 +5,8 @@ import FlowRL
 
 /// One row of `flowtune bench compare`: a workload at a batch (or minibatch) size and step count.
 ///
-/// The workloads (issue 9), each the same math in every stack (bench/peers/workloads.py mirrors this):
-/// - W1 `sample-ode` / `sample-sde`: one K-step chunk per row, ODE (ALGORITHMS.md §3.1) or
+/// The workloads (measured in docs/results/speed.md), each the same math in every stack (bench/peers/workloads.py mirrors this):
+/// - W1 `sample-ode` / `sample-sde`: one K-step chunk per row, ODE (docs/algorithms.md §3.1) or
 ///   Flow-SDE with one stochastic step (§3.2), keeping what a rollout keeps (recorded transition,
 ///   its log-density, mean velocity features).
 /// - W2 `ppo-sde` / `ppo-noise`: one PPO epoch (§4.1) over `CompareWorkload.rollout` stored chains

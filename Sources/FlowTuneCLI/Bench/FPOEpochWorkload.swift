@@ -2,7 +2,7 @@ import FlowNN
 import FlowPolicy
 import FlowRL
 
-/// W3 of `flowtune bench compare`: one FPO epoch (ALGORITHMS.md §4.2, original per-action ratio)
+/// W3 of `flowtune bench compare`: one FPO epoch (docs/algorithms.md §4.2, original per-action ratio)
 /// through FlowRL's FPO objective with the trainer's defaults (`FPOSettings.fpo`: N_mc = 8 pairs,
 /// per-dimension mean CFM loss, each pair's loss clamped at 20, PPO clip 0.05, dual clip 3).
 /// Per minibatch of `B` decisions the velocity network evaluates all `B·N_mc` pairs in one batched

@@ -2,7 +2,7 @@ import FlowNN
 import FlowPolicy
 import FlowRL
 
-/// W2 of `flowtune bench compare`: one PPO epoch of Flow-SDE or Flow-Noise updates (ALGORITHMS.md
+/// W2 of `flowtune bench compare`: one PPO epoch of Flow-SDE or Flow-Noise updates (docs/algorithms.md
 /// §4.1) over stored chains, built from the same FlowPolicy/FlowRL pieces as the trainer's PPO update
 /// (ChainLogDensity, LogDensityAggregation, ClippedSurrogate, AdamW), without the critic and the
 /// diagnostics, so the peers in bench/peers can do exactly the same work:

@@ -1,3 +1,4 @@
+import FlowEnvs
 import Foundation
 
 /// A peer stack of `bench compare` (bench/peers/peer.py) running as a child process that answers
@@ -42,15 +43,16 @@ final class PeerProcess {
     private var buffer = Data()
     let stderrPath: String
 
-    /// Starts `python3 peer.py --stack … --threads … --serve`; throws when the stack cannot start
-    /// (e.g. torch or jax not installed).
+    /// Starts `<python> peer.py --stack … --threads … --serve` with the bridge's interpreter
+    /// (`PythonRuntime`: FLOWTUNE_PYTHON, else python3); throws when the stack cannot start (e.g.
+    /// torch or jax not installed).
     init(stack: Stack, threads: Int, script: String, logDirectory: String) throws {
         self.stack = stack
         self.threads = threads
         stderrPath = "\(logDirectory)/\(stack.rawValue)-\(threads)t.log"
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--stack", stack.rawValue, "--threads", "\(threads)", "--serve"]
+        process.arguments = [PythonRuntime().executable, script, "--stack", stack.rawValue, "--threads", "\(threads)", "--serve"]
         process.environment = ProcessInfo.processInfo.environment.merging(stack.environment(threads: threads)) { $1 }
         process.standardInput = input
         process.standardOutput = output

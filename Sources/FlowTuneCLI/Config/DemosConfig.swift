@@ -3,7 +3,7 @@ extension FlowTuneConfig {
     ///
     /// ```yaml
     /// demos:
-    ///   count: 10            # the few-shot setting of the README tables
+    ///   count: 10            # the few-shot setting of docs/results/builtin-tasks.md
     ///   expert_noise: 0.1
     /// ```
     public struct Demos: ConfigSection {

@@ -1,5 +1,5 @@
 extension FlowTuneConfig {
-    /// The `eval:` section: how success rates are measured.
+    /// The `eval:` section: how success rates are measured (samplers: docs/algorithms.md §3).
     ///
     /// ```yaml
     /// eval:

@@ -10,7 +10,7 @@
 /// A command loads a config with `load(file:overrides:)`: the file (or the defaults when there is
 /// none), then the `--set` overrides in order, then the command's own flags translated to
 /// overrides (`--algo fpo` → `rl.algo=fpo`), validated together. Saving writes `yaml()`, which
-/// reloads to an equal value. Defaults follow ALGORITHMS.md §5.
+/// reloads to an equal value. Defaults follow docs/algorithms.md §5.
 public struct FlowTuneConfig: ConfigSection {
     /// Naming, seeding and bookkeeping of the run directory.
     public var run = Run()
@@ -33,9 +33,9 @@ public struct FlowTuneConfig: ConfigSection {
         .init("run", \.run, "run directory, seed, checkpoint and evaluation intervals"),
         .init("env", \.env, "the simulator"),
         .init("demos", \.demos, "expert demonstrations for SFT"),
-        .init("policy", \.policy, "flow policy architecture (ALGORITHMS.md §1-3)"),
-        .init("sft", \.sft, "supervised flow matching on the demonstrations (ALGORITHMS.md §2)"),
-        .init("rl", \.rl, "online RL fine-tuning (ALGORITHMS.md §3-4)"),
+        .init("policy", \.policy, "flow policy architecture (docs/algorithms.md §1-3)"),
+        .init("sft", \.sft, "supervised flow matching on the demonstrations (docs/algorithms.md §2)"),
+        .init("rl", \.rl, "online RL fine-tuning (docs/algorithms.md §3-4)"),
         .init("eval", \.eval, "evaluation"),
     ]}
 

@@ -1,5 +1,5 @@
 extension FlowTuneConfig {
-    /// The `policy:` section: the flow policy's shape (ALGORITHMS.md §1–3, issue 3).
+    /// The `policy:` section: the flow policy's shape (docs/algorithms.md §1–3).
     ///
     /// ```yaml
     /// policy:
@@ -8,7 +8,7 @@ extension FlowTuneConfig {
     ///   conditioning: film
     /// ```
     ///
-    /// Defaults are sized for the built-in tasks on a CPU (measured in README's tables), not for a
+    /// Defaults are sized for the built-in tasks on a CPU (measured in docs/results/builtin-tasks.md), not for a
     /// billion-parameter VLA: widths 128, SiLU, no layer norm.
     public struct Policy: ConfigSection {
         public var chunkLength = 5

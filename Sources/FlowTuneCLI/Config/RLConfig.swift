@@ -1,5 +1,5 @@
 extension FlowTuneConfig {
-    /// The `rl:` section: online RL fine-tuning of the flow policy, every knob of ALGORITHMS.md §3–4
+    /// The `rl:` section: online RL fine-tuning of the flow policy, every knob of docs/algorithms.md §3–4
     /// with the defaults of §5, grouped in the order the algorithm uses them: the loop, the optimizer,
     /// the PPO surrogate, advantages, the critic, then each method's own knobs.
     ///
@@ -163,7 +163,7 @@ extension FlowTuneConfig {
             }
         }
 
-        /// The RL method (ALGORITHMS.md §4).
+        /// The RL method (docs/algorithms.md §4).
         public enum Algorithm: String, ConfigEnum {
             /// PPO on the log-probability of Flow-SDE chains (§3.2, §4.1).
             case flowSDE = "flow-sde"

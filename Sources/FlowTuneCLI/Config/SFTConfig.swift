@@ -1,5 +1,5 @@
 extension FlowTuneConfig {
-    /// The `sft:` section: supervised flow matching on the demonstrations (ALGORITHMS.md §2, issue 3).
+    /// The `sft:` section: supervised flow matching on the demonstrations (docs/algorithms.md §2).
     ///
     /// ```yaml
     /// sft:
@@ -47,7 +47,7 @@ extension FlowTuneConfig {
         /// Learning-rate schedule after warmup.
         public enum LRSchedule: String, ConfigEnum { case constant, cosine }
 
-        /// How flow time `t` is drawn for the CFM loss (ALGORITHMS.md §2).
+        /// How flow time `t` is drawn for the CFM loss (docs/algorithms.md §2).
         public enum TimeSampling: String, ConfigEnum {
             case uniform
             /// `t = 0.999·s + 0.001`, `s ~ Beta(1.5, 1)` (π0).

@@ -28,7 +28,7 @@ struct Pipeline {
         }
         let start = Date()
         // A fixed collection width: which episodes are collected depends on it (environment i is
-        // seeded with seed·1_000_003 + i), and the calibration in README was measured with 16.
+        // seeded with seed·1_000_003 + i), and the calibration in docs/results/builtin-tasks.md was measured with 16.
         let collector = DemonstrationCollector(envID: config.env.id, numEnvs: Self.collectionEnvironments,
                                                noiseStd: Float(config.demos.expertNoise))
         let (d, report) = try collector.collectWithReport(episodes: config.demos.count, seed: UInt64(config.run.seed))

@@ -1,5 +1,6 @@
 import FlowEnvs
 import FlowTensor
+import FlowTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -9,7 +10,8 @@ import Glibc
 extension BridgeTests {
     /// Crashed and hung workers, and errors that tell the user what to do.
     @Suite struct FaultTests {
-        @Test func killedWorkerIsRestartedAndItsEpisodesEndAsTruncated() throws {
+        @Test(.requiresPython("numpy", "gymnasium"))
+        func killedWorkerIsRestartedAndItsEpisodesEndAsTruncated() throws {
             let env = try PythonBridgeEnv(id: "gym/Pendulum-v1", numEnvs: 4, configuration: quietBridge(workers: 2))
             defer { env.close() }
             try env.reset(seeds: [1, 2, 3, 4])
@@ -30,7 +32,8 @@ extension BridgeTests {
             #expect(Array(env.buffers.episodeSteps) == [1, 1, 3, 3], "the restarted worker steps on")
         }
 
-        @Test func hungWorkerTimesOutAndIsRestarted() throws {
+        @Test(.requiresPython("numpy", "gymnasium"), .slow)
+        func hungWorkerTimesOutAndIsRestarted() throws {
             let env = try PythonBridgeEnv(id: "gym/Pendulum-v1", numEnvs: 2, configuration: quietBridge(workers: 2, stepTimeout: 3))
             defer { env.close() }
             try env.reset(seeds: [1, 2])
@@ -43,7 +46,8 @@ extension BridgeTests {
             #expect(waitUntilGone(hung, seconds: 10), "the hung worker was killed")
         }
 
-        @Test func workerThatKeepsFailingBecomesAWorkerFailedError() throws {
+        @Test(.requiresPython("numpy", "gymnasium"))
+        func workerThatKeepsFailingBecomesAWorkerFailedError() throws {
             let env = try PythonBridgeEnv(id: "gym/Pendulum-v1", numEnvs: 1, configuration: quietBridge(workers: 1, maxRestarts: 0))
             defer { env.close() }
             try env.reset(seeds: [1])
@@ -51,7 +55,8 @@ extension BridgeTests {
             #expect(throws: VectorEnvError.self) { try env.step(actions: [0]) }
         }
 
-        @Test func unknownMetaWorldTaskErrorListsTheValidIDs() {
+        @Test(.requiresPython("numpy", "gymnasium", "metaworld"))
+        func unknownMetaWorldTaskErrorListsTheValidIDs() {
             do {
                 _ = try EnvironmentRegistry.make(id: "metaworld/reach-v9", numEnvs: 1, bridge: quietBridge(workers: 1))
                 Issue.record("an unknown MetaWorld task was accepted")
@@ -79,7 +84,8 @@ extension BridgeTests {
 
         static let pushtInstalled = (try? runBridgePython("import gym_pusht").status == 0) ?? false
 
-        @Test(.enabled(if: !pushtInstalled, "gym-pusht is installed here, so its absence cannot be tested"))
+        @Test(.requiresPython("numpy", "gymnasium"),
+               .enabled(if: !pushtInstalled, "gym-pusht is installed here, so its absence cannot be tested"))
         func missingSimulatorPackageErrorNamesWhatToPipInstall() {
             do {
                 _ = try EnvironmentRegistry.make(id: "pusht", numEnvs: 1, bridge: quietBridge(workers: 1))

@@ -1,11 +1,13 @@
 import FlowEnvs
 import FlowTensor
+import FlowTestSupport
 import Foundation
 import Testing
 
 extension BridgeTests {
     /// MetaWorld through the bridge: fidelity to MetaWorld itself, determinism, tasks and experts.
-    @Suite struct MetaWorldTests {
+    @Suite(.requiresPython("numpy", "gymnasium", "mujoco", "metaworld"), .slow)
+    struct MetaWorldTests {
         /// Steps MetaWorld directly (no bridge code), following the seeding rule the worker documents:
         /// an episode with seed s uses goal variation default_rng(s).integers(50) of MT1(task, seed=0)
         /// and env.seed(s); it ends at success or after `maxSteps`. Prints nothing; writes Float32 rows:

@@ -1,4 +1,5 @@
 import FlowEnvs
+import FlowTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -8,7 +9,8 @@ import Glibc
 extension BridgeTests {
     /// Workers never outlive the trainer.
     @Suite struct OrphanTests {
-        @Test func closingTheEnvironmentEndsEveryWorker() throws {
+        @Test(.requiresPython("numpy", "gymnasium"))
+        func closingTheEnvironmentEndsEveryWorker() throws {
             let env = try PythonBridgeEnv(id: "gym/Pendulum-v1", numEnvs: 3, configuration: quietBridge(workers: 3))
             try env.reset(seeds: [1, 2, 3])
             let pids = env.workerPIDs
@@ -17,7 +19,8 @@ extension BridgeTests {
             for pid in pids { #expect(!processIsRunning(pid), "worker \(pid) survived close()") }
         }
 
-        @Test func releasingTheEnvironmentWithoutClosingEndsEveryWorker() throws {
+        @Test(.requiresPython("numpy", "gymnasium"))
+        func releasingTheEnvironmentWithoutClosingEndsEveryWorker() throws {
             var pids: [Int32] = []
             do {
                 let env = try PythonBridgeEnv(id: "gym/Pendulum-v1", numEnvs: 2, configuration: quietBridge(workers: 2))
@@ -26,7 +29,8 @@ extension BridgeTests {
             for pid in pids { #expect(!processIsRunning(pid), "worker \(pid) survived its environment") }
         }
 
-        @Test func ctrlCReachingAWorkerDoesNotStopIt() throws {
+        @Test(.requiresPython("numpy", "gymnasium"))
+        func ctrlCReachingAWorkerDoesNotStopIt() throws {
             let env = try PythonBridgeEnv(id: "gym/Pendulum-v1", numEnvs: 1, configuration: quietBridge(workers: 1))
             defer { env.close() }
             try env.reset(seeds: [1])
@@ -55,11 +59,11 @@ extension BridgeTests {
             time.sleep(60)
             """
 
-        @Test(arguments: ["eof", "keep"])
+        @Test(.requiresPython("numpy", "gymnasium"), arguments: ["eof", "keep"])
         func workerExitsWhenTheTrainerProcessIsKilled(mode: String) throws {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [PythonRuntime().executable, "-c", Self.trainerScript, mode]
+            process.arguments = [TestPython.executable, "-c", Self.trainerScript, mode]
             var env = ProcessInfo.processInfo.environment
             if let path = PythonRuntime().packagePath { env["PYTHONPATH"] = path }
             process.environment = env

@@ -1,4 +1,5 @@
 import FlowEnvs
+import FlowTestSupport
 import Foundation
 import Testing
 
@@ -31,7 +32,8 @@ extension BridgeTests {
             #expect(throws: BridgeError.self) { _ = try r.readUInt32() }
         }
 
-        @Test func workerAnswersHelloResetStepAndCloseInTheDocumentedLayout() throws {
+        @Test(.requiresPython("numpy", "gymnasium"))
+        func workerAnswersHelloResetStepAndCloseInTheDocumentedLayout() throws {
             let w = try WorkerProcess(python: PythonRuntime())
             defer { w.terminate() }
             try w.send(BridgeProtocol.helloFrame(envID: "gym/Pendulum-v1", envIndices: [0, 1], options: [:]))
@@ -63,7 +65,8 @@ extension BridgeTests {
             #expect(try w.receive(timeout: 30, waitingFor: "BYE").type == BridgeProtocol.MessageType.bye.rawValue)
         }
 
-        @Test func workerRefusesAnotherProtocolVersionWithAnErrorNamingBothVersions() throws {
+        @Test(.requiresPython("numpy"))
+        func workerRefusesAnotherProtocolVersionWithAnErrorNamingBothVersions() throws {
             let w = try WorkerProcess(python: PythonRuntime())
             defer { w.terminate() }
             try w.send(BridgeProtocol.helloFrame(envID: "gym/Pendulum-v1", envIndices: [0], options: [:], version: 99))

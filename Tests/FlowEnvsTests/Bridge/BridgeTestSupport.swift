@@ -1,4 +1,5 @@
 import FlowEnvs
+import FlowTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -6,25 +7,16 @@ import Glibc
 #endif
 
 /// All bridge tests run one after another: each starts Python processes, and the machine has two
-/// cores shared with other work. CI installs the packages they need (.ci/requirements.txt).
+/// cores shared with other work. Tests whose Python packages are missing are skipped; `./scripts/test`
+/// installs them into .venv.
 @Suite(.serialized) enum BridgeTests {}
 
-/// Runs `python3 -c script args…` with the checkout's python/ on PYTHONPATH and waits for it.
+/// Runs `<test python> -c script args…` with the checkout's python/ on PYTHONPATH and waits for it.
 func runBridgePython(_ script: String, _ arguments: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [PythonRuntime().executable, "-c", script] + arguments
     var env = ProcessInfo.processInfo.environment
     if let path = PythonRuntime().packagePath { env["PYTHONPATH"] = path }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let r = try TestPython.run(script, arguments, environment: env)
+    return (r.status, r.stdout, r.stderr)
 }
 
 /// Whether `pid` is a live process (a zombie waiting to be reaped by an init that never reaps counts

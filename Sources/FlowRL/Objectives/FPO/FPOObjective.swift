@@ -1,6 +1,6 @@
 import FlowNN
 
-/// FPO's surrogate (ALGORITHMS.md §4.2): the likelihood ratio replaced by the change of the
+/// FPO's surrogate (docs/algorithms.md §4.2): the likelihood ratio replaced by the change of the
 /// conditional flow-matching loss on stored `(τ, ε)` pairs, under PPO clipping or ASPO.
 ///
 /// ```swift

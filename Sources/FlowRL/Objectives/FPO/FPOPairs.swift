@@ -1,7 +1,7 @@
 import FlowNN
 import FlowPolicy
 
-/// FPO's Monte-Carlo pairs `(τ_i, ε_i)` of a batch of executed chunks (ALGORITHMS.md §4.2), drawn
+/// FPO's Monte-Carlo pairs `(τ_i, ε_i)` of a batch of executed chunks (docs/algorithms.md §4.2), drawn
 /// once at rollout and stored, so the update re-evaluates the CFM loss on exactly the same pairs.
 ///
 /// ```swift

@@ -1,6 +1,6 @@
 import FlowPolicy
 
-/// The knobs of likelihood-free flow policy optimisation (ALGORITHMS.md §4.2) and of Lyu et al.'s
+/// The knobs of likelihood-free flow policy optimisation (docs/algorithms.md §4.2) and of Lyu et al.'s
 /// components as FlowTune defines them (§4.3), each with its default and meaning.
 ///
 /// ```swift
@@ -40,7 +40,7 @@ public struct FPOSettings: Sendable, Equatable, Codable {
     /// The default is the mean: with the squared norm of §4.2 every log-ratio is `H·D` times larger,
     /// and on reach-obstacle (H·D = 10, actor lr 1e-4, clip 0.05) the ratios left the trust region
     /// within the first epoch (ratio max 1.8e4, approx. KL 13) and success fell; with the mean the
-    /// same run kept approx. KL near 0.02 and improved (README, FPO section).
+    /// same run kept approx. KL near 0.02 and improved (docs/results/fpo.md).
     public enum LossReduction: String, Sendable, Codable, CaseIterable {
         /// `‖v − u‖²`, the squared norm as §4.2 writes it.
         case sum
