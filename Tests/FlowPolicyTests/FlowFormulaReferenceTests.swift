@@ -35,6 +35,30 @@ import Testing
         }
     }
 
+    /// The reference writes the clamped step in the data and noise estimates (docs/algorithms.md §3.4);
+    /// FlowTune substitutes the clamped velocity into the unchanged step: both must agree.
+    @Test func clampedFlowSDEAndODEStepsMatchReferenceVectors() throws {
+        let cases = try ReferenceVectors.objects("flow_sde_step_clamped")
+        #expect(cases.count >= 5)
+        for c in cases {
+            let k = Int(try c.double("K")), step = Int(try c.double("k"))
+            let grid = TimeGrid(steps: k), t = grid.t(step), bound = Float(try c.double("bound"))
+            let sigma = FlowSDE.sigma(t: t, noiseLevel: Float(try c.double("noise_level")), steps: k)
+            let rows = try c.matrix("x"), shape = [rows.count, rows[0].count]
+            let x = Tensor(rows.flatMap { $0 }, shape: shape)
+            let v = DenoisedClamp.velocity(x: x, v: Tensor(try c.matrix("v").flatMap { $0 }, shape: shape), t: Tensor(t), bound: bound)
+            let z = Tensor(try c.matrix("z").flatMap { $0 }, shape: shape)
+            let (mean, std) = FlowSDE.moments(x: x, v: v, t: t, dt: grid.dt, sigma: sigma)
+            #expect(allClose(mean.scalars, try c.matrix("mean").flatMap { $0 }), "mean K=\(k) k=\(step)")
+            #expect(close(std, Float(try c.double("std"))))
+            let next = mean + z * std
+            #expect(allClose(next.scalars, try c.matrix("x_next").flatMap { $0 }))
+            let logp = GaussianLogDensity.elementwise(next, mean: mean, std: Tensor(std)).sum().item
+            #expect(close(logp, Float(try c.double("log_prob_x_next_sum")), rtol: 1e-4, atol: 1e-4), "log-density K=\(k) k=\(step)")
+            #expect(allClose(ODE.step(x: x, v: v, dt: grid.dt).scalars, try c.matrix("ode_next").flatMap { $0 }), "ODE K=\(k) k=\(step)")
+        }
+    }
+
     @Test func sdeStepWithZeroSigmaIsExactlyTheODEStep() throws {
         for c in try ReferenceVectors.objects("flow_sde_step") {
             let rows = try c.matrix("x"), shape = [rows.count, rows[0].count]

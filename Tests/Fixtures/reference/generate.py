@@ -62,6 +62,29 @@ def flow_sde_step():
     return out
 
 
+def flow_sde_step_clamped():
+    """§3.4: the Flow-SDE step with the denoised clamp, written in the data/noise estimates:
+    â = clip(x − t·v, ±c), ε̂ = (x − (1 − t)·â)/t, mean = (1 − t + Δ)·â + (t − Δ − σ²Δ/(2t))·ε̂.
+    Inputs: a seeded draw with velocities scaled up so that part of every case is clamped."""
+    rng = np.random.default_rng(3401)
+    out = []
+    for K, a_n, k, c in [(5, 0.5, 0, 1.5), (5, 0.5, 2, 1.5), (5, 0.5, 4, 1.5), (10, 0.7, 3, 2.0), (4, 0.3, 1, 1.0)]:
+        x, v, z = rng.normal(size=(2, 6)) * 1.5, rng.normal(size=(2, 6)) * 3.0, rng.normal(size=(2, 6))
+        t, dt = 1 - k / K, 1 / K
+        sigma = a_n * math.sqrt(t / (dt if k == 0 else 1 - t))
+        a_hat = np.clip(x - t * v, -c, c)
+        eps_hat = (x - (1 - t) * a_hat) / t
+        mean = (1 - t + dt) * a_hat + (t - dt - sigma ** 2 * dt / (2 * t)) * eps_hat
+        std = sigma * math.sqrt(dt)
+        x_next = mean + std * z
+        ode_next = (1 - t + dt) * a_hat + (t - dt) * eps_hat
+        out.append({"K": K, "noise_level": a_n, "k": k, "bound": c, "t": t, "dt": dt, "x": x.tolist(), "v": v.tolist(),
+                    "clamped": (np.abs(x - t * v) > c).astype(int).tolist(), "sigma_t": sigma,
+                    "mean": mean.tolist(), "std": std, "z": z.tolist(), "x_next": x_next.tolist(),
+                    "ode_next": ode_next.tolist(), "log_prob_x_next_sum": gaussian_log_density(x_next, mean, std)})
+    return out
+
+
 def ode_step():
     """§3.1: x_{k+1} = x_k − Δ·v."""
     x, v, dt = arr(ODE_STEP_X), arr(ODE_STEP_V), 0.2
@@ -186,6 +209,7 @@ CASES = [
     ("gae", gae),
     ("chunk_reward", chunk_reward),
     ("grpo", grpo),
+    ("flow_sde_step_clamped", flow_sde_step_clamped),
 ]
 
 
