@@ -100,6 +100,17 @@ import Testing
         #expect(!perTask.isEmpty && perTask.allSatisfy { (0...1).contains($0) }, "\(m.keys.sorted())")
     }
 
+    @Test func adamBetasChangeTheUpdate() throws {
+        func policyAfterOneIteration(beta2: Float) throws -> [String: [Float]] {
+            var c = Self.config()
+            c.adamBeta2 = beta2
+            let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c)
+            try trainer.runIteration()
+            return trainer.policy.parameterValues().mapValues(\.scalars)
+        }
+        #expect(try policyAfterOneIteration(beta2: 0.95) != policyAfterOneIteration(beta2: 0.5))
+    }
+
     @Test func allStepsChainsReportTheirReachAtEveryChainIndex() throws {
         var c = Self.config()
         c.sdeSchedule = .allSteps

@@ -46,6 +46,11 @@ func configError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_s
         #expect(error!.description.contains("the top level accepts: run, env, demos"))
     }
 
+    @Test func adamBetasReachTheTrainersConfig() throws {
+        let rl = try FlowTuneConfig.load(yaml: "", overrides: ["rl.adam_beta1=0.8", "rl.adam_beta2=0.99"]).rlConfig()
+        #expect(rl.adamBeta1 == 0.8 && rl.adamBeta2 == 0.99)
+    }
+
     @Test func theDenoisedClipIsAutoANumberOrNullAndNothingElse() throws {
         #expect(try FlowTuneConfig.load(yaml: "").policy.denoisedClip == .auto)
         #expect(try FlowTuneConfig.load(yaml: "", overrides: ["policy.denoised_clip=4"]).policy.denoisedClip == .bound(4))

@@ -49,7 +49,7 @@ struct PPOUpdate {
     }
 
     static func makeOptimizers(_ config: RLConfig) -> (actor: AdamW, noise: AdamW, critic: AdamW) {
-        let betas: (Float, Float) = (0.9, 0.95)
+        let betas = (config.adamBeta1, config.adamBeta2)
         return (AdamW(schedule: .constant(config.actorLearningRate), betas: betas, weightDecay: config.weightDecay),
                 AdamW(schedule: .constant(config.noiseLearningRate), betas: betas, weightDecay: config.weightDecay),
                 AdamW(schedule: .constant(config.criticLearningRate), betas: betas, weightDecay: 0))

@@ -67,6 +67,9 @@ public struct RLConfig: Sendable, Equatable, Codable {
     public var noiseLearningRate: Float = 1e-4
     public var criticLearningRate: Float = 1e-3
     public var weightDecay: Float = 0.01
+    /// Adam's moment decays (β₁, β₂) of every RL optimizer (actor, noise network, critic).
+    public var adamBeta1: Float = 0.9
+    public var adamBeta2: Float = 0.95
     public var clipLow: Float = 0.2
     public var clipHigh: Float = 0.2
     /// Dual-clip constant `c` for negative advantages (nil: off).
@@ -148,6 +151,8 @@ public struct RLConfig: Sendable, Equatable, Codable {
                           (criticLearningRate, "critic_learning_rate")] {
             try check(v > 0 && v.isFinite, name, "must be a positive number")
         }
+        try check(adamBeta1 >= 0 && adamBeta1 < 1, "adam_beta1", "must be in [0, 1)")
+        try check(adamBeta2 >= 0 && adamBeta2 < 1, "adam_beta2", "must be in [0, 1)")
         try check(clipLow > 0 && clipLow < 1, "clip_low", "must be in (0, 1)")
         try check(clipHigh > 0, "clip_high", "must be > 0")
         if let c = dualClip { try check(c > 1, "dual_clip", "must be > 1") }

@@ -77,7 +77,7 @@ extension FlowTuneConfig {
     }
 
     /// The RL trainer's configuration.
-    func rlConfig() throws -> FlowRL.RLConfig {
+    public func rlConfig() throws -> FlowRL.RLConfig {
         var c = FlowRL.RLConfig()
         switch rl.algo {
         case .flowSDE: c.algorithm = .flowSDE
@@ -109,6 +109,8 @@ extension FlowTuneConfig {
         c.noiseLearningRate = Float(rl.noiseLR)
         c.criticLearningRate = Float(rl.criticLR)
         c.weightDecay = Float(rl.weightDecay)
+        c.adamBeta1 = Float(rl.adamBeta1)
+        c.adamBeta2 = Float(rl.adamBeta2)
         c.clipLow = Float(rl.clipLow)
         c.clipHigh = Float(rl.clipHigh)
         c.dualClip = rl.dualClip.map(Float.init)
