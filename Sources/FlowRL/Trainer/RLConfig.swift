@@ -74,8 +74,11 @@ public struct RLConfig: Sendable, Equatable, Codable {
     public var clipHigh: Float = 0.2
     /// Dual-clip constant `c` for negative advantages (nil: off).
     public var dualClip: Float? = 3
-    /// Log-density aggregation and ratio granularity.
-    public var aggregation: LogDensityAggregation = LogDensityAggregation()
+    /// Log-density aggregation and ratio granularity. A chain's log-density is averaged over its
+    /// stochastic steps (as RLinf does): summed, an all-steps chunk ratio adds K·H·D Gaussian terms,
+    /// and with the per-minibatch KL stop an update then takes one or two steps before the stop
+    /// (docs/results/rl-stability.md). The one-step schedule has one term, so it is unaffected.
+    public var aggregation: LogDensityAggregation = LogDensityAggregation(overSteps: .mean)
     /// Global gradient-norm clip (actor and critic clipped separately).
     public var gradientClip: Float = 1.0
     /// Stop an update's remaining epochs when the approximate KL exceeds this (nil: never).

@@ -38,7 +38,7 @@ extension FlowTuneConfig {
         public var clipHigh = 0.2
         public var dualClip: Double? = 3.0
         public var ratioGranularity = RatioGranularity.chunk
-        public var logprobSteps = Aggregation.sum
+        public var logprobSteps = Aggregation.mean
         public var logprobDims = Aggregation.sum
         public var klTarget: Double? = 0.02
         public var entropyCoef: Double? = nil
@@ -108,7 +108,7 @@ extension FlowTuneConfig {
             .init("clip_high", \.clipHigh, "PPO clip epsilon above 1: ratio <= 1 + clip_high", .greaterThan(0)),
             .init("dual_clip", \.dualClip, "dual-clip bound c on the loss for A < 0; null = off", .greaterThan(1)),
             .init("ratio_granularity", \.ratioGranularity, "one PPO ratio per chunk, per action step, or per element"),
-            .init("logprob_steps", \.logprobSteps, "chain log-prob over denoising steps: sum or mean"),
+            .init("logprob_steps", \.logprobSteps, "chain log-prob over its stochastic denoising steps: mean (one ratio's scale whatever K) or sum"),
             .init("logprob_dims", \.logprobDims, "chain log-prob over chunk and action dims: sum or mean"),
             .init("kl_target", \.klTarget, "stop an update's epochs once approx. KL exceeds this; null = never", .greaterThan(0)),
             .init("entropy_coef", \.entropyCoef, "entropy bonus; null = 0.005 for flow-noise, 0 otherwise", .atLeast(0)),
