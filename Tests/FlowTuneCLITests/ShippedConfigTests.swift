@@ -20,4 +20,19 @@ import Testing
             #expect(stem.contains(config.rl.algo.rawValue), "\(file) sets rl.algo \(config.rl.algo.rawValue)")
         }
     }
+
+    /// `configs/<suite>/<task>-<algo>.yaml` sets `env.id` `<suite>/<task>` (the bridge simulators).
+    @Test func everyShippedSimulatorConfigLoadsAndNamesItsEnvironment() throws {
+        let suites = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { !$0.hasSuffix(".yaml") }.sorted()
+        #expect(suites.contains("metaworld"))
+        for suite in suites {
+            let dir = Self.directory + "/" + suite
+            for file in try FileManager.default.contentsOfDirectory(atPath: dir).filter({ $0.hasSuffix(".yaml") }) {
+                let config = try FlowTuneConfig.load(file: dir + "/" + file)
+                try config.validateAll()
+                #expect((suite + "/" + file).hasPrefix(config.env.id), "\(suite)/\(file) sets env.id \(config.env.id)")
+                #expect(file.contains(config.rl.algo.rawValue), "\(file) sets rl.algo \(config.rl.algo.rawValue)")
+            }
+        }
+    }
 }
