@@ -100,6 +100,35 @@ import Testing
         #expect(!perTask.isEmpty && perTask.allSatisfy { (0...1).contains($0) }, "\(m.keys.sorted())")
     }
 
+    @Test func theKLAdaptiveRateFallsAfterAnEarlyStopRisesAfterAQuietUpdateAndStaysInItsRange() {
+        typealias Rate = KLAdaptiveLearningRate
+        #expect(Rate.next(1e-4, base: 1e-4, stoppedInFirstEpoch: true, ranEveryEpoch: false, approxKL: 0, target: 0.02) == Float(1e-4) / 1.5)
+        #expect(Rate.next(1e-4, base: 1e-4, stoppedInFirstEpoch: false, ranEveryEpoch: true, approxKL: 0.005, target: 0.02) == Float(1e-4) * 1.5)
+        #expect(Rate.next(1e-4, base: 1e-4, stoppedInFirstEpoch: false, ranEveryEpoch: true, approxKL: 0.015, target: 0.02) == 1e-4)
+        #expect(Rate.next(1e-4, base: 1e-4, stoppedInFirstEpoch: false, ranEveryEpoch: false, approxKL: 0.001, target: 0.02) == 1e-4,
+                "stopped in a later epoch: the rate fits")
+        #expect(Rate.next(1e-6, base: 1e-4, stoppedInFirstEpoch: true, ranEveryEpoch: false, approxKL: 0, target: 0.02) == 1e-6)
+        #expect(Rate.next(1e-3, base: 1e-4, stoppedInFirstEpoch: false, ranEveryEpoch: true, approxKL: 0, target: 0.02) == Float(1e-4) * 10)
+    }
+
+    @Test func theKLAdaptiveRateShrinksWhileUpdatesStopAtOnceAndSurvivesAResume() throws {
+        var c = Self.config()
+        c.sdeSchedule = .allSteps
+        c.actorLearningRate = 0.05  // every update stops after its first step
+        c.klTarget = 1e-6
+        c.adaptiveActorLearningRate = true
+        let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c)
+        let first = try trainer.runIteration(), second = try trainer.runIteration()
+        #expect(first["lr_actor"] == Double(Float(0.05)) && second["lr_actor"] == Double(Float(0.05) / 1.5))
+        #expect(trainer.actorLearningRate == Float(0.05) / 1.5 / 1.5)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("adaptive-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try trainer.saveCheckpoint(to: path)
+        #expect(try RLTrainer.resume(from: path).actorLearningRate == trainer.actorLearningRate)
+        c.klTarget = nil
+        #expect(throws: RLError.self) { try c.validate() }
+    }
+
     @Test func adamBetasChangeTheUpdate() throws {
         func policyAfterOneIteration(beta2: Float) throws -> [String: [Float]] {
             var c = Self.config()

@@ -46,6 +46,12 @@ func configError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_s
         #expect(error!.description.contains("the top level accepts: run, env, demos"))
     }
 
+    @Test func theKLAdaptiveActorRateNeedsAKLTarget() throws {
+        #expect(try FlowTuneConfig.load(yaml: "", overrides: ["rl.actor_lr_schedule=kl-adaptive"]).rlConfig().adaptiveActorLearningRate)
+        let error = configError { _ = try FlowTuneConfig.load(yaml: "", overrides: ["rl.actor_lr_schedule=kl-adaptive", "rl.kl_target=null"]) }
+        #expect(error?.description.contains("kl_target") == true)
+    }
+
     @Test func adamBetasReachTheTrainersConfig() throws {
         let rl = try FlowTuneConfig.load(yaml: "", overrides: ["rl.adam_beta1=0.8", "rl.adam_beta2=0.99"]).rlConfig()
         #expect(rl.adamBeta1 == 0.8 && rl.adamBeta2 == 0.99)

@@ -64,6 +64,9 @@ public struct RLConfig: Sendable, Equatable, Codable {
     /// Decisions per minibatch.
     public var minibatchSize: Int = 256
     public var actorLearningRate: Float = 1e-4
+    /// Adapt the actor's learning rate between updates to the KL stop (`KLAdaptiveLearningRate`),
+    /// starting from `actorLearningRate`; needs `klTarget`.
+    public var adaptiveActorLearningRate: Bool = false
     public var noiseLearningRate: Float = 1e-4
     public var criticLearningRate: Float = 1e-3
     public var weightDecay: Float = 0.01
@@ -154,6 +157,8 @@ public struct RLConfig: Sendable, Equatable, Codable {
                           (criticLearningRate, "critic_learning_rate")] {
             try check(v > 0 && v.isFinite, name, "must be a positive number")
         }
+        try check(!adaptiveActorLearningRate || klTarget != nil, "actor_lr_schedule",
+                  "kl-adaptive needs kl_target: the rate adapts to the KL stop")
         try check(adamBeta1 >= 0 && adamBeta1 < 1, "adam_beta1", "must be in [0, 1)")
         try check(adamBeta2 >= 0 && adamBeta2 < 1, "adam_beta2", "must be in [0, 1)")
         try check(clipLow > 0 && clipLow < 1, "clip_low", "must be in (0, 1)")

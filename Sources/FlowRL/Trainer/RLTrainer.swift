@@ -25,6 +25,11 @@ public final class RLTrainer {
     let actorOptimizer: AdamW, noiseOptimizer: AdamW, criticOptimizer: AdamW
     let anchor: DemonstrationAnchor?
     var rolloutRNG: RandomGenerator
+    /// The actor's current learning rate: `config.actorLearningRate`, or its KL-adapted value.
+    public internal(set) var actorLearningRate: Float {
+        get { actorOptimizer.schedule.rate(at: 1) }
+        set { actorOptimizer.schedule = .constant(newValue) }
+    }
     var updateRNG: RandomGenerator
     public internal(set) var iteration = 0
     public internal(set) var environmentSteps = 0
@@ -94,7 +99,7 @@ public final class RLTrainer {
             "iteration": Double(iteration), "env_steps": Double(environmentSteps),
             "train_success": rs.successRate, "train_episodes": Double(rs.episodesFinished),
             "train_return": rs.meanReturn, "train_length": rs.meanLength, "decisions": Double(rs.decisions),
-            "lr_actor": Double(config.actorLearningRate), "lr_critic": Double(config.criticLearningRate),
+            "lr_actor": Double(actorLearningRate), "lr_critic": Double(config.criticLearningRate),
             "lr_noise": Double(config.noiseLearningRate),
         ]
         // Only quantities the run has: no σ for ODE rollouts, no entropy without Flow-Noise's bonus,
@@ -147,6 +152,12 @@ public final class RLTrainer {
             onWarning("iteration \(iteration): \(e.description)")
             metrics["update_skipped"] = 1
             return metrics
+        }
+        if config.adaptiveActorLearningRate, update.updatesPolicy, let target = config.klTarget {
+            let rate = KLAdaptiveLearningRate.next(actorLearningRate, base: config.actorLearningRate,
+                                                   stoppedInFirstEpoch: us.stopKL != nil && us.epochsRun == 1,
+                                                   ranEveryEpoch: us.stopKL == nil, approxKL: us.approxKL, target: target)
+            actorLearningRate = rate  // for the next update; `lr_actor` is the rate this one used
         }
         metrics.merge([
             "policy_loss": us.policyLoss, "value_loss": us.valueLoss,

@@ -16,6 +16,8 @@ extension RLTrainer {
         file.metadata["env_id"] = envID
         file.metadata["iteration"] = "\(iteration)"
         file.metadata["env_steps"] = "\(environmentSteps)"
+        // The KL-adapted rate, exactly (a resumed run continues with it).
+        file.metadata["actor_learning_rate_bits"] = "\(actorLearningRate.bitPattern)"
         file.metadata["rl_config"] = String(decoding: try JSONEncoder.sortedKeys.encode(config), as: UTF8.self)
         if let critic { file.insert(critic.parameterValues(), prefix: "critic") }
         file.insert(actorOptimizer.stateTensors(), prefix: "optimizer.actor")
@@ -55,6 +57,9 @@ extension RLTrainer {
         trainer.updateRNG = try rng("update")
         trainer.iteration = iteration
         trainer.environmentSteps = steps
+        if let bits = file.metadata["actor_learning_rate_bits"].flatMap(UInt32.init) {
+            trainer.actorLearningRate = Float(bitPattern: bits)
+        }
         return trainer
     }
 }

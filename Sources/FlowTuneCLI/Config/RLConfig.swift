@@ -27,6 +27,7 @@ extension FlowTuneConfig {
         public var diagnosticAdvantages: DiagnosticAdvantages? = nil
         // The optimizer.
         public var actorLR = 1e-4
+        public var actorLRSchedule = ActorLRSchedule.constant
         public var criticLR = 1e-3
         public var noiseLR = 1e-4
         public var adamBeta1 = 0.9
@@ -98,6 +99,8 @@ extension FlowTuneConfig {
             .init("diagnostic_advantages", \.diagnosticAdvantages,
                   "diagnostics only: the policy loss sees advantages of 1, 0 or max(A, 0) instead of A (the critic still learns); null = off"),
             .init("actor_lr", \.actorLR, "AdamW learning rate of the velocity network", .above(0, atMost: 1)),
+            .init("actor_lr_schedule", \.actorLRSchedule,
+                  "constant: actor_lr throughout; kl-adaptive: starts at actor_lr, divided by 1.5 after an update the KL stop ended in its first epoch, multiplied by 1.5 after one that ran every epoch below half of kl_target"),
             .init("critic_lr", \.criticLR, "AdamW learning rate of the critic(s)", .above(0, atMost: 1)),
             .init("noise_lr", \.noiseLR, "AdamW learning rate of the Flow-Noise sigma network", .above(0, atMost: 1)),
             .init("adam_beta1", \.adamBeta1, "Adam first-moment decay", .atLeast(0, below: 1)),
@@ -156,6 +159,10 @@ extension FlowTuneConfig {
         public var effectiveTauSampling: TauSampling { tauSampling ?? (algo == .fpoPlusPlus ? .continuous : .grid) }
 
         public func validate(path: String) throws(ConfigError) {
+            if actorLRSchedule == .klAdaptive && klTarget == nil {
+                throw ConfigError.inconsistent(paths: [Self.join(path, "actor_lr_schedule"), Self.join(path, "kl_target")],
+                                               message: "actor_lr_schedule kl-adaptive adapts the rate to the KL stop; set kl_target (e.g. 0.02) or use constant.")
+            }
             if sigmaMin > sigmaMax {
                 throw ConfigError.inconsistent(paths: [Self.join(path, "sigma_min"), Self.join(path, "sigma_max")],
                                                message: "sigma_min (\(sigmaMin)) is above sigma_max (\(sigmaMax)); "
@@ -177,6 +184,12 @@ extension FlowTuneConfig {
             case fpoLyu = "fpo-lyu"
             /// Flow-SDE ratio with group-relative advantages and no critic (§4.4).
             case grpo
+        }
+
+        /// How the actor's learning rate evolves (§4.1).
+        public enum ActorLRSchedule: String, ConfigEnum {
+            case constant
+            case klAdaptive = "kl-adaptive"
         }
 
         /// How many PPO ratios a chunk contributes (§4.1).

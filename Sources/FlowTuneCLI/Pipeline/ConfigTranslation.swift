@@ -106,6 +106,7 @@ extension FlowTuneConfig {
         c.epochs = rl.epochs
         c.minibatchSize = rl.minibatchSize
         c.actorLearningRate = Float(rl.actorLR)
+        c.adaptiveActorLearningRate = rl.actorLRSchedule == .klAdaptive
         c.noiseLearningRate = Float(rl.noiseLR)
         c.criticLearningRate = Float(rl.criticLR)
         c.weightDecay = Float(rl.weightDecay)
