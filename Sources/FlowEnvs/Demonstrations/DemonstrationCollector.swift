@@ -80,8 +80,11 @@ public struct DemonstrationCollector {
             for i in 0..<numEnvs {
                 rew[i].append(buffers.rewards[i])
                 guard buffers.isDone(i) else { continue }
-                report.attempted += 1
-                if buffers.success[i] && dataset.episodeCount < wanted && kept[tasks[i]] < quota[tasks[i]] {
+                // An episode of a task whose share is full is neither attempted nor kept, so the
+                // report's success rate stays the expert's.
+                let wantedTask = kept[tasks[i]] < quota[tasks[i]]
+                if wantedTask { report.attempted += 1 }
+                if buffers.success[i] && dataset.episodeCount < wanted && wantedTask {
                     report.succeeded += 1
                     kept[tasks[i]] += 1
                     // Actions as executed: the environment clips to its bounds, so store the clipped ones.
