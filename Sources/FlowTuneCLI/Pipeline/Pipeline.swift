@@ -60,14 +60,11 @@ struct Pipeline {
                                                taskCount: env.spec.numTasks)
         let start = Date()
         let trainer = try SFTTrainer(dataset: demos, policyConfig: policyConfig, config: config.sftConfig)
-        switch config.policy.denoisedClip {
-        case .auto:
+        if case .auto = config.policy.denoisedClip {
             let actions = trainer.policy.actionNormalizer.normalize(Tensor(demos.actions, shape: [demos.stepCount, demos.actionDim]))
             try trainer.policy.setDenoisedClip(DenoisedClamp.automaticBound(normalizedDemonstrationActions: actions))
-        case .bound(let c): try trainer.policy.setDenoisedClip(Float(c))
-        case .off: break
         }
-        log.info("denoised clamp: " + (trainer.policy.config.denoisedClip.map { "±\(fmt($0)) (normalised action units)" } ?? "off"))
+        try adoptDenoisedClip(trainer.policy)  // a number or null as configured; logs the bound
         log.info("SFT: \(trainer.policy.parameterCount) parameters, \(trainer.train.count) training pairs, \(config.sft.steps) steps of \(config.sft.batchSize)")
         let path = run.file(Self.sftFileName)
         let result = try trainer.run(checkpointPath: path) { entry in
@@ -79,8 +76,8 @@ struct Pipeline {
         return result.policy
     }
 
-    /// Applies `policy.denoised_clip` to a policy trained elsewhere (`train --init`, `sweep --init`):
-    /// a number or null replaces its bound, `auto` keeps the one it was fitted with.
+    /// Applies `policy.denoised_clip` to a policy (one fitted here, or given to `train --init` /
+    /// `sweep --init`): a number or null replaces its bound, `auto` keeps the one it has.
     func adoptDenoisedClip(_ policy: FlowPolicy) throws {
         switch config.policy.denoisedClip {
         case .auto: break
