@@ -86,6 +86,29 @@ import Testing
         #expect(all["update_minibatches"] == Double(4 * perEpoch) && all["approx_kl_at_stop"] == nil)
     }
 
+    @Test func anActorScopedKLStopFreezesThePolicyAtTheStopWhileTheCriticFinishesItsEpochs() throws {
+        var c = Self.config()
+        c.sdeSchedule = .allSteps
+        c.actorLearningRate = 0.05
+        c.klTarget = 1e-6
+        c.epochs = 4
+        c.klStopScope = .actor
+        // The same first step as the update-scoped stop: the policy ends where that one ends.
+        let updateScoped = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: { var u = c; u.klStopScope = .update; return u }())
+        let u = try updateScoped.runIteration()
+        let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c)
+        let criticBefore = trainer.critic!.parameterValues().mapValues(\.scalars)
+        let m = try trainer.runIteration()
+        let perEpoch = (Int(m["decisions"]!) + c.minibatchSize - 1) / c.minibatchSize
+        #expect(m["update_minibatches"] == 1 && m["approx_kl_at_stop"] == u["approx_kl_at_stop"], "\(m)")
+        // The stopping minibatch and every later one step the critic: 4 epochs in all.
+        #expect(m["critic_only_minibatches"] == Double(4 * perEpoch - 1), "\(m)")
+        #expect(trainer.policy.parameterValues().mapValues(\.scalars) == updateScoped.policy.parameterValues().mapValues(\.scalars))
+        #expect(trainer.critic!.parameterValues().mapValues(\.scalars) != criticBefore)
+        #expect(trainer.critic!.parameterValues().mapValues(\.scalars) != updateScoped.critic!.parameterValues().mapValues(\.scalars))
+        #expect(m["critic_only_value_loss"].map { $0.isFinite && $0 > 0 } == true)
+    }
+
     @Test(.slow) func aMultiTaskSuiteReportsTrainingSuccessPerTask() throws {
         let env = try BuiltinEnvironments.make(id: "multitask", numEnvs: 1)
         var pc = FlowPolicyConfig(observationDim: env.spec.observationDim, actionDim: env.spec.actionDim)

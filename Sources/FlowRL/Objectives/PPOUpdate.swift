@@ -36,13 +36,18 @@ struct PPOUpdate {
         var ratioMean = 0.0, ratioMin = Double.infinity, ratioMax = -Double.infinity
         var clipFraction = 0.0, approxKL = 0.0
         var actorGradNorm = 0.0, criticGradNorm = 0.0
+        /// Minibatches that stepped the policy (the averages above are over these).
         var minibatches = 0
+        /// Minibatches that stepped only the critic, after the KL stop with scope `.actor`.
+        var criticOnlyMinibatches = 0
         var firstMinibatchMaxRatioDeviation = 0.0
         /// Epochs begun (the last one may have been cut short by the KL stop).
         var epochsRun = 0
         /// The trimmed approximate KL of the minibatch that stopped the update early (nil: it ran
         /// every epoch); that minibatch took no step and is not in the averages.
         var stopKL: Double? = nil
+        /// Mean value loss of the critic-only minibatches (nil: there were none).
+        var criticOnlyValueLoss: Double? = nil
         var explainedVariance = Double.nan
         /// Mean CFM loss of the anchor's demonstration minibatches.
         var demonstrationLoss = 0.0
@@ -83,8 +88,12 @@ struct PPOUpdate {
         }
         let perTransition = config.denoisingDiscount != nil && (rollout.record?.transitions.count ?? 0) > 1
 
+        // Set by the KL stop when its scope is `.actor`: from then on a minibatch computes and steps
+        // only the critic's loss.
+        var criticOnly = false
+        var criticOnlyValueLoss = 0.0
         epochs: for epoch in 0..<config.epochs {
-            stats.epochsRun = epoch + 1
+            if !criticOnly { stats.epochsRun = epoch + 1 }
             let order = rng.permutation(n)
             var start = 0
             while start < n {
@@ -97,6 +106,11 @@ struct PPOUpdate {
 
                 let valueBatch = targets.map { ValueBatch(targets: $0, decisions: idx, rollout: rollout, observationDim: od,
                                                           bootstrapProbability: config.ensembleBootstrapProbability, rng: &rng) }
+                if criticOnly {
+                    if let v = valueBatch { criticOnlyValueLoss += try criticOnlyStep(v, heads: heads) }
+                    stats.criticOnlyMinibatches += 1
+                    continue
+                }
                 let anchorBatch = updatesPolicy ? anchor?.drawBatch(chunkWidth: policy.config.chunkWidth, rng: &rng) : nil
                 var anchorLossValue: Float = 0
                 var ratioValues: [Float] = [], ratioWeights: [Float] = [], logRatioValues: [Float] = []
@@ -164,7 +178,17 @@ struct PPOUpdate {
                 // further step is taken, not even the rest of the first epoch (docs/algorithms.md §4.1).
                 if updatesPolicy, let target = config.klTarget, diagnostics.trimmedApproxKL > Double(target) * 1.5 {
                     stats.stopKL = diagnostics.trimmedApproxKL
-                    break epochs
+                    guard config.klStopScope == .actor, targets != nil else { break epochs }
+                    // This minibatch's critic gradient is the critic-only step's: take it.
+                    let criticNames = grads.names.filter { $0.hasPrefix("critic.") }
+                    var criticGrads = Gradients(names: criticNames, tensors: grads.tensors.filter { criticNames.contains($0.key) })
+                    guard criticGrads.isFinite else { throw PPOUpdateError.nonFiniteGradient }
+                    criticGrads.clipGlobalNorm(config.gradientClip)
+                    criticOptimizer.update(model, gradients: criticGrads)
+                    criticOnlyValueLoss += Double(valueLossValue)
+                    stats.criticOnlyMinibatches += 1
+                    criticOnly = true
+                    continue
                 }
                 let actorNames = grads.names.filter { $0.hasPrefix("policy.") && !$0.hasPrefix("policy.noiseNetwork.") }
                 let noiseNames = grads.names.filter { $0.hasPrefix("policy.noiseNetwork.") }
@@ -199,10 +223,35 @@ struct PPOUpdate {
             }
         }
         let m = Double(max(stats.minibatches, 1))
+        stats.criticOnlyValueLoss = stats.criticOnlyMinibatches > 0 ? criticOnlyValueLoss / Double(stats.criticOnlyMinibatches) : nil
         stats.policyLoss /= m; stats.valueLoss /= m; stats.entropy /= m; stats.demonstrationLoss /= m
         stats.ratioMean /= m; stats.clipFraction /= m; stats.approxKL /= m
         stats.actorGradNorm /= m; stats.criticGradNorm /= m
         return stats
+    }
+
+    /// One step of the critic alone on a minibatch's value rows; returns its value loss.
+    private func criticOnlyStep(_ v: ValueBatch, heads: Int) throws -> Double {
+        guard model.critic != nil else { return 0 }
+        var lossValue: Float = 0
+        let (_, grads) = try valueAndGrad(model) { m in
+            let critic = m.critic!
+            let input = try critic.inputs(policy: m.policy, observations: v.observations, taskIndices: v.taskIndices,
+                                          velocityFeatures: v.velocityFeatures)
+            let loss = heads == 1
+                ? self.config.valueLoss.loss(predicted: critic(input), returns: v.returns,
+                                             oldValues: v.oldHeadValues.reshaped([v.returns.count]))
+                : self.config.valueLoss.ensembleLoss(predicted: critic.allHeads(input), returns: v.returns,
+                                                     oldValues: v.oldHeadValues, masks: v.bootstrapMasks)
+            lossValue = loss.item
+            return loss * self.config.valueCoefficient
+        }
+        let criticNames = grads.names.filter { $0.hasPrefix("critic.") }
+        var criticGrads = Gradients(names: criticNames, tensors: grads.tensors.filter { criticNames.contains($0.key) })
+        guard criticGrads.isFinite else { throw PPOUpdateError.nonFiniteGradient }
+        criticGrads.clipGlobalNorm(config.gradientClip)
+        criticOptimizer.update(model, gradients: criticGrads)
+        return Double(lossValue)
     }
 
     /// FPO's advantages and mask `[b, G]`: the chunk advantage (`G = 1`), or with credit assignment

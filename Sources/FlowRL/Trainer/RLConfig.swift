@@ -29,6 +29,14 @@ public struct RLConfig: Sendable, Equatable, Codable {
         }
     }
 
+    /// What the per-minibatch KL early stop ends (docs/algorithms.md §4.1).
+    public enum KLStopScope: String, Sendable, Codable, CaseIterable {
+        /// No further step of any network on this rollout.
+        case update
+        /// No further policy step; the critic regresses through its remaining epochs.
+        case actor
+    }
+
     public enum AdvantageEstimator: String, Sendable, Codable, CaseIterable {
         /// GAE over decisions with a learned critic.
         case gae
@@ -86,6 +94,9 @@ public struct RLConfig: Sendable, Equatable, Codable {
     public var gradientClip: Float = 1.0
     /// Stop an update's remaining epochs when the approximate KL exceeds this (nil: never).
     public var klTarget: Float? = nil
+    /// What the KL stop ends: every step (`.update`, as Stable-Baselines3), or only the policy's, the
+    /// critic finishing its epochs on the same rollout (`.actor`, as Spinning Up's PPO).
+    public var klStopScope: KLStopScope = .update
     /// Entropy bonus coefficient (Flow-Noise; §3.3 default 0.005).
     public var entropyCoefficient: Float = 0.005
     /// Weight of the value loss in the joint loss.

@@ -170,6 +170,10 @@ public final class RLTrainer {
             "advantage_mean": Double(rollout.advantages.reduce(0, +)) / Double(max(rollout.count, 1)),
         ]) { $1 }
         if let stopKL = us.stopKL { metrics["approx_kl_at_stop"] = stopKL }
+        if us.criticOnlyMinibatches > 0 {
+            metrics["critic_only_minibatches"] = Double(us.criticOnlyMinibatches)
+            metrics["critic_only_value_loss"] = us.criticOnlyValueLoss ?? 0
+        }
         if anchor != nil { metrics["demo_cfm_loss"] = us.demonstrationLoss }
         if config.usesEntropyBonus { metrics["entropy"] = us.entropy }
         if config.evalEvery > 0 && iteration % config.evalEvery == 0 {

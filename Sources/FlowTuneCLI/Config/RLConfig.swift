@@ -42,6 +42,7 @@ extension FlowTuneConfig {
         public var logprobSteps = Aggregation.mean
         public var logprobDims = Aggregation.sum
         public var klTarget: Double? = 0.02
+        public var klStop = KLStop.update
         public var entropyCoef: Double? = nil
         // Advantages (§4.4).
         public var gamma = 0.99
@@ -114,6 +115,8 @@ extension FlowTuneConfig {
             .init("logprob_steps", \.logprobSteps, "chain log-prob over its stochastic denoising steps: mean (one ratio's scale whatever K) or sum"),
             .init("logprob_dims", \.logprobDims, "chain log-prob over chunk and action dims: sum or mean"),
             .init("kl_target", \.klTarget, "stop an update's epochs once approx. KL exceeds this; null = never", .greaterThan(0)),
+            .init("kl_stop", \.klStop,
+                  "what the KL stop ends: update = every network's steps; actor = the policy's, while the critic finishes its epochs"),
             .init("entropy_coef", \.entropyCoef, "entropy bonus; null = 0.005 for flow-noise, 0 otherwise", .atLeast(0)),
             .init("gamma", \.gamma, "discount per environment step", .within(0...1)),
             .init("gae_lambda", \.gaeLambda, "GAE lambda over decisions", .within(0...1)),
@@ -194,6 +197,9 @@ extension FlowTuneConfig {
 
         /// How many PPO ratios a chunk contributes (§4.1).
         public enum RatioGranularity: String, ConfigEnum { case chunk, step, element }
+
+        /// What the KL early stop ends (§4.1).
+        public enum KLStop: String, ConfigEnum { case update, actor }
 
         /// Sum or mean when aggregating log-probabilities (§3.3).
         public enum Aggregation: String, ConfigEnum { case sum, mean }

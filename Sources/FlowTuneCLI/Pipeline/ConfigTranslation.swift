@@ -120,6 +120,7 @@ extension FlowTuneConfig {
             overSteps: rl.logprobSteps == .sum ? .sum : .mean, overDims: rl.logprobDims == .sum ? .sum : .mean)
         c.gradientClip = Float(rl.gradClip ?? 1e30)
         c.klTarget = rl.klTarget.map(Float.init)
+        c.klStopScope = rl.klStop == .actor ? .actor : .update
         c.entropyCoefficient = Float(rl.effectiveEntropyCoef)
         c.valueLoss = FlowRL.ValueLoss(kind: rl.valueLoss == .huber ? .huber : .mse, huberDelta: Float(rl.huberDelta),
                                        clip: rl.valueClip.map(Float.init))
