@@ -142,6 +142,15 @@ public final class RLTrainer {
                                    rng: &updateRNG)
             if config.criticEnsembleSize > 1 { metrics["ensemble_disagreement"] = rollout.ensembleDisagreement }
         }
+        if tasks.count > 1 {
+            // Per-task mean advantage before normalisation: a critic that blurs tasks shows as a task
+            // whose advantages are all of one sign, pushing its policy away from everything it does.
+            var sums = [Double](repeating: 0, count: tasks.count), counts = sums
+            for (d, a) in rollout.advantages.enumerated() where rollout.taskIndices[d] < tasks.count {
+                sums[rollout.taskIndices[d]] += Double(a); counts[rollout.taskIndices[d]] += 1
+            }
+            for t in tasks.indices where counts[t] > 0 { metrics["advantage_mean_\(tasks[t].name)"] = sums[t] / counts[t] }
+        }
         var update = PPOUpdate(config: config, model: model, actorOptimizer: actorOptimizer,
                                noiseOptimizer: noiseOptimizer, criticOptimizer: criticOptimizer, anchor: anchor)
         update.updatesPolicy = iteration > config.criticWarmupIterations  // `iteration` already counts this one
