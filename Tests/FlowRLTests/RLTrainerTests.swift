@@ -121,6 +121,11 @@ import Testing
         let m = try RLTrainer(policy: FlowPolicy(config: pc, rng: &rng), envID: "multitask", config: c).runIteration()
         let perTask = env.spec.tasks.compactMap { m["train_success_\($0.name)"] }
         #expect(!perTask.isEmpty && perTask.allSatisfy { (0...1).contains($0) }, "\(m.keys.sorted())")
+        // Every task's KL and mean advantage are reported too (all ten tasks have rows here).
+        let kls = env.spec.tasks.compactMap { m["approx_kl_\($0.name)"] }
+        let advantages = env.spec.tasks.compactMap { m["advantage_mean_\($0.name)"] }
+        #expect(kls.count == env.spec.tasks.count && kls.allSatisfy { $0.isFinite && $0 >= 0 }, "\(m.keys.sorted())")
+        #expect(advantages.count == env.spec.tasks.count && advantages.allSatisfy(\.isFinite))
     }
 
     @Test func theKLAdaptiveRateFallsAfterAnEarlyStopRisesAfterAQuietUpdateAndStaysInItsRange() {

@@ -38,4 +38,20 @@ import Testing
         let broad = RatioDiagnostics(logRatios: [Float](repeating: -1, count: 100))
         #expect(abs(broad.trimmedApproxKL - (exp(-1.0) - 1 + 1)) < 1e-9)
     }
+
+    @Test func perTaskDiagnosticsShowOneTaskMovingFarWhileThePooledKLStaysSmall() {
+        // Task 0: 95 ratios that barely moved; task 1: 5 that moved by 0.5 nats each.
+        let logRatios = [Float](repeating: 0.01, count: 95) + [Float](repeating: 0.5, count: 5)
+        let tasks = [Int](repeating: 0, count: 95) + [Int](repeating: 1, count: 5)
+        let byTask = RatioDiagnostics.perTask(logRatios: logRatios, tasks: tasks)
+        #expect(byTask[0] == RatioDiagnostics(logRatios: Array(logRatios[..<95])))
+        #expect(byTask[1] == RatioDiagnostics(logRatios: Array(logRatios[95...])))
+        let pooled = RatioDiagnostics(logRatios: logRatios)
+        // The pooled trimmed KL drops task 1's terms as outliers; task 1's own does not.
+        #expect(pooled.trimmedApproxKL < 0.001)
+        #expect(byTask[1]!.trimmedApproxKL > 0.1)
+        // Masked ratios count for no task.
+        let masked = RatioDiagnostics.perTask(logRatios: logRatios, weights: tasks.map { $0 == 1 ? 0 : 1 }, tasks: tasks)
+        #expect(masked[1]!.count == 0 && masked[0]!.count == 95)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import FlowNN
 import FlowPolicy
 
@@ -49,6 +50,9 @@ struct PPOUpdate {
         /// Mean value loss of the critic-only minibatches (nil: there were none).
         var criticOnlyValueLoss: Double? = nil
         var explainedVariance = Double.nan
+        /// Sum and count of the k3 KL terms of each task's ratios over the update's minibatches
+        /// (multi-task suites: whether one task's policy moves far more than the average shows).
+        var taskKLSum: [Int: Double] = [:], taskKLCount: [Int: Int] = [:]
         /// Mean CFM loss of the anchor's demonstration minibatches.
         var demonstrationLoss = 0.0
     }
@@ -170,14 +174,24 @@ struct PPOUpdate {
                 }
                 // Only ratios that enter the loss count (credit assignment masks unexecuted steps).
                 let diagnostics = RatioDiagnostics(logRatios: logRatioValues, weights: ratioWeights)
+                let ratioTasks = Self.ratioTasks(count: logRatioValues.count, rowTasks: tasks,
+                                                 transitionMajor: perTransition && rollout.fpo == nil)
+                let taskDiagnostics = RatioDiagnostics.perTask(logRatios: logRatioValues, weights: ratioWeights, tasks: ratioTasks)
+                for (task, d) in taskDiagnostics {
+                    stats.taskKLSum[task, default: 0] += d.approxKL * Double(d.count)
+                    stats.taskKLCount[task, default: 0] += d.count
+                }
                 if stats.minibatches == 0 {
                     stats.firstMinibatchMaxRatioDeviation = diagnostics.maxDeviation
                 }
                 // The trust region's early stop, tested before every step as Stable-Baselines3 does:
                 // once this minibatch's ratios show the policy has moved past 1.5× the target, no
                 // further step is taken, not even the rest of the first epoch (docs/algorithms.md §4.1).
-                if updatesPolicy, let target = config.klTarget, diagnostics.trimmedApproxKL > Double(target) * 1.5 {
-                    stats.stopKL = diagnostics.trimmedApproxKL
+                let stopStatistic = config.klStopPerTask
+                    ? taskDiagnostics.values.map(\.trimmedApproxKL).max() ?? 0
+                    : diagnostics.trimmedApproxKL
+                if updatesPolicy, let target = config.klTarget, stopStatistic > Double(target) * 1.5 {
+                    stats.stopKL = stopStatistic
                     guard config.klStopScope == .actor, targets != nil else { break epochs }
                     // This minibatch's critic gradient is the critic-only step's: take it.
                     let criticNames = grads.names.filter { $0.hasPrefix("critic.") }
@@ -228,6 +242,15 @@ struct PPOUpdate {
         stats.ratioMean /= m; stats.clipFraction /= m; stats.approxKL /= m
         stats.actorGradNorm /= m; stats.criticGradNorm /= m
         return stats
+    }
+
+    /// The task of each log-ratio: ratios are row-major (`[b, …]`), or transition-major (`[S·b]`)
+    /// with the denoising discount.
+    static func ratioTasks(count: Int, rowTasks tasks: [Int], transitionMajor: Bool) -> [Int] {
+        let b = tasks.count
+        guard b > 0, count % b == 0 else { return [] }
+        let perRow = count / b
+        return (0..<count).map { tasks[transitionMajor ? $0 % b : $0 / perRow] }
     }
 
     /// One step of the critic alone on a minibatch's value rows; returns its value loss.

@@ -57,4 +57,17 @@ public struct RatioDiagnostics: Equatable, Sendable {
         let kept = terms.count - Int(Double(terms.count) * Self.trimmedFraction)
         trimmedApproxKL = kept > 0 ? terms.sorted().prefix(kept).reduce(0, +) / Double(kept) : 0
     }
+
+    /// Diagnostics of each task's log-ratios (`tasks[i]` is the task of `logRatios[i]`): in a
+    /// multi-task batch one task's policy can move several times the batch average, which the
+    /// pooled numbers hide (docs/algorithms.md §4.1).
+    public static func perTask(logRatios: [Float], weights: [Float]? = nil, tasks: [Int]) -> [Int: RatioDiagnostics] {
+        precondition(tasks.count == logRatios.count, "one task per log-ratio")
+        var groups: [Int: (ratios: [Float], weights: [Float])] = [:]
+        for (i, task) in tasks.enumerated() {
+            groups[task, default: ([], [])].ratios.append(logRatios[i])
+            groups[task, default: ([], [])].weights.append(weights?[i] ?? 1)
+        }
+        return groups.mapValues { RatioDiagnostics(logRatios: $0.ratios, weights: $0.weights) }
+    }
 }

@@ -97,6 +97,9 @@ public struct RLConfig: Sendable, Equatable, Codable {
     /// What the KL stop ends: every step (`.update`, as Stable-Baselines3), or only the policy's, the
     /// critic finishing its epochs on the same rollout (`.actor`, as Spinning Up's PPO).
     public var klStopScope: KLStopScope = .update
+    /// Test the KL stop on the largest of the tasks' KLs instead of the batch's (multi-task suites,
+    /// where a task whose policy moves several times the average would leave its trust region).
+    public var klStopPerTask: Bool = false
     /// Entropy bonus coefficient (Flow-Noise; §3.3 default 0.005).
     public var entropyCoefficient: Float = 0.005
     /// Weight of the value loss in the joint loss.

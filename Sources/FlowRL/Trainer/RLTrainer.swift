@@ -179,6 +179,11 @@ public final class RLTrainer {
             "advantage_mean": Double(rollout.advantages.reduce(0, +)) / Double(max(rollout.count, 1)),
         ]) { $1 }
         if let stopKL = us.stopKL { metrics["approx_kl_at_stop"] = stopKL }
+        if tasks.count > 1 {
+            for (task, n) in us.taskKLCount where task < tasks.count && n > 0 {
+                metrics["approx_kl_\(tasks[task].name)"] = us.taskKLSum[task]! / Double(n)
+            }
+        }
         if us.criticOnlyMinibatches > 0 {
             metrics["critic_only_minibatches"] = Double(us.criticOnlyMinibatches)
             metrics["critic_only_value_loss"] = us.criticOnlyValueLoss ?? 0

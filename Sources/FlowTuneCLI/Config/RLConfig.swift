@@ -43,6 +43,7 @@ extension FlowTuneConfig {
         public var logprobDims = Aggregation.sum
         public var klTarget: Double? = 0.02
         public var klStop = KLStop.update
+        public var klPerTask = false
         public var entropyCoef: Double? = nil
         // Advantages (§4.4).
         public var gamma = 0.99
@@ -117,6 +118,8 @@ extension FlowTuneConfig {
             .init("kl_target", \.klTarget, "stop an update's epochs once approx. KL exceeds this; null = never", .greaterThan(0)),
             .init("kl_stop", \.klStop,
                   "what the KL stop ends: update = every network's steps; actor = the policy's, while the critic finishes its epochs"),
+            .init("kl_per_task", \.klPerTask,
+                  "multi-task suites: the KL stop tests the largest task's KL instead of the batch's, so no task leaves the trust region"),
             .init("entropy_coef", \.entropyCoef, "entropy bonus; null = 0.005 for flow-noise, 0 otherwise", .atLeast(0)),
             .init("gamma", \.gamma, "discount per environment step", .within(0...1)),
             .init("gae_lambda", \.gaeLambda, "GAE lambda over decisions", .within(0...1)),

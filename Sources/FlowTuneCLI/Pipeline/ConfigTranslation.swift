@@ -121,6 +121,7 @@ extension FlowTuneConfig {
         c.gradientClip = Float(rl.gradClip ?? 1e30)
         c.klTarget = rl.klTarget.map(Float.init)
         c.klStopScope = rl.klStop == .actor ? .actor : .update
+        c.klStopPerTask = rl.klPerTask
         c.entropyCoefficient = Float(rl.effectiveEntropyCoef)
         c.valueLoss = FlowRL.ValueLoss(kind: rl.valueLoss == .huber ? .huber : .mse, huberDelta: Float(rl.huberDelta),
                                        clip: rl.valueClip.map(Float.init))
