@@ -17,9 +17,10 @@ struct BenchCommand: ParsableCommand {
               flowtune bench policy
               flowtune bench envs
               flowtune bench bridge
+              flowtune bench rollout
             """,
         subcommands: [BenchKernelsCommand.self, BenchPolicyCommand.self, BenchEnvsCommand.self, BenchCompareCommand.self,
-                      BenchBridgeCommand.self])
+                      BenchBridgeCommand.self, BenchRolloutCommand.self])
 }
 
 struct BenchKernelsCommand: ParsableCommand {
