@@ -68,14 +68,8 @@ import Testing
             let env = try PythonBridgeEnv(id: "metaworld/reach-v3", numEnvs: config.numEnvs, options: .init(maxEpisodeSteps: 15),
                                           configuration: .init(workers: workers, onWorkerRestart: { _ in }))
             defer { env.close() }
-            var pc = FlowPolicyConfig(observationDim: env.spec.observationDim, actionDim: env.spec.actionDim)
-            pc.encoderWidths = [32]
-            pc.velocityWidth = 32
-            pc.velocityDepth = 2
-            pc.timeEmbeddingDim = 8
-            pc.denoisingSteps = 4
-            var rng = RandomGenerator(seed: 3)
-            let trainer = try RLTrainer(policy: FlowPolicy(config: pc, rng: &rng), environment: env,
+            let policy = RLTrainerTests.policy(observationDim: env.spec.observationDim, actionDim: env.spec.actionDim)
+            let trainer = try RLTrainer(policy: policy, environment: env,
                                         evaluationEnvID: "metaworld/reach-v3", config: config)
             var out: [String: [UInt64]] = [:]
             for (key, value) in try trainer.runIteration() { out[key] = [value.bitPattern] }

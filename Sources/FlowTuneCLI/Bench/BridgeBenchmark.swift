@@ -145,7 +145,7 @@ public struct BridgeBenchmark {
         let actionDim = probe.spec.actionDim
         probe.close()
         let actions = actions(actionDim: actionDim)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowtune-bench-bridge-\(ProcessInfo.processInfo.processIdentifier).f32")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowtune-bench-bridge-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).f32")
         try actions.withUnsafeBytes { try Data($0).write(to: file) }  // little-endian on every platform FlowTune runs on
         defer { try? FileManager.default.removeItem(at: file) }
         return try body(actions, file)

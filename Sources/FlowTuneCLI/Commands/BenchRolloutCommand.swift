@@ -26,17 +26,10 @@ struct BenchRolloutCommand: ParsableCommand {
               flowtune bench rollout --env metaworld/reach-v3 --num-envs 4 --iterations 1 --set rl.rollout_steps=5
             """)
 
-    @Option(help: "Bridge environment id.")
-    var env: String = "metaworld/reach-v3"
-
-    @Option(help: "Environments stepped together.")
-    var numEnvs: Int = 16
+    @OptionGroup var target: BridgeBenchOptions
 
     @Option(help: "Whole RL iterations timed per worker count.")
     var iterations: Int = 2
-
-    @Option(help: "Worker counts to measure, comma-separated.")
-    var workers: String = "1,2"
 
     @Option(help: "Steps per environment of the plain loop's measurement.")
     var plainSteps: Int = 200
@@ -51,18 +44,11 @@ struct BenchRolloutCommand: ParsableCommand {
     var overrides: [String] = []
 
     func validate() throws {
-        guard numEnvs >= 1, iterations >= 1, plainSteps >= 1 else {
-            throw ValidationError("--num-envs, --iterations and --plain-steps must be ≥ 1")
-        }
-        guard let w = positiveIntegers(workers), w.allSatisfy({ $0 <= numEnvs }) else {
-            throw ValidationError("--workers must be positive integers no larger than --num-envs, e.g. 1,2")
-        }
-        guard EnvironmentRegistry.isBridgeID(env) else {
-            throw ValidationError("--env must be a bridge id (\(EnvironmentRegistry.bridgeIDPatterns.joined(separator: ", ")))")
-        }
+        guard iterations >= 1, plainSteps >= 1 else { throw ValidationError("--iterations and --plain-steps must be ≥ 1") }
     }
 
     func run() throws {
+        let env = target.env, numEnvs = target.numEnvs
         let config = try FlowTuneConfig.load(file: configFile, overrides: overrides + [
             "env.id=\(env)", "env.num_envs=\(numEnvs)", "rl.iterations=\(iterations)",
         ])
@@ -82,7 +68,7 @@ struct BenchRolloutCommand: ParsableCommand {
         }
         var bench = RolloutBenchmark(config: config, makePolicy: makePolicy)
         bench.plainSteps = plainSteps
-        let counts = positiveIntegers(workers)!
+        let counts = target.workerCounts
         print("\(env): \(numEnvs) environments, \(config.rl.algo.rawValue), \(iterations) RL iteration\(iterations == 1 ? "" : "s") per worker count, policy \(policy ?? "freshly initialised"), \(ProcessInfo.processInfo.activeProcessorCount) cores, run.threads \(config.run.threads)")
         let rows = try bench.run(workerCounts: counts) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         print(pad("", 30) + pad("plain loop steps/s", 20) + pad("RL iteration steps/s", 22) + "of the plain loop")
