@@ -23,7 +23,7 @@ struct BenchRolloutCommand: ParsableCommand {
             Examples:
               flowtune bench rollout
               flowtune bench rollout --env metaworld/MT10 --num-envs 20 --policy runs/sft-mt10/sft.safetensors
-              flowtune bench rollout --env metaworld/reach-v3 --num-envs 4 --iterations 1 --set rl.rollout_steps=5
+              flowtune bench rollout --env metaworld/reach-v3 --num-envs 4 --iterations 1 --set rl.minibatch_size=16
             """)
 
     @OptionGroup var target: BridgeBenchOptions
