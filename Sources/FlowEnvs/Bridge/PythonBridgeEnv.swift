@@ -484,6 +484,7 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
     /// same round trip as the step). Call after `reset` (it also fills `expertActions` at once).
     public func attachExpertActions(_ on: Bool) throws {
         guard hasReset else { throw VectorEnvError.stepBeforeReset }
+        precondition(shards.allSatisfy { !$0.stepInFlight }, "attachExpertActions while a step is in flight; finish it first")
         let ad = spec.actionDim
         for s in shards { try s.worker.send(expertFrame(on ? .attach : .detach)) }
         for s in shards {
