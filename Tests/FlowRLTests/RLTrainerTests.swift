@@ -11,7 +11,12 @@ import Testing
     /// A small SFT-free policy for the reach task (random weights are enough for these properties).
     static func policy(noise: Bool = false, seed: UInt64 = 3) throws -> FlowPolicy {
         let env = try BuiltinEnvironments.make(id: "reach-obstacle", numEnvs: 1)
-        var pc = FlowPolicyConfig(observationDim: env.spec.observationDim, actionDim: env.spec.actionDim)
+        return policy(observationDim: env.spec.observationDim, actionDim: env.spec.actionDim, noise: noise, seed: seed)
+    }
+
+    /// The same small policy for any environment's widths.
+    static func policy(observationDim: Int, actionDim: Int, noise: Bool = false, seed: UInt64 = 3) -> FlowPolicy {
+        var pc = FlowPolicyConfig(observationDim: observationDim, actionDim: actionDim)
         pc.encoderWidths = [32]
         pc.velocityWidth = 32
         pc.velocityDepth = 2

@@ -12,7 +12,9 @@ import Foundation
 ///
 /// **Sharding.** Environment i lives in exactly one of `workerCount` workers (contiguous, balanced
 /// ranges). `step` sends every worker its rows first and only then reads the replies, so the workers
-/// simulate at the same time, one per core by default.
+/// simulate at the same time, one per core by default. As a `PipelinedVectorEnv` the workers can also
+/// be stepped in parts (`stepParts`: whole workers each), one part's step in flight while the caller
+/// samples another part's actions.
 ///
 /// **Semantics.** As `VectorEnv` prescribes: the worker resets a finished environment in the same
 /// step and returns both the final and the new first observation. The seed stream lives here, not in
@@ -27,7 +29,7 @@ import Foundation
 /// next stream seed, the event is appended to `restarts` and passed to `onWorkerRestart`. The rest of
 /// the batch is unaffected. Only when a worker fails `maxConsecutiveRestarts` times in a row does
 /// `step` throw `VectorEnvError.workerFailed`.
-public final class PythonBridgeEnv: VectorEnv {
+public final class PythonBridgeEnv: PipelinedVectorEnv {
     /// Settings of the bridge itself (the environment's are in `EnvironmentOptions`).
     public struct Configuration: Sendable {
         /// Worker processes; nil = one per core (never more than `numEnvs`).
@@ -54,7 +56,7 @@ public final class PythonBridgeEnv: VectorEnv {
         }
 
         /// `FLOWTUNE_BRIDGE_WORKERS` when set, else one per core.
-        static var defaultWorkerCount: Int {
+        public static var defaultWorkerCount: Int {
             if let s = ProcessInfo.processInfo.environment["FLOWTUNE_BRIDGE_WORKERS"], let n = Int(s), n >= 1 { return n }
             return max(1, ProcessInfo.processInfo.activeProcessorCount)
         }
@@ -119,6 +121,10 @@ public final class PythonBridgeEnv: VectorEnv {
         let index: Int
         let range: Range<Int>
         var failures = 0
+        /// Between `beginStep` and `finishStep` of the part that holds this shard.
+        var stepInFlight = false
+        /// Why sending this step's request failed (handled when the step is finished).
+        var sendError: Error?
         init(worker: WorkerProcess, index: Int, range: Range<Int>) {
             self.worker = worker
             self.index = index
@@ -238,6 +244,7 @@ public final class PythonBridgeEnv: VectorEnv {
     public func reset(seeds: [UInt64]) throws {
         guard seeds.count == numEnvs else { throw VectorEnvError.seedCountMismatch(expected: numEnvs, got: seeds.count) }
         guard !closed else { throw VectorEnvError.workerFailed(env: nil, message: "the environment was closed") }
+        precondition(shards.allSatisfy { !$0.stepInFlight }, "reset(seeds:) while a step is in flight; finish it first")
         for i in 0..<numEnvs {
             streams[i] = RandomGenerator(seed: seeds[i]).split(key: Self.streamKey)
             buffers.episodeSeeds[i] = seeds[i]
@@ -265,22 +272,67 @@ public final class PythonBridgeEnv: VectorEnv {
     }
 
     public func step(actions: UnsafeBufferPointer<Float>) throws {
-        let ad = spec.actionDim, od = spec.observationDim
-        guard actions.count == numEnvs * ad else {
-            throw VectorEnvError.actionCountMismatch(expected: numEnvs * ad, got: actions.count)
+        guard actions.count == numEnvs * spec.actionDim else {
+            throw VectorEnvError.actionCountMismatch(expected: numEnvs * spec.actionDim, got: actions.count)
+        }
+        try beginStep(actions: actions, environments: 0..<numEnvs)
+        try finishStep(environments: 0..<numEnvs)
+    }
+
+    // MARK: - PipelinedVectorEnv
+
+    /// Whole workers' shards: `count` ranges of about equal numbers of workers (at most one per worker).
+    public func stepParts(_ count: Int) -> [Range<Int>] {
+        let p = max(1, min(count, shards.count))
+        return (0..<p).map { k in
+            shards[(k * shards.count / p)].range.lowerBound..<shards[((k + 1) * shards.count / p) - 1].range.upperBound
+        }
+    }
+
+    /// The shards that make up `environments`, which must be a union of consecutive shards.
+    private func shards(in environments: Range<Int>) -> ArraySlice<Shard> {
+        let first = shards.firstIndex { $0.range.lowerBound == environments.lowerBound }
+        let last = shards.firstIndex { $0.range.upperBound == environments.upperBound }
+        guard let first, let last, first <= last else {
+            preconditionFailure("environments \(environments) are not a part returned by stepParts (the workers hold \(shards.map(\.range)))")
+        }
+        return shards[first...last]
+    }
+
+    /// Sends every worker of the part its rows before any reply is read, so they simulate in parallel.
+    public func beginStep(actions: UnsafeBufferPointer<Float>, environments: Range<Int>) throws {
+        let ad = spec.actionDim
+        guard actions.count == environments.count * ad else {
+            throw VectorEnvError.actionCountMismatch(expected: environments.count * ad, got: actions.count)
         }
         guard hasReset else { throw VectorEnvError.stepBeforeReset }
         guard !closed else { throw VectorEnvError.workerFailed(env: nil, message: "the environment was closed") }
-        try sanitize(actions)
-
-        var failed: [(Shard, Error)] = []
-        for s in shards {
+        let part = shards(in: environments)
+        precondition(part.allSatisfy { !$0.stepInFlight }, "environments \(environments) were begun twice without finishStep")
+        try sanitize(actions, environments: environments)
+        for s in part {
             var w = BridgeFrameWriter(.step, reservingCapacity: s.range.count * (ad * 4 + 8))
             sanitized.withUnsafeBufferPointer { w.append(UnsafeBufferPointer(rebasing: $0[(s.range.lowerBound * ad)..<(s.range.upperBound * ad)])) }
             pendingSeeds.withUnsafeBufferPointer { w.append(UnsafeBufferPointer(rebasing: $0[s.range])) }
-            do { try s.worker.send(w.finish()) } catch { failed.append((s, error)) }
+            s.stepInFlight = true
+            do { try s.worker.send(w.finish()) } catch { s.sendError = error }
         }
-        for s in shards where !failed.contains(where: { $0.0 === s }) {
+    }
+
+    /// Reads the part's replies; a worker that failed (when sent to, or since) is replaced and its
+    /// episodes end as truncated in this step.
+    public func finishStep(environments: Range<Int>) throws {
+        let ad = spec.actionDim, od = spec.observationDim
+        let part = shards(in: environments)
+        precondition(part.allSatisfy(\.stepInFlight), "finishStep(environments: \(environments)) without beginStep")
+        var failed: [(Shard, Error)] = []
+        for s in part {
+            s.stepInFlight = false
+            if let error = s.sendError {
+                s.sendError = nil
+                failed.append((s, error))
+                continue
+            }
             do {
                 let reply = try s.worker.receive(timeout: configuration.stepTimeout, waitingFor: "STEP")
                 try expect(reply, .stepDone)
@@ -305,22 +357,23 @@ public final class PythonBridgeEnv: VectorEnv {
         }
     }
 
-    /// Clips finite components to the action bounds and applies the `InvalidActionPolicy` to NaN/±∞.
-    private func sanitize(_ actions: UnsafeBufferPointer<Float>) throws {
-        let ad = spec.actionDim, low = spec.action.low, high = spec.action.high
+    /// Clips the part's finite components to the action bounds and applies the `InvalidActionPolicy`
+    /// to NaN/±∞; `actions` holds the part's rows only.
+    private func sanitize(_ actions: UnsafeBufferPointer<Float>, environments: Range<Int>) throws {
+        let ad = spec.actionDim, low = spec.action.low, high = spec.action.high, lo = environments.lowerBound
         if options.invalidActionPolicy == .reject {
             for j in 0..<actions.count where !actions[j].isFinite {
-                throw VectorEnvError.nonFiniteAction(env: j / ad, component: j % ad)
+                throw VectorEnvError.nonFiniteAction(env: lo + j / ad, component: j % ad)
             }
         }
-        for i in 0..<numEnvs {
+        for r in 0..<environments.count {
             var bad = false
             for k in 0..<ad {
-                var a = actions[i * ad + k]
+                var a = actions[r * ad + k]
                 if !a.isFinite { a = 0; bad = true }
-                sanitized[i * ad + k] = min(max(a, low[k]), high[k])
+                sanitized[(lo + r) * ad + k] = min(max(a, low[k]), high[k])
             }
-            if bad { buffers.invalidActionCounts[i] += 1 }
+            if bad { buffers.invalidActionCounts[lo + r] += 1 }
         }
     }
 
@@ -431,6 +484,7 @@ public final class PythonBridgeEnv: VectorEnv {
     /// same round trip as the step). Call after `reset` (it also fills `expertActions` at once).
     public func attachExpertActions(_ on: Bool) throws {
         guard hasReset else { throw VectorEnvError.stepBeforeReset }
+        precondition(shards.allSatisfy { !$0.stepInFlight }, "attachExpertActions while a step is in flight; finish it first")
         let ad = spec.actionDim
         for s in shards { try s.worker.send(expertFrame(on ? .attach : .detach)) }
         for s in shards {

@@ -11,7 +11,8 @@ import FlowNN
 ///
 /// Random numbers are drawn in a fixed order from `rng` — the initial noise (unless given), then
 /// the stochastic step of each row (one-step schedule), then the step noise — so the same
-/// generator state gives bit-identical samples.
+/// generator state gives bit-identical samples. With `rowGenerators` each row draws from its own
+/// generator instead, and its sample does not depend on which rows share its batch (`ChainNoise`).
 public struct ChunkSampler: Sendable {
     public var mode: SamplingMode
 
@@ -43,18 +44,34 @@ public struct ChunkSampler: Sendable {
         return sample(policy, features: features, initialNoise: initialNoise, rng: &rng)
     }
 
+    /// Sampling with one generator per row (`rowGenerators[i]` for row i, advanced by what row i drew).
+    public func sample(_ policy: FlowPolicy, observations: Tensor, taskIndices: [Int]? = nil,
+                       initialNoise: Tensor? = nil, rowGenerators: inout [RandomGenerator]) throws -> Sample {
+        precondition(rowGenerators.count == observations.shape[0], "one generator per row")
+        let features = try policy.encode(observations: observations, taskIndices: taskIndices)
+        var noise = ChainNoise.perRow(rowGenerators)
+        defer { rowGenerators = noise.rowGenerators! }
+        return sample(policy, features: features, initialNoise: initialNoise, noise: &noise)
+    }
+
     /// Sampling from precomputed observation features `[B, F]`.
     public func sample(_ policy: FlowPolicy, features: Tensor, initialNoise: Tensor? = nil,
                        rng: inout RandomGenerator) -> Sample {
+        var noise = ChainNoise.shared(rng)
+        defer { rng = noise.sharedGenerator! }
+        return sample(policy, features: features, initialNoise: initialNoise, noise: &noise)
+    }
+
+    func sample(_ policy: FlowPolicy, features: Tensor, initialNoise: Tensor?, noise: inout ChainNoise) -> Sample {
         if mode == .flowNoise { precondition(policy.noiseNetwork != nil, FlowPolicyError.missingNoiseNetwork.description) }
         let b = features.shape[0], width = policy.config.chunkWidth, k = policy.config.denoisingSteps
-        let x0 = initialNoise ?? Tensor.randomNormal([b, width], rng: &rng)
+        let x0 = initialNoise ?? noise.initial(rows: b, width: width)
         precondition(x0.shape == [b, width], "initial noise must be [\(b), \(width)]")
 
         // Which steps are stochastic, per row.
         var chosen = [Int](repeating: -1, count: b)
         if case .flowSDE(.oneStep, _) = mode {
-            for i in 0..<b { chosen[i] = rng.nextInt(below: k - 1) }
+            chosen = noise.steps(rows: b, below: k - 1)
         }
         func isStochastic(_ step: Int, _ row: Int) -> Bool {
             switch mode {
@@ -81,7 +98,7 @@ public struct ChunkSampler: Sendable {
             featureSum = featureSum + m.velocityFeatures
             let next: Tensor
             if flags.contains(true) {
-                let z = Tensor.randomNormal([b, width], rng: &rng)
+                let z = noise.step(flags: flags, width: width)
                 let draw = DenoisingStep.sample(m, noise: z)
                 next = draw.next
                 let logp = draw.logDensity

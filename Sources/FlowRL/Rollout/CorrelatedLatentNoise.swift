@@ -27,7 +27,21 @@ public struct CorrelatedLatentNoise {
     /// `[envs.count, width]` standard-normal block from `rng` — the same draw the sampler makes for
     /// i.i.d. noise, so with `ρ = 0` the samples are the sampler's own.
     public mutating func next(for envs: [Int], rng: inout RandomGenerator) -> Tensor {
-        let z = Tensor.randomNormal([envs.count, width], rng: &rng).scalars
+        correlate(Tensor.randomNormal([envs.count, width], rng: &rng).scalars, envs: envs)
+    }
+
+    /// The same with one generator per listed environment (`rowGenerators[r]` for `envs[r]`): row r's
+    /// fresh noise is `width` normals from its own generator — the per-row sampler's own draw, so a
+    /// row's noise does not depend on which environments share its batch.
+    public mutating func next(for envs: [Int], rowGenerators: inout [RandomGenerator]) -> Tensor {
+        var z = [Float](repeating: 0, count: envs.count * width)
+        z.withUnsafeMutableBufferPointer { p in
+            for r in envs.indices { rowGenerators[r].fillNormal(UnsafeMutableBufferPointer(rebasing: p[(r * width)..<((r + 1) * width)])) }
+        }
+        return correlate(z, envs: envs)
+    }
+
+    private mutating func correlate(_ z: [Float], envs: [Int]) -> Tensor {
         let keep = rho, fresh = (1 - rho * rho).squareRoot()
         var out = z
         for (r, e) in envs.enumerated() {

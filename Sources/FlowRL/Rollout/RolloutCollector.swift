@@ -14,11 +14,20 @@ import FlowPolicy
 /// seed and the iteration, so a resumed run sees the same episodes) and stepped `stepsPerIteration`
 /// times; decisions cut by the iteration's end bootstrap from the critic. `grpo` mode: environments
 /// are reset in groups of `groupSize` from one seed and each runs exactly one episode.
+///
+/// **Pipeline** (docs/architecture.md, "The rollout pipeline"). A `PipelinedVectorEnv` (the Python
+/// bridge) is stepped in `parts` whose steps are in flight while the next part's chunks are sampled,
+/// so the simulators and the policy work at the same time; other environments form one part and step
+/// synchronously. Every decision draws its noise from its own generator (split by environment and
+/// the environment's decision count), and parts are taken in environment order, so the rollout is
+/// the same bits whatever the number of parts or workers.
 struct RolloutCollector {
     let config: RLConfig
     let policy: FlowPolicy
     let critic: Critic?
     let env: any VectorEnv
+    /// How many parts a pipelined environment is stepped in (fewer if it has fewer workers).
+    var parts: Int
 
     /// Reset seeds of one iteration's environments: a block of consecutive seeds starting at a
     /// 64-bit value hashed from the run seed and the iteration, so training never replays the
@@ -50,6 +59,12 @@ struct RolloutCollector {
         let creditAssignment = usesFPO && config.fpo.creditAssignment
         var stepObservations: [Float] = [], stepRewards: [Float] = [], executed: [Int] = []
         var stats = RolloutStatistics()
+        // Decision d of environment i draws from environmentStreams[i].split(key: d): no decision's
+        // noise depends on which environments are sampled with it (docs/architecture.md, "The rollout pipeline").
+        let decisionStreams = rng.split(key: 0xDEC1_5105)
+        _ = rng.next()
+        let environmentStreams = (0..<n).map { decisionStreams.split(key: UInt64($0)) }
+        var decisionsOfEnv = [UInt64](repeating: 0, count: n)
         var chunks = [Float](repeating: 0, count: n * h * ad)
         var position = [Int](repeating: h, count: n)
         var open = [Int](repeating: -1, count: n)          // decision being executed per env
@@ -89,9 +104,10 @@ struct RolloutCollector {
         // Every episode started at this iteration's reset must be able to finish: an iteration shorter
         // than the time limit would only ever see the episodes that succeed early.
         let steps = Self.stepsPerIteration(config.stepsPerIteration, timeLimit: env.spec.maxEpisodeSteps)
-        var step = 0
-        while grpo ? active.contains(true) : step < steps {
-            let need = (0..<n).filter { active[$0] && position[$0] == h }
+
+        // Samples the chunks that the part's environments need and writes the part's action rows.
+        func prepare(_ part: Range<Int>) throws {
+            let need = part.filter { active[$0] && position[$0] == h }
             if !need.isEmpty {
                 var obs = [Float](repeating: 0, count: need.count * od)
                 for (r, i) in need.enumerated() {
@@ -103,9 +119,13 @@ struct RolloutCollector {
                 }
                 let needTasks = need.map { Int(buffers.taskIndices[$0]) }
                 let obsTensor = Tensor(obs, shape: [need.count, od])
-                let initialNoise = latent?.next(for: need, rng: &rng)
+                var rowRNGs = need.map { i in
+                    defer { decisionsOfEnv[i] += 1 }
+                    return environmentStreams[i].split(key: decisionsOfEnv[i])
+                }
+                let initialNoise = latent?.next(for: need, rowGenerators: &rowRNGs)
                 let sample = try sampler.sample(policy, observations: obsTensor, taskIndices: needTasks,
-                                                initialNoise: initialNoise, rng: &rng)
+                                                initialNoise: initialNoise, rowGenerators: &rowRNGs)
                 // Every head's value per decision, decision-major `[b·E]`.
                 let v: [Float]
                 if let critic {
@@ -121,7 +141,7 @@ struct RolloutCollector {
                     // reach-obstacle, whose second action dimension sits 0.7 std below its bound, it
                     // collapsed success to 1.5% where the sampled chunk reached 56%.
                     let executed = sample.normalizedChunk
-                    let pairs = FPOPairs.draw(chunks: need.count, settings: config.fpo, policy: policy, rng: &rng)
+                    let pairs = FPOPairs.draw(settings: config.fpo, policy: policy, rowGenerators: &rowRNGs)
                     fpoChunks.append(executed)
                     fpoPairs.append(pairs)
                     fpoLosses.append(FPOPairs.stepLosses(policy, observation: policy.prepare(features: sample.observationFeatures),
@@ -132,7 +152,17 @@ struct RolloutCollector {
                     logs.append(sample.logDensity!)
                 }
                 features.append(sample.meanVelocityFeatures)
-                if let std = sample.std { sigmas.append(Double(std.mean().item)) }
+                if let std = sample.std {
+                    // One mean σ per decision, so the average does not depend on how decisions were batched.
+                    let perRow = std.scalars.count / need.count
+                    std.withUnsafeBufferPointer { p in
+                        for r in 0..<need.count {
+                            var sum = 0.0
+                            for j in 0..<perRow { sum += Double(p[r * perRow + j]) }
+                            sigmas.append(sum / Double(perRow))
+                        }
+                    }
+                }
                 sample.actions.withUnsafeBufferPointer { a in
                     for (r, i) in need.enumerated() {
                         let d = rewards.count
@@ -164,20 +194,22 @@ struct RolloutCollector {
                 }
                 stats.decisions += need.count
             }
-            for i in 0..<n {
+            for i in part {
                 for j in 0..<ad { actions[i * ad + j] = active[i] ? chunks[(i * h + position[i]) * ad + j] : 0 }
             }
             if creditAssignment {
                 // The observation each executed action step acts on (step-level values, §4.3).
-                for i in 0..<n where active[i] && open[i] >= 0 {
+                for i in part where active[i] && open[i] >= 0 {
                     let base = (open[i] * h + position[i]) * od
                     let row = buffers.observation(ofEnv: i)
                     for j in 0..<od { stepObservations[base + j] = row[j] }
                 }
             }
-            try env.step(actions: actions)
-            step += 1
-            for i in 0..<n where active[i] {
+        }
+
+        // Reads the part's step: rewards into the open decisions, episode ends, chunk ends.
+        func record(_ part: Range<Int>) {
+            for i in part where active[i] {
                 stats.environmentSteps += 1
                 let r = buffers.rewards[i]
                 if !r.isFinite { stats.nonFiniteValues += 1 }
@@ -207,6 +239,44 @@ struct RolloutCollector {
                     closeDecision(i, end: false, bootstrapValue: nil, bootstrapObservation: nil)
                 }
             }
+        }
+
+        // Parts are stepped in turn, in environment order: part k's step is in flight while parts
+        // k+1, k+2, … are read and sampled, and it is read before part k+1's next step. Per step, the
+        // decisions, episodes and statistics are therefore appended in environment order, as with
+        // one part, and each decision's numbers do not depend on its batch (its own generator).
+        let pipelined = env as? PipelinedVectorEnv
+        let stepParts = pipelined?.stepParts(parts) ?? [0..<n]
+        var stepsTaken = [Int](repeating: 0, count: stepParts.count)
+        var inFlight = [Bool](repeating: false, count: stepParts.count)
+        func running(_ k: Int) -> Bool { grpo ? stepParts[k].contains { active[$0] } : stepsTaken[k] < steps }
+        func begin(_ k: Int) throws {
+            try prepare(stepParts[k])
+            let part = stepParts[k]
+            if let pipelined {
+                try actions.withUnsafeBufferPointer {
+                    try pipelined.beginStep(actions: UnsafeBufferPointer(rebasing: $0[(part.lowerBound * ad)..<(part.upperBound * ad)]),
+                                            environments: part)
+                }
+            } else {
+                try env.step(actions: actions)  // one part: every environment
+            }
+            inFlight[k] = true
+        }
+        do {
+            for k in stepParts.indices where running(k) { try begin(k) }
+            while inFlight.contains(true) {
+                for k in stepParts.indices where inFlight[k] {
+                    try pipelined?.finishStep(environments: stepParts[k])
+                    inFlight[k] = false
+                    stepsTaken[k] += 1
+                    record(stepParts[k])
+                    if running(k) { try begin(k) }
+                }
+            }
+        } catch {
+            for k in stepParts.indices where inFlight[k] { try? pipelined?.finishStep(environments: stepParts[k]) }
+            throw error
         }
         // The iteration ends: cut open decisions, and decisions still waiting for a successor.
         for i in 0..<n {

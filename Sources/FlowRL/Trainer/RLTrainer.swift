@@ -37,13 +37,24 @@ public final class RLTrainer {
     public private(set) var evaluations: [(iteration: Int, report: EvaluationReport)] = []
     /// Called with a warning sentence (e.g. a skipped update).
     public var onWarning: (String) -> Void = { _ in }
+    /// The parts a pipelined environment (the Python bridge) is stepped in, one part's step in flight
+    /// while the next part's chunks are sampled (docs/architecture.md, "The rollout pipeline"). A speed
+    /// setting: the rollout is the same bits for any number of parts.
+    public var rolloutParts = RLTrainer.defaultRolloutParts
+    public static let defaultRolloutParts = 2
+    /// The compute threads of the rollout and of the update (`ComputeSettings.threads` is set before
+    /// each); nil leaves `ComputeSettings.threads` alone.
+    public var placement: WorkerPlacement? = nil
 
-    /// A trainer on `config.numEnvs` built-in environments `envID`.
+    /// A trainer on `config.numEnvs` environments `envID` (built-in, or Python simulators run by the
+    /// bridge with `bridge`'s workers).
     /// `demonstrations` are needed when `config.demonstrationAnchor` is set (and ignored otherwise).
-    public convenience init(policy: FlowPolicy, envID: String, config: RLConfig, demonstrations: DemonstrationDataset? = nil) throws {
+    public convenience init(policy: FlowPolicy, envID: String, config: RLConfig, demonstrations: DemonstrationDataset? = nil,
+                            bridge: PythonBridgeEnv.Configuration = .init()) throws {
         try config.validate()
         let options = BuiltinEnvironments.Options(shapedReward: config.shapedReward ?? false)
-        try self.init(policy: policy, environment: EnvironmentRegistry.make(id: envID, numEnvs: config.numEnvs, options: options),
+        try self.init(policy: policy,
+                      environment: EnvironmentRegistry.make(id: envID, numEnvs: config.numEnvs, options: options, bridge: bridge),
                       evaluationEnvID: envID, config: config, demonstrations: demonstrations)
     }
 
@@ -91,8 +102,10 @@ public final class RLTrainer {
     /// `ratio_mean`, `clip_fraction`, `sigma_mean`, `eval_success`, …).
     @discardableResult
     public func runIteration() throws -> [String: Double] {
-        let collector = RolloutCollector(config: config, policy: policy, critic: critic, env: env)
+        if let placement { ComputeSettings.threads = placement.rolloutThreads }
+        let collector = RolloutCollector(config: config, policy: policy, critic: critic, env: env, parts: rolloutParts)
         var (rollout, rs) = try collector.collect(iteration: iteration, rng: &rolloutRNG)
+        if let placement { ComputeSettings.threads = placement.updateThreads }
         environmentSteps += rs.environmentSteps
         iteration += 1
         var metrics: [String: Double] = [

@@ -30,8 +30,10 @@ extension RLTrainer {
     }
 
     /// Rebuilds a trainer from a checkpoint written by `saveCheckpoint` (same environment and config;
-    /// the demonstrations again when the config has a demonstration anchor).
-    public static func resume(from path: String, demonstrations: DemonstrationDataset? = nil) throws -> RLTrainer {
+    /// the demonstrations again when the config has a demonstration anchor). `bridge` configures the
+    /// workers of a Python simulator (they do not change results).
+    public static func resume(from path: String, demonstrations: DemonstrationDataset? = nil,
+                              bridge: PythonBridgeEnv.Configuration = .init()) throws -> RLTrainer {
         let file = try SafeTensorsFile.read(from: path)
         guard file.metadata["trainer_format"] == checkpointFormat, let envID = file.metadata["env_id"],
               let json = file.metadata["rl_config"], let iteration = Int(file.metadata["iteration"] ?? ""),
@@ -43,7 +45,7 @@ extension RLTrainer {
             throw RLError.notACheckpoint(path: path, reason: "its RL config does not decode: \(error)")
         }
         let policy = try FlowPolicy.load(from: file, path: path)
-        let trainer = try RLTrainer(policy: policy, envID: envID, config: config, demonstrations: demonstrations)
+        let trainer = try RLTrainer(policy: policy, envID: envID, config: config, demonstrations: demonstrations, bridge: bridge)
         if let critic = trainer.critic { try critic.loadParameterValues(try file.tensorValues(prefix: "critic")) }
         try trainer.actorOptimizer.loadState(try file.tensorValues(prefix: "optimizer.actor"))
         try trainer.noiseOptimizer.loadState(try file.tensorValues(prefix: "optimizer.noise"))

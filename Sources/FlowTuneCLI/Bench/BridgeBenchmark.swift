@@ -139,21 +139,28 @@ public struct BridgeBenchmark {
         measuredWorkerCounts(workerCounts).flatMap { [Setup.plain(processes: $0), .bridge(workers: $0)] }
     }
 
-    public func run(workerCounts: [Int], progress: (Int) -> Void = { _ in }) throws -> Result {
+    /// Runs `body` with the action stream and the temporary Float32 file the plain loops read it from.
+    public func withActions<T>(_ body: (_ actions: [Float], _ file: URL) throws -> T) throws -> T {
         let probe = try PythonBridgeEnv(id: envID, numEnvs: 1, configuration: .init(workers: 1))
         let actionDim = probe.spec.actionDim
         probe.close()
         let actions = actions(actionDim: actionDim)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowtune-bench-bridge-\(ProcessInfo.processInfo.processIdentifier).f32")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowtune-bench-bridge-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).f32")
         try actions.withUnsafeBytes { try Data($0).write(to: file) }  // little-endian on every platform FlowTune runs on
         defer { try? FileManager.default.removeItem(at: file) }
-        var seconds: [Setup: [Double]] = [:]
-        for rep in 0..<repetitions {
-            for s in Self.setups(workerCounts: workerCounts) {
-                seconds[s, default: []].append(try measure(s, actions: actions, actionsFile: file))
+        return try body(actions, file)
+    }
+
+    public func run(workerCounts: [Int], progress: (Int) -> Void = { _ in }) throws -> Result {
+        try withActions { actions, file in
+            var seconds: [Setup: [Double]] = [:]
+            for rep in 0..<repetitions {
+                for s in Self.setups(workerCounts: workerCounts) {
+                    seconds[s, default: []].append(try measure(s, actions: actions, actionsFile: file))
+                }
+                progress(rep + 1)
             }
-            progress(rep + 1)
+            return Result(secondsPerEnvStep: seconds)
         }
-        return Result(secondsPerEnvStep: seconds)
     }
 }

@@ -17,9 +17,10 @@ struct BenchCommand: ParsableCommand {
               flowtune bench policy
               flowtune bench envs
               flowtune bench bridge
+              flowtune bench rollout
             """,
         subcommands: [BenchKernelsCommand.self, BenchPolicyCommand.self, BenchEnvsCommand.self, BenchCompareCommand.self,
-                      BenchBridgeCommand.self])
+                      BenchBridgeCommand.self, BenchRolloutCommand.self])
 }
 
 struct BenchKernelsCommand: ParsableCommand {
@@ -252,37 +253,23 @@ struct BenchBridgeCommand: ParsableCommand {
               flowtune bench bridge --env metaworld/push-v3 --num-envs 16 --repetitions 9
             """)
 
-    @Option(help: "Bridge environment id.")
-    var env: String = "metaworld/reach-v3"
-
-    @Option(help: "Environments stepped together.")
-    var numEnvs: Int = 8
+    @OptionGroup var target: BridgeBenchOptions
 
     @Option(help: "Steps per environment in each repetition.")
     var steps: Int = 150
-
-    @Option(help: "Worker counts to measure, comma-separated (1 is always measured: it is the baseline).")
-    var workers: String = "1,2"
 
     @Option(help: "Alternating repetitions, each in fresh processes (the medians are reported).")
     var repetitions: Int = BridgeBenchmark.defaultRepetitions
 
     func validate() throws {
-        guard numEnvs >= 1, steps >= 1, repetitions >= 1 else {
-            throw ValidationError("--num-envs, --steps and --repetitions must be ≥ 1")
-        }
-        guard let w = positiveIntegers(workers), w.allSatisfy({ $0 <= numEnvs }) else {
-            throw ValidationError("--workers must be positive integers no larger than --num-envs, e.g. 1,2")
-        }
-        guard EnvironmentRegistry.isBridgeID(env) else {
-            throw ValidationError("--env must be a bridge id (\(EnvironmentRegistry.bridgeIDPatterns.joined(separator: ", ")))")
-        }
+        guard steps >= 1, repetitions >= 1 else { throw ValidationError("--steps and --repetitions must be ≥ 1") }
     }
 
     func run() throws {
+        let env = target.env, numEnvs = target.numEnvs
         var bench = BridgeBenchmark(envID: env, numEnvs: numEnvs, steps: steps)
         bench.repetitions = repetitions
-        let counts = BridgeBenchmark.measuredWorkerCounts(positiveIntegers(workers)!)
+        let counts = BridgeBenchmark.measuredWorkerCounts(target.workerCounts)  // 1 always: the baseline
         let r = try bench.run(workerCounts: counts) { rep in
             FileHandle.standardError.write(Data("repetition \(rep)/\(repetitions) done\n".utf8))
         }

@@ -103,7 +103,8 @@ struct TrainCommand: ParsableCommand {
                 throw PipelineError.missingInput("\(run.path) has no checkpoints/latest.safetensors to resume from; start a new run instead.")
             }
             let pipeline = Pipeline(config: config, run: run, log: log)
-            let trainer = try RLTrainer.resume(from: run.latestCheckpointPath, demonstrations: try pipeline.anchorDemonstrations())
+            let trainer = try RLTrainer.resume(from: run.latestCheckpointPath, demonstrations: try pipeline.anchorDemonstrations(),
+                                               bridge: config.bridgeConfiguration)
             try MetricsLog.truncate(run.metricsPath, afterIteration: trainer.iteration)
             log.info("resuming from iteration \(trainer.iteration)")
             _ = try pipeline.reinforcementLearning(from: nil, resumed: trainer)

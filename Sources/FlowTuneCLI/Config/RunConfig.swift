@@ -17,6 +17,8 @@ extension FlowTuneConfig {
         public var tensorboard = true
         public var progressIntervalSeconds = 10.0
         public var threads = 2
+        public var bridgeWorkers: Int? = nil
+        public var updateOnWorkerCores = true
 
         public init() {}
 
@@ -31,6 +33,11 @@ extension FlowTuneConfig {
             .init("progress_interval_seconds", \.progressIntervalSeconds,
                   "seconds between plain progress lines when stdout is not a terminal", .greaterThan(0)),
             .init("threads", \.threads, "compute threads (GEMM and fused kernels)", .within(1...256)),
+            .init("bridge_workers", \.bridgeWorkers,
+                  "Python simulator worker processes; null = FLOWTUNE_BRIDGE_WORKERS, else one per core (results do not depend on it)",
+                  .within(1...1024)),
+            .init("update_on_worker_cores", \.updateOnWorkerCores,
+                  "the update uses run.threads threads while the bridge workers wait between rollouts; false keeps it to the rollout's threads (the cores the simulating workers leave)"),
         ]}
 
         public func validate(path: String) throws(ConfigError) {

@@ -2,6 +2,7 @@ import FlowEnvs
 import FlowNN
 import FlowPolicy
 import FlowRL
+import Foundation
 
 /// Translates the YAML configuration (`FlowTuneConfig`) into the library's configuration types.
 /// The CLI schema names knobs the way users write them; the library types carry the same values.
@@ -74,6 +75,26 @@ extension FlowTuneConfig {
         c.checkpointEvery = sft.checkpointInterval
         c.seed = UInt64(run.seed)
         return c
+    }
+
+    /// `policy`, with the noise network that Flow-Noise needs added (seeded by the run seed) when it has none.
+    func withNoiseNetworkIfNeeded(_ policy: FlowPolicy, rl: FlowRL.RLConfig) throws -> FlowPolicy {
+        guard rl.algorithm == .flowNoise && policy.noiseNetwork == nil else { return policy }
+        var rng = RandomGenerator(seed: UInt64(run.seed)).split(key: 0x4015E)
+        return try policy.addingNoiseNetwork(noiseNetworkConfig, rng: &rng)
+    }
+
+    /// Simulator workers and the trainer's rollout and update threads on this machine's cores
+    /// (docs/architecture.md, "The rollout pipeline").
+    public var workerPlacement: WorkerPlacement {
+        WorkerPlacement(cores: ProcessInfo.processInfo.activeProcessorCount, threads: run.threads,
+                        workers: min(env.numEnvs, run.bridgeWorkers ?? PythonBridgeEnv.Configuration.defaultWorkerCount),
+                        simulatorWorkers: EnvironmentRegistry.isBridgeID(env.id), updateOnWorkerCores: run.updateOnWorkerCores)
+    }
+
+    /// The bridge settings of the RL environments (ignored by built-in ones).
+    public var bridgeConfiguration: PythonBridgeEnv.Configuration {
+        PythonBridgeEnv.Configuration(workers: max(1, workerPlacement.workers))
     }
 
     /// The RL trainer's configuration.

@@ -129,15 +129,13 @@ struct Pipeline {
         if let resumed {
             trainer = resumed
         } else {
-            var policy = initial!
             let rl = try config.rlConfig()
-            if rl.algorithm == .flowNoise && policy.noiseNetwork == nil {
-                var rng = RandomGenerator(seed: UInt64(config.run.seed)).split(key: 0x4015E)
-                policy = try policy.addingNoiseNetwork(config.noiseNetworkConfig, rng: &rng)
-            }
-            trainer = try RLTrainer(policy: policy, envID: config.env.id, config: rl, demonstrations: try anchorDemonstrations())
+            let policy = try config.withNoiseNetworkIfNeeded(initial!, rl: rl)
+            trainer = try RLTrainer(policy: policy, envID: config.env.id, config: rl, demonstrations: try anchorDemonstrations(),
+                                    bridge: config.bridgeConfiguration)
         }
         trainer.onWarning = { log.warning($0) }
+        trainer.placement = config.workerPlacement
         let metrics = try run.makeMetricsLogger(resume: resumed != nil)
         defer { metrics.close() }
         let tensorboard = config.run.tensorboard ? try run.makeTensorBoardWriter() : nil
@@ -154,6 +152,9 @@ struct Pipeline {
         shutdown.install()
         defer { shutdown.uninstall() }
         log.info("RL (\(config.rl.algo.rawValue)) on \(config.env.id): \(trainer.config.numEnvs) environments, \(trainer.config.iterations) iterations, from iteration \(trainer.iteration)")
+        if let p = trainer.placement, p.workers > 0 {
+            log.info("\(p.workers) simulator worker\(p.workers == 1 ? "" : "s"); trainer threads: \(p.rolloutThreads) in the rollout, \(p.updateThreads) in the update")
+        }
 
         let start = Date()
         var best = -1.0

@@ -32,6 +32,31 @@ extension BridgeTests {
             #expect(Array(env.buffers.episodeSteps) == [1, 1, 3, 3], "the restarted worker steps on")
         }
 
+        /// Stepping in parts: the other part's step, in flight meanwhile, is not disturbed.
+        @Test(.requiresPython("numpy", "gymnasium"))
+        func aWorkerKilledDuringItsPartsStepEndsOnlyThatPartsEpisodes() throws {
+            let env = try PythonBridgeEnv(id: "gym/Pendulum-v1", numEnvs: 4, configuration: quietBridge(workers: 2))
+            defer { env.close() }
+            try env.reset(seeds: [1, 2, 3, 4])
+            let parts = env.stepParts(2)
+            #expect(parts == [0..<2, 2..<4])
+            let before = env.workerPIDs
+            try [Float](repeating: 0.1, count: 2).withUnsafeBufferPointer { a in
+                try env.beginStep(actions: a, environments: parts[0])
+                kill(before[1], SIGKILL)   // before its request: a reply already sent would still be read
+                #expect(waitUntilGone(before[1], seconds: 10))
+                try env.beginStep(actions: a, environments: parts[1])
+                try env.finishStep(environments: parts[0])
+                #expect(Array(env.buffers.truncated) == [false, false, false, false] && Array(env.buffers.episodeSteps) == [1, 1, 0, 0])
+                try env.finishStep(environments: parts[1])
+            }
+            #expect(env.restarts.count == 1 && env.restarts.first?.environments == 2..<4)
+            #expect(Array(env.buffers.truncated) == [false, false, true, true])
+            #expect(env.workerPIDs[0] == before[0] && env.workerPIDs[1] != before[1])
+            try env.step(actions: [Float](repeating: 0.1, count: 4))
+            #expect(Array(env.buffers.episodeSteps) == [2, 2, 1, 1], "both parts step on")
+        }
+
         @Test(.requiresPython("numpy", "gymnasium"), .slow)
         func hungWorkerTimesOutAndIsRestarted() throws {
             let env = try PythonBridgeEnv(id: "gym/Pendulum-v1", numEnvs: 2, configuration: quietBridge(workers: 2, stepTimeout: 3))

@@ -90,22 +90,45 @@ extension BridgeTests {
             }
         }
 
-        @Test func aRunIsTheSameFunctionOfSeedsAndActionsWhateverTheWorkerCount() throws {
-            func run(workers: Int) throws -> [StepRecord] {
+        /// Also when the workers are stepped in parts (`beginStep`/`finishStep`), one part's step in
+        /// flight while the other part is read and sent its next actions, as the rollout pipeline does.
+        @Test func aRunIsTheSameFunctionOfSeedsAndActionsWhateverTheWorkerCountOrStepParts() throws {
+            let halves = [0..<1, 1..<3], steps = 30
+            var rng = RandomGenerator(seed: 3)
+            let actions = (0..<steps).map { _ in randomActions(count: 12, rng: &rng) }
+            func run(workers: Int, inParts: Bool) throws -> [StepRecord] {
                 let env = try PythonBridgeEnv(id: "metaworld/push-v3", numEnvs: 3, options: .init(maxEpisodeSteps: 12),
                                               configuration: quietBridge(workers: workers))
                 defer { env.close() }
                 try env.reset(seeds: [5, 6, 7])
-                var rng = RandomGenerator(seed: 3)
-                var records = [StepRecord(env.buffers)]
-                for _ in 0..<30 {
-                    try env.step(actions: randomActions(count: 12, rng: &rng))
-                    records.append(StepRecord(env.buffers))
+                var records = halves.map { StepRecord(env.buffers, rows: Array($0)) }
+                guard inParts else {
+                    for t in 0..<steps {
+                        try env.step(actions: actions[t])
+                        records += halves.map { StepRecord(env.buffers, rows: Array($0)) }
+                    }
+                    return records
+                }
+                let parts = env.stepParts(2)
+                #expect(parts == halves)
+                func begin(_ t: Int, _ part: Range<Int>) throws {
+                    try actions[t][(part.lowerBound * 4)..<(part.upperBound * 4)].withUnsafeBufferPointer {
+                        try env.beginStep(actions: $0, environments: part)
+                    }
+                }
+                for part in parts { try begin(0, part) }
+                for t in 0..<steps {
+                    for part in parts {
+                        try env.finishStep(environments: part)
+                        records.append(StepRecord(env.buffers, rows: Array(part)))
+                        if t + 1 < steps { try begin(t + 1, part) }
+                    }
                 }
                 return records
             }
-            let one = try run(workers: 1), three = try run(workers: 3)
-            #expect(one == three)
+            let one = try run(workers: 1, inParts: false)
+            #expect(try run(workers: 3, inParts: false) == one)
+            #expect(try run(workers: 3, inParts: true) == one)
             #expect(one.contains { $0.truncated.contains(true) }, "the run should include auto-resets")
         }
 

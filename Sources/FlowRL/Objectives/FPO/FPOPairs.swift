@@ -34,6 +34,13 @@ public struct FPOPairs {
         return FPOPairs(samplesPerChunk: m, tau: tau, noise: Tensor.randomNormal([b * m, policy.config.chunkWidth], rng: &rng))
     }
 
+    /// Draws chunk c's `M` pairs from `rowGenerators[c]` alone (its τ, then its ε), so a chunk's pairs
+    /// do not depend on which chunks share its batch (docs/architecture.md, "The rollout pipeline").
+    public static func draw(settings: FPOSettings, policy: FlowPolicy, rowGenerators: inout [RandomGenerator]) -> FPOPairs {
+        let parts = rowGenerators.indices.map { c in draw(chunks: 1, settings: settings, policy: policy, rng: &rowGenerators[c]) }
+        return concatenate(parts)
+    }
+
     /// The pairs of the selected chunks.
     public func chunks(_ indices: [Int]) -> FPOPairs {
         let m = samplesPerChunk

@@ -1,0 +1,81 @@
+import FlowEnvs
+import FlowPolicy
+import FlowRL
+import Foundation
+
+/// Whole RL iterations (rollout and update) on a Python simulator, in environment steps per second,
+/// against the plain Python loop stepping the same environments in the same run.
+///
+/// ```swift
+/// let rows = try RolloutBenchmark(config: config, makePolicy: { try FlowPolicy.load(path) }).run(workerCounts: [1, 2])
+/// rows.last!.fraction    // RL iteration env steps/s ÷ the plain loop's with as many processes
+/// ```
+///
+/// For every worker count P, the reference is `BridgeBenchmark.plainLoop` with P processes on the
+/// run's environments (random actions, nothing between the steps: what P cores simulate at most),
+/// measured right before P workers run `config.rl.iterations` RL iterations with the run's placement
+/// (`WorkerPlacement`). The RL rate counts every environment step of those iterations over their
+/// whole time, update included; starting the workers is not timed. Each worker count starts from the
+/// same policy. Periodic evaluation is off: it is not part of an iteration's throughput.
+public struct RolloutBenchmark {
+    public var config: FlowTuneConfig
+    /// A fresh copy of the policy to train (called once per worker count: training changes it).
+    public var makePolicy: () throws -> FlowPolicy
+    /// Steps per environment of the plain loop's measurement.
+    public var plainSteps = 200
+
+    public init(config: FlowTuneConfig, makePolicy: @escaping () throws -> FlowPolicy) {
+        self.config = config
+        self.makePolicy = makePolicy
+    }
+
+    public struct Row {
+        public var workers: Int
+        public var plainStepsPerSecond: Double
+        public var iterationStepsPerSecond: Double
+
+        public init(workers: Int, plainStepsPerSecond: Double, iterationStepsPerSecond: Double) {
+            self.workers = workers
+            self.plainStepsPerSecond = plainStepsPerSecond
+            self.iterationStepsPerSecond = iterationStepsPerSecond
+        }
+
+        /// RL iterations' env steps/s over the plain loop's with as many processes.
+        public var fraction: Double { iterationStepsPerSecond / plainStepsPerSecond }
+    }
+
+    public func run(workerCounts: [Int], progress: (String) -> Void = { _ in }) throws -> [Row] {
+        let plain = BridgeBenchmark(envID: config.env.id, numEnvs: config.env.numEnvs, steps: plainSteps)
+        return try plain.withActions { _, file in
+            try workerCounts.map { workers in
+                let reference = 1 / (try plain.plainLoop(processes: workers, actionsFile: file))
+                progress("plain loop, \(workers) process\(workers == 1 ? "" : "es"): \(format(reference, 0)) env steps/s")
+                let rate = try iterationStepsPerSecond(workers: workers)
+                progress("RL iterations, \(workers) worker\(workers == 1 ? "" : "s"): \(format(rate, 0)) env steps/s")
+                return Row(workers: workers, plainStepsPerSecond: reference, iterationStepsPerSecond: rate)
+            }
+        }
+    }
+
+    /// Environment steps per second of `config.rl.iterations` whole iterations with `workers` workers.
+    func iterationStepsPerSecond(workers: Int) throws -> Double {
+        var rl = try config.rlConfig()
+        rl.evalEvery = 0
+        rl.demonstrationAnchor = nil
+        let policy = try config.withNoiseNetworkIfNeeded(try makePolicy(), rl: rl)
+        let trainer = try RLTrainer(policy: policy, envID: config.env.id, config: rl, bridge: .init(workers: workers))
+        var placement = config
+        placement.run.bridgeWorkers = workers
+        trainer.placement = placement.workerPlacement
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<rl.iterations { try trainer.runIteration() }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(trainer.environmentSteps) / seconds
+    }
+
+    /// The closing line: the largest worker count's fraction.
+    public static func summary(_ rows: [Row]) -> String {
+        guard let last = rows.max(by: { $0.workers < $1.workers }) else { return "rl iteration throughput: no measurement" }
+        return "rl iteration throughput: \(format(100 * last.fraction, 1))% of the plain loop (\(last.workers) workers)"
+    }
+}
