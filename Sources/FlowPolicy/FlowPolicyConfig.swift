@@ -79,7 +79,7 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
         if let f = observationStdFloor { try check(f > 0 && f.isFinite, "observationStdFloor", "must be a positive number") }
         if let c = denoisedClip { try check(c > 0 && c.isFinite, "denoisedClip", "must be a positive number") }
         if let noise = noiseNetwork {
-            try check(noise.width >= 1, "noiseNetwork.width", "must be ≥ 1")
+            try check(!noise.widths.isEmpty && noise.widths.allSatisfy { $0 >= 1 }, "noiseNetwork.widths", "must be one or more widths ≥ 1")
             try check(noise.sigmaMin > 0 && noise.sigmaMax >= noise.sigmaMin, "noiseNetwork.sigmaMin/sigmaMax", "need 0 < sigmaMin ≤ sigmaMax")
         }
     }
@@ -87,7 +87,8 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
 
 /// Flow-Noise's noise network (docs/algorithms.md §3.3).
 public struct NoiseNetworkConfig: Codable, Sendable, Equatable {
-    public var width: Int = 128
+    /// Hidden widths of the σ MLP, one per hidden layer.
+    public var widths: [Int] = [128, 128]
     public var sigmaMin: Float = 0.08
     public var sigmaMax: Float = 0.16
     /// Also feed the chain state `x_k` (default: conditioning features only).
@@ -96,6 +97,35 @@ public struct NoiseNetworkConfig: Codable, Sendable, Equatable {
     public var trainSharedFeatures: Bool = false
 
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case widths, sigmaMin, sigmaMax, includeChainState, trainSharedFeatures
+        /// Policies written before `widths` held one `width` for both hidden layers.
+        case legacyWidth = "width"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let widths = try c.decodeIfPresent([Int].self, forKey: .widths) {
+            self.widths = widths
+        } else {
+            let width = try c.decode(Int.self, forKey: .legacyWidth)
+            widths = [width, width]
+        }
+        sigmaMin = try c.decode(Float.self, forKey: .sigmaMin)
+        sigmaMax = try c.decode(Float.self, forKey: .sigmaMax)
+        includeChainState = try c.decode(Bool.self, forKey: .includeChainState)
+        trainSharedFeatures = try c.decode(Bool.self, forKey: .trainSharedFeatures)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(widths, forKey: .widths)
+        try c.encode(sigmaMin, forKey: .sigmaMin)
+        try c.encode(sigmaMax, forKey: .sigmaMax)
+        try c.encode(includeChainState, forKey: .includeChainState)
+        try c.encode(trainSharedFeatures, forKey: .trainSharedFeatures)
+    }
 }
 
 /// Errors a user can cause with policy configs and files.

@@ -10,7 +10,7 @@ public final class NoiseNetwork: Module {
     init(config: NoiseNetworkConfig, conditionWidth: Int, chunkWidth: Int, activation: Activation, rng: inout RandomGenerator) {
         self.config = config
         let inWidth = conditionWidth + (config.includeChainState ? chunkWidth : 0)
-        body = MLP(widths: [inWidth, config.width, config.width, chunkWidth], activation: activation, rng: &rng)
+        body = MLP(widths: [inWidth] + config.widths + [chunkWidth], activation: activation, rng: &rng)
         scale = BoundedNoiseScale(sigmaMin: config.sigmaMin, sigmaMax: config.sigmaMax)
     }
 

@@ -57,6 +57,12 @@ func configError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_s
         #expect(rl.adamBeta1 == 0.8 && rl.adamBeta2 == 0.99)
     }
 
+    @Test func everyListedCriticAndNoiseNetworkWidthReachesTheTrainer() throws {
+        let config = try FlowTuneConfig.load(yaml: "", overrides: ["rl.critic_widths=[40, 30, 20]", "rl.noise_net_widths=[24]"])
+        #expect(try config.rlConfig().criticWidths == [40, 30, 20])
+        #expect(config.noiseNetworkConfig.widths == [24])
+    }
+
     @Test func theDenoisedClipIsAutoANumberOrNullAndNothingElse() throws {
         #expect(try FlowTuneConfig.load(yaml: "").policy.denoisedClip == .auto)
         #expect(try FlowTuneConfig.load(yaml: "", overrides: ["policy.denoised_clip=4"]).policy.denoisedClip == .bound(4))

@@ -24,8 +24,9 @@ public final class Critic: Module {
     public let heads: [MLP]
     let taskCount: Int
 
-    public init(placement: Placement, policy: FlowPolicy, hiddenWidth: Int = 256, ensembleSize: Int = 1, rng: inout RandomGenerator) {
+    public init(placement: Placement, policy: FlowPolicy, hiddenWidths: [Int] = [256, 256], ensembleSize: Int = 1, rng: inout RandomGenerator) {
         precondition(ensembleSize >= 1, "at least one critic head")
+        precondition(!hiddenWidths.isEmpty && hiddenWidths.allSatisfy { $0 >= 1 }, "at least one hidden layer, each of width ≥ 1")
         self.placement = placement
         taskCount = policy.config.taskCount
         let inWidth: Int
@@ -35,7 +36,7 @@ public final class Critic: Module {
         case .velocityFeatures: inWidth = policy.config.velocityWidth
         }
         heads = (0..<ensembleSize).map { _ in
-            MLP(widths: [inWidth, hiddenWidth, hiddenWidth, 1], activation: policy.config.activation, rng: &rng)
+            MLP(widths: [inWidth] + hiddenWidths + [1], activation: policy.config.activation, rng: &rng)
         }
     }
 

@@ -106,7 +106,8 @@ public struct RLConfig: Sendable, Equatable, Codable {
     public var valueCoefficient: Float = 0.5
     public var valueLoss: ValueLoss = ValueLoss()
     public var criticPlacement: Critic.Placement = .separate
-    public var criticWidth: Int = 256
+    /// Hidden widths of each critic head's MLP, one per hidden layer.
+    public var criticWidths: [Int] = [256, 256]
     /// Critic heads `E` (> 1: a Q-ensemble of independently initialised heads, §4.3).
     public var criticEnsembleSize: Int = 1
     /// How an ensemble's heads combine into the value advantages use.

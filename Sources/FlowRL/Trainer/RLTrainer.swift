@@ -86,7 +86,7 @@ public final class RLTrainer {
         }
         var initRNG = RandomGenerator(seed: config.seed).split(key: 0xC817)
         critic = config.advantageEstimator == .gae
-            ? Critic(placement: config.criticPlacement, policy: policy, hiddenWidth: config.criticWidth,
+            ? Critic(placement: config.criticPlacement, policy: policy, hiddenWidths: config.criticWidths,
                      ensembleSize: config.criticEnsembleSize, rng: &initRNG) : nil
         model = ActorCritic(policy: policy, critic: critic)
         if config.freezeEncoder {

@@ -26,8 +26,9 @@ enum WorkloadFLOPs {
         total += Double(c.velocityDepth) * (linear(rows, w, w) + linear(timeRows, t, 2 * w))
         if let n = c.noiseNetwork {
             // First layer in parts (NoiseNetwork.sigma(features:…)): W_f·f per observation row, W_τ·τ per distinct time.
-            total += linear(observationRows, f, n.width) + linear(min(noiseRows, c.denoisingSteps), t, n.width)
-            total += linear(noiseRows, n.width, n.width) + linear(noiseRows, n.width, hd)
+            let first = n.widths[0]
+            total += linear(observationRows, f, first) + linear(min(noiseRows, c.denoisingSteps), t, first)
+            for (a, b) in zip(n.widths, n.widths.dropFirst() + [hd]) { total += linear(noiseRows, a, b) }
         }
         return total
     }

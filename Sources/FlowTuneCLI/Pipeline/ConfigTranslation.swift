@@ -27,9 +27,9 @@ extension FlowTuneConfig {
     }
 
     /// The Flow-Noise noise network of `rl.*`.
-    var noiseNetworkConfig: NoiseNetworkConfig {
+    public var noiseNetworkConfig: NoiseNetworkConfig {
         var n = NoiseNetworkConfig()
-        n.width = rl.noiseNetWidths.first ?? 128
+        n.widths = rl.noiseNetWidths
         n.sigmaMin = Float(rl.sigmaMin)
         n.sigmaMax = Float(rl.sigmaMax)
         n.includeChainState = rl.noiseNetSeesAction
@@ -151,7 +151,7 @@ extension FlowTuneConfig {
         case .obsHead: c.criticPlacement = .observationFeatures
         case .velocityHead: c.criticPlacement = .velocityFeatures
         }
-        c.criticWidth = rl.criticWidths.first ?? 256
+        c.criticWidths = rl.criticWidths
         c.denoisingDiscount = rl.denoiseDiscount.map(Float.init)
         c.freezeEncoder = rl.freezeEncoder
         c.criticWarmupIterations = rl.criticWarmupIterations
