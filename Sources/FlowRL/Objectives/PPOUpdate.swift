@@ -160,13 +160,7 @@ struct PPOUpdate {
                         total = total + demoLoss * anchor.settings.coefficient
                     }
                     if let critic = m.critic, let v = valueBatch {
-                        let input = try critic.inputs(policy: m.policy, observations: v.observations, taskIndices: v.taskIndices,
-                                                      velocityFeatures: v.velocityFeatures)
-                        let valueLoss = heads == 1
-                            ? self.config.valueLoss.loss(predicted: critic(input), returns: v.returns,
-                                                         oldValues: v.oldHeadValues.reshaped([v.returns.count]))
-                            : self.config.valueLoss.ensembleLoss(predicted: critic.allHeads(input), returns: v.returns,
-                                                                 oldValues: v.oldHeadValues, masks: v.bootstrapMasks)
+                        let valueLoss = try self.valueLoss(critic, policy: m.policy, batch: v, heads: heads)
                         valueLossValue = valueLoss.item
                         total = total + valueLoss * self.config.valueCoefficient
                     }
@@ -194,11 +188,7 @@ struct PPOUpdate {
                     stats.stopKL = stopStatistic
                     guard config.klStopScope == .actor, targets != nil else { break epochs }
                     // This minibatch's critic gradient is the critic-only step's: take it.
-                    let criticNames = grads.names.filter { $0.hasPrefix("critic.") }
-                    var criticGrads = Gradients(names: criticNames, tensors: grads.tensors.filter { criticNames.contains($0.key) })
-                    guard criticGrads.isFinite else { throw PPOUpdateError.nonFiniteGradient }
-                    criticGrads.clipGlobalNorm(config.gradientClip)
-                    criticOptimizer.update(model, gradients: criticGrads)
+                    try stepCritic(grads)
                     criticOnlyValueLoss += Double(valueLossValue)
                     stats.criticOnlyMinibatches += 1
                     criticOnly = true
@@ -253,27 +243,35 @@ struct PPOUpdate {
         return (0..<count).map { tasks[transitionMajor ? $0 % b : $0 / perRow] }
     }
 
-    /// One step of the critic alone on a minibatch's value rows; returns its value loss.
-    private func criticOnlyStep(_ v: ValueBatch, heads: Int) throws -> Double {
-        guard model.critic != nil else { return 0 }
-        var lossValue: Float = 0
-        let (_, grads) = try valueAndGrad(model) { m in
-            let critic = m.critic!
-            let input = try critic.inputs(policy: m.policy, observations: v.observations, taskIndices: v.taskIndices,
-                                          velocityFeatures: v.velocityFeatures)
-            let loss = heads == 1
-                ? self.config.valueLoss.loss(predicted: critic(input), returns: v.returns,
-                                             oldValues: v.oldHeadValues.reshaped([v.returns.count]))
-                : self.config.valueLoss.ensembleLoss(predicted: critic.allHeads(input), returns: v.returns,
-                                                     oldValues: v.oldHeadValues, masks: v.bootstrapMasks)
-            lossValue = loss.item
-            return loss * self.config.valueCoefficient
-        }
+    /// The critic's regression loss on a minibatch's value rows (per head, on bootstrap masks, for an ensemble).
+    func valueLoss(_ critic: Critic, policy: FlowPolicy, batch v: ValueBatch, heads: Int) throws -> Tensor {
+        let input = try critic.inputs(policy: policy, observations: v.observations, taskIndices: v.taskIndices,
+                                      velocityFeatures: v.velocityFeatures)
+        return heads == 1
+            ? config.valueLoss.loss(predicted: critic(input), returns: v.returns, oldValues: v.oldHeadValues.reshaped([v.returns.count]))
+            : config.valueLoss.ensembleLoss(predicted: critic.allHeads(input), returns: v.returns,
+                                            oldValues: v.oldHeadValues, masks: v.bootstrapMasks)
+    }
+
+    /// Steps the critic alone with the `critic.…` part of `grads` (clipped like every group).
+    private func stepCritic(_ grads: Gradients) throws {
         let criticNames = grads.names.filter { $0.hasPrefix("critic.") }
         var criticGrads = Gradients(names: criticNames, tensors: grads.tensors.filter { criticNames.contains($0.key) })
         guard criticGrads.isFinite else { throw PPOUpdateError.nonFiniteGradient }
         criticGrads.clipGlobalNorm(config.gradientClip)
         criticOptimizer.update(model, gradients: criticGrads)
+    }
+
+    /// One step of the critic alone on a minibatch's value rows; returns its value loss.
+    private func criticOnlyStep(_ v: ValueBatch, heads: Int) throws -> Double {
+        guard model.critic != nil else { return 0 }
+        var lossValue: Float = 0
+        let (_, grads) = try valueAndGrad(model) { m in
+            let loss = try self.valueLoss(m.critic!, policy: m.policy, batch: v, heads: heads)
+            lossValue = loss.item
+            return loss * self.config.valueCoefficient
+        }
+        try stepCritic(grads)
         return Double(lossValue)
     }
 
