@@ -15,8 +15,10 @@ struct BenchRolloutCommand: ParsableCommand {
             actions and nothing between the steps (python -m flowtune_bridge bench --processes P, as in
             `flowtune bench bridge`), then RL trains the policy for --iterations whole iterations
             (rollout and update, no evaluation) with P bridge workers, the rollout pipeline and the
-            run's worker placement (run.threads, run.update_on_worker_cores). Prints both rates and
-            their ratio; the last line is the ratio at the largest worker count. The RL settings come
+            run's worker placement (run.threads, run.update_on_worker_cores); the two alternate
+            --repetitions times (the training continues), and the table shows the median rates and
+            the median of the back-to-back ratios; the last line is that ratio at the largest worker
+            count. The RL settings come
             from --config and --set (rl.*, policy.*, run.threads); the policy from --policy, else a
             freshly initialised one of policy.*. Needs the simulator's Python packages.
 
@@ -34,6 +36,9 @@ struct BenchRolloutCommand: ParsableCommand {
     @Option(help: "Steps per environment of the plain loop's measurement.")
     var plainSteps: Int = 200
 
+    @Option(help: "Alternating (plain loop, RL iterations) measurements per worker count; rows report medians.")
+    var repetitions: Int = 3
+
     @Option(help: "A policy checkpoint (sft.safetensors or an RL checkpoint); default: a fresh policy of policy.*.")
     var policy: String?
 
@@ -44,7 +49,9 @@ struct BenchRolloutCommand: ParsableCommand {
     var overrides: [String] = []
 
     func validate() throws {
-        guard iterations >= 1, plainSteps >= 1 else { throw ValidationError("--iterations and --plain-steps must be ≥ 1") }
+        guard iterations >= 1, plainSteps >= 1, repetitions >= 1 else {
+            throw ValidationError("--iterations, --plain-steps and --repetitions must be ≥ 1")
+        }
     }
 
     func run() throws {
@@ -68,6 +75,7 @@ struct BenchRolloutCommand: ParsableCommand {
         }
         var bench = RolloutBenchmark(config: config, makePolicy: makePolicy)
         bench.plainSteps = plainSteps
+        bench.repetitions = repetitions
         let counts = target.workerCounts
         print("\(env): \(numEnvs) environments, \(config.rl.algo.rawValue), \(iterations) RL iteration\(iterations == 1 ? "" : "s") per worker count, policy \(policy ?? "freshly initialised"), \(ProcessInfo.processInfo.activeProcessorCount) cores, run.threads \(config.run.threads)")
         let rows = try bench.run(workerCounts: counts) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
