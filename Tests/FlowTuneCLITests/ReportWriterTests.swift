@@ -1,3 +1,4 @@
+import FlowRL
 import FlowTuneCLI
 import Foundation
 import Testing
@@ -242,12 +243,14 @@ enum SyntheticRuns {
     }
 
     @Test func wilsonIntervalMatchesTheFormula() {
-        let ci = WilsonInterval(successes: 62, trials: 100)
-        #expect(abs(ci.lower - 0.52210) < 1e-4 && abs(ci.upper - 0.70901) < 1e-4)
-        let zero = WilsonInterval(successes: 0, trials: 20)
-        #expect(zero.lower == 0 && abs(zero.upper - 0.16113) < 1e-4)
-        let all = WilsonInterval(successes: 20, trials: 20)
-        #expect(all.upper == 1 && abs(all.lower - 0.83887) < 1e-4)
+        let ci = wilsonInterval(successes: 62, trials: 100)
+        #expect(abs(ci.low - 0.52210) < 1e-4 && abs(ci.high - 0.70901) < 1e-4)
+        let zero = wilsonInterval(successes: 0, trials: 20)
+        #expect(zero.low == 0 && abs(zero.high - 0.16113) < 1e-4)
+        let all = wilsonInterval(successes: 20, trials: 20)
+        #expect(all.high == 1 && abs(all.low - 0.83887) < 1e-4)
+        // The report's fractional counts and the evaluator's integer counts give the same interval.
+        #expect(wilsonInterval(successes: 62.0, trials: 100.0) == ci)
     }
 
     @Test func axesUseRoundTicksAndCompactLabels() {

@@ -144,14 +144,28 @@ public struct EvaluationReport: Sendable {
     }
 }
 
-/// The Wilson score interval for a binomial proportion at 95% (z = 1.96).
-public func wilsonInterval(successes: Int, trials: Int, z: Double = 1.959964) -> (low: Double, high: Double) {
-    guard trials > 0 else { return (0, 1) }
-    let n = Double(trials), p = Double(successes) / n
-    let denom = 1 + z * z / n
-    let center = (p + z * z / (2 * n)) / denom
-    let half = z * ((p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / denom
+/// The Wilson score interval of a success rate, 95% by default: every interval FlowTune prints or
+/// draws (evaluations, the report's success band).
+///
+/// ```swift
+/// wilsonInterval(successes: 62, trials: 100)   // (low: ≈ 0.522, high: ≈ 0.709)
+/// ```
+///
+/// With `p = k/n` and `z` the normal quantile: `center = (p + z²/2n) / (1 + z²/n)`,
+/// `half = z·sqrt(p(1−p)/n + z²/4n²) / (1 + z²/n)`. Unlike `p ± z·sqrt(p(1−p)/n)` it stays inside
+/// [0, 1] and is not empty at 0% or 100%. No trials (or non-finite counts) give [0, 1].
+public func wilsonInterval(successes: Double, trials: Double, z: Double = 1.959963984540054) -> (low: Double, high: Double) {
+    guard trials > 0, successes.isFinite, trials.isFinite else { return (0, 1) }
+    let p = min(1, max(0, successes / trials))
+    let denominator = 1 + z * z / trials
+    let center = (p + z * z / (2 * trials)) / denominator
+    let half = z * (p * (1 - p) / trials + z * z / (4 * trials * trials)).squareRoot() / denominator
     return (max(0, center - half), min(1, center + half))
+}
+
+/// `wilsonInterval` of integer counts.
+public func wilsonInterval(successes: Int, trials: Int) -> (low: Double, high: Double) {
+    wilsonInterval(successes: Double(successes), trials: Double(trials))
 }
 
 func fixed(_ x: Double, _ digits: Int) -> String {

@@ -1,3 +1,4 @@
+import FlowRL
 import Foundation
 
 /// `flowtune report RUN_DIR [RUN_DIR…]`: one self-contained HTML file (inline CSS and SVG, no
@@ -189,8 +190,8 @@ public struct ReportWriter: Sendable {
                 if metric == "eval_success" {
                     series.band = run.metrics.records.compactMap { record in
                         guard let rate = record.values["eval_success"], let n = record.values["eval_episodes"], n > 0 else { return nil }
-                        let ci = WilsonInterval(successes: record.values["eval_successes"] ?? (rate * n).rounded(), trials: n)
-                        return (Double(byEnvSteps ? record.envSteps : record.iteration), ci.lower, ci.upper)
+                        let ci = wilsonInterval(successes: record.values["eval_successes"] ?? (rate * n).rounded(), trials: n)
+                        return (Double(byEnvSteps ? record.envSteps : record.iteration), ci.low, ci.high)
                     }
                 }
                 chart.series.append(series)
@@ -221,8 +222,8 @@ public struct ReportWriter: Sendable {
             if let e = evals.last, let rate = e.values["eval_success"] {
                 final = String(format: "%.1f%%", rate * 100)
                 if let n = e.values["eval_episodes"], n > 0 {
-                    let ci = WilsonInterval(successes: e.values["eval_successes"] ?? (rate * n).rounded(), trials: n)
-                    final += String(format: " [%.1f, %.1f] of %d", ci.lower * 100, ci.upper * 100, Int(n))
+                    let ci = wilsonInterval(successes: e.values["eval_successes"] ?? (rate * n).rounded(), trials: n)
+                    final += String(format: " [%.1f, %.1f] of %d", ci.low * 100, ci.high * 100, Int(n))
                 }
             }
             let best = evals.compactMap { $0.values["eval_success"] }.max().map { String(format: "%.1f%%", $0 * 100) } ?? "–"
