@@ -1,3 +1,4 @@
+import Foundation
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -135,6 +136,23 @@ public struct EvaluationReport: Sendable {
             let rows = outcomes.filter { $0.task == t }
             guard !rows.isEmpty else { return nil }
             return (t < taskNames.count ? taskNames[t] : "task \(t)", rows.filter(\.success).count, rows.count)
+        }
+    }
+
+    /// The per-task table of a multi-task evaluation, one aligned line per task (none for one task):
+    /// `  push-left        3/20   15.0% [5.2, 36.0]`, the interval from the task's own episodes.
+    public var perTaskTable: [String] {
+        let rows = perTask
+        guard rows.count > 1 else { return [] }
+        let nameWidth = rows.map(\.task.count).max()!
+        let countWidth = rows.map { "\($0.successes)/\($0.episodes)".count }.max()!
+        return rows.map { t in
+            let ci = wilsonInterval(successes: t.successes, trials: t.episodes)
+            let count = "\(t.successes)/\(t.episodes)"
+            let rate = percent(Double(t.successes) / Double(t.episodes))
+            return "  " + t.task.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+                + String(repeating: " ", count: countWidth - count.count) + count + "  "
+                + String(repeating: " ", count: 6 - rate.count) + rate + " [\(percent(ci.low, sign: false)), \(percent(ci.high, sign: false))]"
         }
     }
 

@@ -161,9 +161,7 @@ struct EvalCommand: ParsableCommand {
         let mode: SamplingMode = stochastic ? .flowSDE(schedule: .oneStep, noiseLevel: 0.5) : .ode
         let report = try Evaluator(envID: env, episodes: episodes, seed: seed, mode: mode).evaluate(policy)
         print("\(env): \(report.summary)")
-        for t in report.perTask where report.perTask.count > 1 {
-            print("  \(t.task): \(t.successes)/\(t.episodes)")
-        }
+        for line in report.perTaskTable { print(line) }
     }
 }
 

@@ -113,9 +113,7 @@ struct Pipeline {
         let report = try Evaluator(envID: config.env.id, episodes: config.eval.episodes, seed: UInt64(config.eval.seed), mode: mode)
             .evaluate(policy)
         log.info("\(label): \(report.summary)")
-        for t in report.perTask where report.perTask.count > 1 {
-            log.info("  \(t.task): \(t.successes)/\(t.episodes)")
-        }
+        for line in report.perTaskTable { log.info(line) }
         return report
     }
 
