@@ -187,3 +187,16 @@ import Darwin
 @inline(__always) func _sin(_ x: Double) -> Double { Darwin.sin(x) }
 @inline(__always) func _pow(_ x: Double, _ y: Double) -> Double { Darwin.pow(x, y) }
 #endif
+
+extension RandomGenerator {
+    /// `count × width` standard normals, zero outside the listed `rows`, row r filled from
+    /// `generators[r]` alone: a row's values do not depend on which rows share the batch (the
+    /// rollout's per-decision noise, docs/architecture.md, "The rollout pipeline").
+    public static func rowNormals(_ generators: inout [RandomGenerator], rows: [Int], width: Int, count: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: count * width)
+        out.withUnsafeMutableBufferPointer { p in
+            for r in rows { generators[r].fillNormal(UnsafeMutableBufferPointer(rebasing: p[(r * width)..<((r + 1) * width)])) }
+        }
+        return out
+    }
+}

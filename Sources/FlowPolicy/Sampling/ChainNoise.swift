@@ -23,7 +23,7 @@ enum ChainNoise {
             self = .shared(rng)
             return x
         case .perRow(var rngs):
-            let x = Tensor(Self.rowNormals(&rngs, rows: Array(0..<b), width: width, count: b), shape: [b, width])
+            let x = Tensor(RandomGenerator.rowNormals(&rngs, rows: Array(0..<b), width: width, count: b), shape: [b, width])
             self = .perRow(rngs)
             return x
         }
@@ -54,19 +54,10 @@ enum ChainNoise {
             return z
         case .perRow(var rngs):
             let rows = flags.indices.filter { flags[$0] }
-            let z = Tensor(Self.rowNormals(&rngs, rows: rows, width: width, count: flags.count), shape: [flags.count, width])
+            let z = Tensor(RandomGenerator.rowNormals(&rngs, rows: rows, width: width, count: flags.count), shape: [flags.count, width])
             self = .perRow(rngs)
             return z
         }
-    }
-
-    /// `count × width` values, zero except the listed rows, each filled from its own generator.
-    static func rowNormals(_ rngs: inout [RandomGenerator], rows: [Int], width: Int, count: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: count * width)
-        out.withUnsafeMutableBufferPointer { p in
-            for r in rows { rngs[r].fillNormal(UnsafeMutableBufferPointer(rebasing: p[(r * width)..<((r + 1) * width)])) }
-        }
-        return out
     }
 
     var rowGenerators: [RandomGenerator]? {

@@ -34,11 +34,7 @@ public struct CorrelatedLatentNoise {
     /// fresh noise is `width` normals from its own generator — the per-row sampler's own draw, so a
     /// row's noise does not depend on which environments share its batch.
     public mutating func next(for envs: [Int], rowGenerators: inout [RandomGenerator]) -> Tensor {
-        var z = [Float](repeating: 0, count: envs.count * width)
-        z.withUnsafeMutableBufferPointer { p in
-            for r in envs.indices { rowGenerators[r].fillNormal(UnsafeMutableBufferPointer(rebasing: p[(r * width)..<((r + 1) * width)])) }
-        }
-        return correlate(z, envs: envs)
+        correlate(RandomGenerator.rowNormals(&rowGenerators, rows: Array(envs.indices), width: width, count: envs.count), envs: envs)
     }
 
     private mutating func correlate(_ z: [Float], envs: [Int]) -> Tensor {
