@@ -31,6 +31,9 @@ struct PPOUpdate {
     var anchor: DemonstrationAnchor? = nil
     /// False during the critic warm-up: only the critic learns.
     var updatesPolicy = true
+    /// Whether to split the ratio diagnostics by task (the environment is a multi-task suite); off,
+    /// a single-task update does not repeat the pooled diagnostics for its one task.
+    var perTaskDiagnostics = false
 
     struct Statistics {
         var policyLoss = 0.0, valueLoss = 0.0, entropy = 0.0
@@ -168,9 +171,11 @@ struct PPOUpdate {
                 }
                 // Only ratios that enter the loss count (credit assignment masks unexecuted steps).
                 let diagnostics = RatioDiagnostics(logRatios: logRatioValues, weights: ratioWeights)
-                let ratioTasks = Self.ratioTasks(count: logRatioValues.count, rowTasks: tasks,
-                                                 transitionMajor: perTransition && rollout.fpo == nil)
-                let taskDiagnostics = RatioDiagnostics.perTask(logRatios: logRatioValues, weights: ratioWeights, tasks: ratioTasks)
+                let taskDiagnostics = perTaskDiagnostics
+                    ? RatioDiagnostics.perTask(logRatios: logRatioValues, weights: ratioWeights,
+                                               tasks: Self.ratioTasks(count: logRatioValues.count, rowTasks: tasks,
+                                                                      transitionMajor: perTransition && rollout.fpo == nil))
+                    : [:]
                 for (task, d) in taskDiagnostics {
                     stats.taskKLSum[task, default: 0] += d.approxKL * Double(d.count)
                     stats.taskKLCount[task, default: 0] += d.count
@@ -181,7 +186,7 @@ struct PPOUpdate {
                 // The trust region's early stop, tested before every step as Stable-Baselines3 does:
                 // once this minibatch's ratios show the policy has moved past 1.5× the target, no
                 // further step is taken, not even the rest of the first epoch (docs/algorithms.md §4.1).
-                let stopStatistic = config.klStopPerTask
+                let stopStatistic = config.klStopPerTask && perTaskDiagnostics
                     ? taskDiagnostics.values.map(\.trimmedApproxKL).max() ?? 0
                     : diagnostics.trimmedApproxKL
                 if updatesPolicy, let target = config.klTarget, stopStatistic > Double(target) * 1.5 {

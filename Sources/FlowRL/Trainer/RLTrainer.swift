@@ -167,6 +167,7 @@ public final class RLTrainer {
         var update = PPOUpdate(config: config, model: model, actorOptimizer: actorOptimizer,
                                noiseOptimizer: noiseOptimizer, criticOptimizer: criticOptimizer, anchor: anchor)
         update.updatesPolicy = iteration > config.criticWarmupIterations  // `iteration` already counts this one
+        update.perTaskDiagnostics = tasks.count > 1
         let us: PPOUpdate.Statistics
         do {
             us = try update.run(rollout, rng: &updateRNG)
