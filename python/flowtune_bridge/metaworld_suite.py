@@ -15,6 +15,14 @@ by the one-hot task identity, as MetaWorld's `use_one_hot=True` does. Episodes e
 the first success (`info["success"] == 1`), as MetaWorld's evaluation does, and as truncated at the
 time limit (500 steps, MetaWorld's own, or less if asked); stepping past it would raise in MetaWorld,
 which the worker never does because it resets finished episodes itself.
+
+Rewards: `"sparse"` pays 1 on a success step. `"dense"` pays the same plus the progress of MetaWorld's
+own shaped reward, `(R_t - R_{t-1}) / 10` (R in [0, 10], R_{-1} evaluated on the reset state), the
+potential-based form of the built-in tasks' shaped reward. MetaWorld's raw reward cannot be used as
+it is while a success ends the episode: it pays up to 10 per step near the goal, so the return
+favours hovering next to the goal over succeeding (docs/results/rl-stability.md measured MT10 falling
+from 75.5% to 61.0% with it). With the progress form an episode's return is 1[success] plus the
+potential's total change, so succeeding, and succeeding sooner, is always worth more.
 """
 
 import numpy as np
@@ -75,6 +83,7 @@ class MetaWorldSuite:
         self.envs = [metaworld.env_dict.ALL_V3_ENVIRONMENTS[self.names[t]]() for t in self.env_tasks]
         self.raw = [None] * len(self.envs)
         self.steps = [0] * len(self.envs)
+        self.potential = [0.0] * len(self.envs)
 
     def spec(self):
         e = self.envs[0]
@@ -112,6 +121,8 @@ class MetaWorldSuite:
         env.seed(seed)
         raw, _ = env.reset()
         self.steps[i] = 0
+        if self.dense:
+            self.potential[i] = float(env.evaluate_state(raw, np.zeros(4))[0]) / 10.0
         return self._observe(i, raw)
 
     def step(self, i, action):
@@ -120,8 +131,13 @@ class MetaWorldSuite:
         success = info["success"] == 1.0
         terminated = success and self.terminate_on_success
         truncated = not terminated and (raw_truncated or self.steps[i] >= self.max_steps)
-        if not self.dense:
-            reward = 1.0 if success else 0.0
+        bonus = 1.0 if success else 0.0
+        if self.dense:
+            potential = float(reward) / 10.0
+            reward = bonus + potential - self.potential[i]
+            self.potential[i] = potential
+        else:
+            reward = bonus
         return self._observe(i, raw), float(reward), terminated, truncated, success
 
     def expert(self, i):

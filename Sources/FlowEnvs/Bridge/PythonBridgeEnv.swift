@@ -64,7 +64,9 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
 
     /// Options forwarded to the simulator suite (PROTOCOL.md, HELLO).
     public struct EnvironmentOptions: Sendable, Equatable {
-        /// The simulator's dense reward instead of FlowTune's sparse success reward (1 on success).
+        /// The simulator's dense reward instead of FlowTune's sparse success reward (1 on success). For
+        /// MetaWorld: the success reward plus the progress of MetaWorld's shaped reward ÷ 10
+        /// (python/flowtune_bridge/metaworld_suite.py says why not the raw reward).
         public var denseReward: Bool
         /// A time limit shorter than the simulator's own; nil = its own.
         public var maxEpisodeSteps: Int?

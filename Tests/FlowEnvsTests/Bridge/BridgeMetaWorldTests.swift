@@ -146,6 +146,40 @@ extension BridgeTests {
             }
         }
 
+        /// The dense reward is the sparse one plus the progress of MetaWorld's shaped reward ÷ 10: over an
+        /// episode, dense − sparse telescopes to the potential's total change, which lies in [−1, 1]
+        /// and is positive when the expert ends at the goal. A success still pays exactly 1 more.
+        @Test func denseRewardIsTheSuccessRewardPlusTheProgressOfMetaWorldsShapedReward() throws {
+            func episodeRewards(dense: Bool) throws -> (rewards: [[Float]], success: [Bool]) {
+                let env = try PythonBridgeEnv(id: "metaworld/reach-v3", numEnvs: 2, options: .init(denseReward: dense),
+                                              configuration: quietBridge(workers: 1))
+                defer { env.close() }
+                try env.reset(seeds: [5, 6])
+                let expert = try BridgeExpert(env: env, noiseStd: 0, seed: 0)
+                var actions = [Float](repeating: 0, count: 8)
+                var rewards: [[Float]] = [[], []], finished = [false, false], success = [false, false]
+                while !finished.allSatisfy({ $0 }) {
+                    actions.withUnsafeMutableBufferPointer { expert.act(env.buffers, into: $0) }
+                    try env.step(actions: actions)
+                    for i in 0..<2 where !finished[i] {
+                        rewards[i].append(env.buffers.rewards[i])
+                        if env.buffers.isDone(i) { finished[i] = true; success[i] = env.buffers.success[i] }
+                    }
+                }
+                return (rewards, success)
+            }
+            let sparse = try episodeRewards(dense: false), dense = try episodeRewards(dense: true)
+            #expect(sparse.success == [true, true], "MetaWorld's reach expert succeeds from these seeds")
+            for i in 0..<2 {
+                #expect(dense.rewards[i].count == sparse.rewards[i].count, "the same actions give the same episode")
+                #expect(sparse.rewards[i].reduce(0, +) == 1 && sparse.rewards[i].last == 1)
+                let progress = zip(dense.rewards[i], sparse.rewards[i]).map { Double($0) - Double($1) }
+                let total = progress.reduce(0, +)
+                #expect(total > 0.5 && total <= 1.0 + 1e-5, "reach's potential rises from far to at the goal: \(total)")
+                #expect(progress.allSatisfy { abs($0) <= 1 }, "a step's progress is a change of R/10 with R in [0, 10]")
+            }
+        }
+
         @Test func scriptedExpertThroughTheBridgeCollectsSuccessfulReachDemonstrations() throws {
             let (dataset, report) = try DemonstrationCollector(envID: "metaworld/reach-v3", numEnvs: 4)
                 .collectWithReport(episodes: 4, seed: 1)
