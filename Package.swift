@@ -37,7 +37,18 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: hostCPU),
-        .executableTarget(name: "flowtune", dependencies: ["FlowTuneCLI"], swiftSettings: hostCPU),
+        // Benchmarks and the peer harness's Swift side: `flowtune bench …`, kept out of the workflow commands.
+        .target(
+            name: "FlowTuneBench",
+            dependencies: [
+                "FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "FlowRL", "FlowTuneCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: hostCPU),
+        .executableTarget(
+            name: "flowtune",
+            dependencies: ["FlowTuneCLI", "FlowTuneBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: hostCPU),
         .testTarget(name: "FlowTensorTests", dependencies: ["FlowTensor"], swiftSettings: hostCPU),
         .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN", "FlowTestSupport"], swiftSettings: hostCPU),
@@ -46,6 +57,8 @@ let package = Package(
         .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN", "FlowTestSupport"],
                     swiftSettings: hostCPU),
         .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI", "FlowTestSupport"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowTuneBenchTests", dependencies: ["FlowTuneBench", "FlowTuneCLI", "FlowTestSupport"],
+                    swiftSettings: hostCPU),
     ],
     swiftLanguageModes: [.v6]
 )

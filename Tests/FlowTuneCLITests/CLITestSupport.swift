@@ -4,21 +4,6 @@ import Foundation
 import Glibc
 #endif
 
-/// A new empty directory under the system temporary directory.
-func makeTemporaryDirectory(_ label: String = "flowtune-cli-test") throws -> String {
-    let base = NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
-    var template = Array((base + "/\(label)-XXXXXX").utf8CString)
-    guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-        throw TestFailure("mkdtemp failed: errno \(errno)")
-    }
-    return String(cString: result)
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// The result of a finished subprocess.
 struct ProcessResult {
     var status: Int32

@@ -1,3 +1,4 @@
+import FlowTestSupport
 import FlowTuneCLI
 import Foundation
 import Testing

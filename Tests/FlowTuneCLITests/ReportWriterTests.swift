@@ -1,3 +1,4 @@
+import FlowTestSupport
 import FlowRL
 import FlowTuneCLI
 import Foundation

@@ -1,3 +1,4 @@
+import ArgumentParser
 import FlowTuneCLI
 import FlowTestSupport
 import Foundation
@@ -22,7 +23,7 @@ extension ProcessSignalSuites {
         }
 
         static func run(_ args: [String]) throws {
-            var command = try FlowTuneCommand.parseAsRoot(args)
+            var command = try WorkflowRoot.parseAsRoot(args)
             try command.run()
         }
 
@@ -115,11 +116,16 @@ extension ProcessSignalSuites {
 
         @Test func choosingTheMethodTwiceIsRefusedInsteadOfSilentlyPickingOne() {
             #expect(throws: (any Error).self) {
-                _ = try FlowTuneCommand.parseAsRoot(["train", "--algo", "fpo", "--set", "rl.algo=fpo++"])
+                _ = try WorkflowRoot.parseAsRoot(["train", "--algo", "fpo", "--set", "rl.algo=fpo++"])
             }
             #expect(throws: Never.self) {
-                _ = try FlowTuneCommand.parseAsRoot(["train", "--algo", "fpo", "--set", "rl.fpo_samples=4"])
+                _ = try WorkflowRoot.parseAsRoot(["train", "--algo", "fpo", "--set", "rl.fpo_samples=4"])
             }
         }
     }
+}
+
+/// The executable's command tree without `bench` (which lives in FlowTuneBench).
+struct WorkflowRoot: ParsableCommand {
+    static let configuration = CommandTree.configuration(bench: [])
 }

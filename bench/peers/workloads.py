@@ -3,7 +3,7 @@
 Shapes, not values, decide the work: each peer draws its own inputs from these shapes, computes the
 "old" log-densities / CFM losses with its own forward pass (as a rollout would), and then times the
 update. The math each stack runs is docs/algorithms.md's and mirrors FlowTune's code path
-(FlowTuneCLI/Bench/CompareWorkloads.swift):
+(Sources/FlowTuneBench/CompareWorkload.swift):
 
 - W1 `sample-ode` / `sample-sde`: K-step ODE (§3.1) or one-step Flow-SDE (§3.2) sampling of a batch,
   with the recorded transition's log-density and the mean velocity features (what a rollout keeps).

@@ -8,7 +8,7 @@ import Foundation
 /// The CLI schema names knobs the way users write them; the library types carry the same values.
 extension FlowTuneConfig {
     /// The policy architecture for an environment with the given widths and task count.
-    func policyConfig(observationDim: Int, actionDim: Int, taskCount: Int) -> FlowPolicyConfig {
+    public func policyConfig(observationDim: Int, actionDim: Int, taskCount: Int) -> FlowPolicyConfig {
         var c = FlowPolicyConfig(observationDim: observationDim, actionDim: actionDim)
         c.chunkLength = policy.chunkLength
         c.denoisingSteps = policy.denoisingSteps
@@ -78,7 +78,7 @@ extension FlowTuneConfig {
     }
 
     /// `policy`, with the noise network that Flow-Noise needs added (seeded by the run seed) when it has none.
-    func withNoiseNetworkIfNeeded(_ policy: FlowPolicy, rl: FlowRL.RLConfig) throws -> FlowPolicy {
+    public func withNoiseNetworkIfNeeded(_ policy: FlowPolicy, rl: FlowRL.RLConfig) throws -> FlowPolicy {
         guard rl.algorithm == .flowNoise && policy.noiseNetwork == nil else { return policy }
         var rng = RandomGenerator(seed: UInt64(run.seed)).split(key: 0x4015E)
         return try policy.addingNoiseNetwork(noiseNetworkConfig, rng: &rng)

@@ -1,3 +1,4 @@
+import FlowTuneCLI
 import FlowNN
 import FlowPolicy
 

@@ -1,3 +1,4 @@
+import FlowTuneCLI
 import FlowPolicy
 
 /// GEMM floating-point operations of the W2/W3 updates, counted from the layer shapes (a linear map

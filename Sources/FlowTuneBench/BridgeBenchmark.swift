@@ -1,5 +1,6 @@
 import FlowEnvs
 import FlowTensor
+import FlowTuneCLI
 import Foundation
 
 /// Stepping N simulator environments through the worker bridge against the same environments in

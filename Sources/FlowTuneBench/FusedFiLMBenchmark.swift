@@ -1,3 +1,4 @@
+import FlowTuneCLI
 import FlowTensor
 
 /// Fused `act(x·(1 + γ) + β)`, `[γ, β] = p + q` (`filmActivation`) against the chain of separate

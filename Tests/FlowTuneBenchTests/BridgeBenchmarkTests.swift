@@ -1,4 +1,5 @@
 import FlowEnvs
+import FlowTuneBench
 import FlowTuneCLI
 import FlowTestSupport
 import Foundation

@@ -1,6 +1,7 @@
 import FlowNN
 import FlowPolicy
 import FlowTestSupport
+import FlowTuneBench
 import FlowTuneCLI
 import Testing
 

@@ -3,6 +3,7 @@ import FlowEnvs
 import FlowPolicy
 import FlowRL
 import FlowTensor
+import FlowTuneCLI
 import Foundation
 
 /// `flowtune bench rollout`: whole RL iterations on a Python simulator against the plain Python loop.

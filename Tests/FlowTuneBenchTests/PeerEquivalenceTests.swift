@@ -1,6 +1,7 @@
 import FlowNN
 import FlowPolicy
 import FlowRL
+import FlowTuneBench
 import FlowTuneCLI
 import FlowTestSupport
 import Foundation
@@ -29,7 +30,7 @@ import Testing
         let directory = try makeTemporaryDirectory("peer-equivalence")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let fixture = try EquivalenceCase(directory: directory)
-        let result = try runPython("""
+        let result = try TestPython.run("""
             import runpy, sys
             sys.argv = ["peer.py", "--stack", sys.argv[1], "--checkpoint", sys.argv[2], "--equivalence", sys.argv[3]]
             runpy.run_path("\(Self.peersDirectory)/peer.py", run_name="__main__")

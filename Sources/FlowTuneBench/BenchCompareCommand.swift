@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowTensor
+import FlowTuneCLI
 import Foundation
 
 /// `flowtune bench compare`: FlowTune against PyTorch and JAX implementations of the same work.

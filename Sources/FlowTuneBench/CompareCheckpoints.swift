@@ -1,5 +1,6 @@
 import FlowNN
 import FlowPolicy
+import FlowTuneCLI
 import Foundation
 
 /// The policies every stack of `bench compare` runs: one set of weights (the built-in tasks' default

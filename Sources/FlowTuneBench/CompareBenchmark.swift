@@ -2,6 +2,7 @@ import Dispatch
 import FlowNN
 import FlowPolicy
 import FlowTensor
+import FlowTuneCLI
 import Foundation
 
 /// `flowtune bench compare`: FlowTune's workloads in-process against each peer stack in a child

@@ -1,3 +1,4 @@
+import FlowTuneCLI
 import FlowEnvs
 import FlowNN
 import FlowPolicy

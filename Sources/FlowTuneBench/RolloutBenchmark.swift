@@ -1,6 +1,7 @@
 import FlowEnvs
 import FlowPolicy
 import FlowRL
+import FlowTuneCLI
 import Foundation
 
 /// Whole RL iterations (rollout and update) on a Python simulator, in environment steps per second,

@@ -1,3 +1,4 @@
+import FlowTuneCLI
 import Dispatch
 import FlowNN
 import FlowPolicy

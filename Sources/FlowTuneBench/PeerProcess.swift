@@ -1,4 +1,5 @@
 import FlowEnvs
+import FlowTuneCLI
 import Foundation
 
 /// A peer stack of `bench compare` (bench/peers/peer.py) running as a child process that answers

@@ -1,11 +1,14 @@
 import ArgumentParser
 import FlowEnvs
 import FlowTensor
+import FlowTuneCLI
 import Foundation
 
 /// `flowtune bench …`: performance measurements (never in unit tests: the machine is shared and noisy).
-struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct BenchCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure FlowTune's speed on this machine.",
         discussion: """
