@@ -19,12 +19,19 @@ public enum BuiltinEnvironments {
     public struct Options: Sendable, Equatable {
         /// Add each task's documented shaping terms to the sparse success reward.
         public var shapedReward: Bool
+        /// A time limit in steps for every task whose own limit is longer; nil keeps each task's own.
+        public var maxEpisodeSteps: Int?
         public var invalidActionPolicy: InvalidActionPolicy
 
-        public init(shapedReward: Bool = false, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
+        public init(shapedReward: Bool = false, maxEpisodeSteps: Int? = nil, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
+            precondition((maxEpisodeSteps ?? 1) >= 1, "a time limit must be at least one step")
             self.shapedReward = shapedReward
+            self.maxEpisodeSteps = maxEpisodeSteps
             self.invalidActionPolicy = invalidActionPolicy
         }
+
+        /// `own`, or the shorter `maxEpisodeSteps`.
+        func timeLimit(_ own: Int) -> Int { min(own, maxEpisodeSteps ?? own) }
     }
 
     /// Errors in choosing a built-in environment.
@@ -59,16 +66,19 @@ public enum BuiltinEnvironments {
         guard numEnvs >= 1 else { throw Error.invalidNumEnvs(numEnvs) }
         switch canonical {
         case "reach-obstacle":
-            return ReachObstacleEnv(numEnvs: numEnvs, config: .init(shapedReward: options.shapedReward,
-                                                                    invalidActionPolicy: options.invalidActionPolicy))
+            return ReachObstacleEnv(numEnvs: numEnvs, config: .init(
+                shapedReward: options.shapedReward, maxEpisodeSteps: options.timeLimit(ReachObstacleEnv.Config().maxEpisodeSteps),
+                invalidActionPolicy: options.invalidActionPolicy))
         case "push":
-            return PushEnv(numEnvs: numEnvs, config: .init(shapedReward: options.shapedReward,
-                                                           invalidActionPolicy: options.invalidActionPolicy))
+            return PushEnv(numEnvs: numEnvs, config: .init(
+                shapedReward: options.shapedReward, maxEpisodeSteps: options.timeLimit(PushEnv.Config().maxEpisodeSteps),
+                invalidActionPolicy: options.invalidActionPolicy))
         case "pick-place":
-            return PickPlaceEnv(numEnvs: numEnvs, config: .init(shapedReward: options.shapedReward,
-                                                                invalidActionPolicy: options.invalidActionPolicy))
+            return PickPlaceEnv(numEnvs: numEnvs, config: .init(
+                shapedReward: options.shapedReward, maxEpisodeSteps: options.timeLimit(PickPlaceEnv.Config().maxEpisodeSteps),
+                invalidActionPolicy: options.invalidActionPolicy))
         default:
-            return MultiTaskEnv(numEnvs: numEnvs, config: .init(shapedReward: options.shapedReward,
+            return MultiTaskEnv(numEnvs: numEnvs, config: .init(shapedReward: options.shapedReward, maxEpisodeSteps: options.maxEpisodeSteps,
                                                                 invalidActionPolicy: options.invalidActionPolicy))
         }
     }

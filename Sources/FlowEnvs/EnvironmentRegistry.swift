@@ -37,7 +37,8 @@ public enum EnvironmentRegistry {
         let canonical = try canonicalID(id)
         guard isBridgeID(canonical) else { return try BuiltinEnvironments.make(id: canonical, numEnvs: numEnvs, options: options) }
         return try PythonBridgeEnv(id: canonical, numEnvs: numEnvs,
-                                   options: .init(denseReward: options.shapedReward, invalidActionPolicy: options.invalidActionPolicy),
+                                   options: .init(denseReward: options.shapedReward, maxEpisodeSteps: options.maxEpisodeSteps,
+                                                  invalidActionPolicy: options.invalidActionPolicy),
                                    configuration: bridge)
     }
 

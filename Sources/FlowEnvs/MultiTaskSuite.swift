@@ -42,15 +42,19 @@ public final class MultiTaskEnv: VectorEnv {
     /// Every knob of the suite with its default.
     public struct Config: Sendable, Equatable {
         public var shapedReward: Bool
+        /// A time limit for every task whose own limit (table above) is longer; nil keeps each task's own.
+        public var maxEpisodeSteps: Int?
         /// The task of each environment (indices into `MultiTaskEnv.tasks`); nil means env i runs task i % 10.
         public var taskAssignment: [Int]?
         /// Append a one-hot task vector to every observation.
         public var appendTaskOneHot: Bool
         public var invalidActionPolicy: InvalidActionPolicy
 
-        public init(shapedReward: Bool = false, taskAssignment: [Int]? = nil, appendTaskOneHot: Bool = true,
-                    invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
+        public init(shapedReward: Bool = false, maxEpisodeSteps: Int? = nil, taskAssignment: [Int]? = nil,
+                    appendTaskOneHot: Bool = true, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
+            precondition((maxEpisodeSteps ?? 1) >= 1, "a time limit must be at least one step")
             self.shapedReward = shapedReward
+            self.maxEpisodeSteps = maxEpisodeSteps
             self.taskAssignment = taskAssignment
             self.appendTaskOneHot = appendTaskOneHot
             self.invalidActionPolicy = invalidActionPolicy
@@ -89,7 +93,9 @@ public final class MultiTaskEnv: VectorEnv {
             high += [Float](repeating: 1, count: suite.count)
         }
         let action = BoxSpace(names: ["move_x", "move_y", "move_z", "grip"], low: [-1, -1, -1, -1], high: [1, 1, 1, 1])
-        let tasks = suite.map(\.description)
+        func limit(_ own: Int) -> Int { min(own, config.maxEpisodeSteps ?? own) }
+        let tasks = suite.map { TaskDescription(name: $0.description.name, instruction: $0.description.instruction,
+                                                maxEpisodeSteps: limit($0.description.maxEpisodeSteps)) }
         spec = EnvSpec(id: "multitask", observation: BoxSpace(names: names, low: low, high: high), action: action,
                        maxEpisodeSteps: tasks.map(\.maxEpisodeSteps).max()!, tasks: tasks)
         driver = EpisodeDriver(numEnvs: numEnvs, observationDim: obsDim, action: action,
@@ -106,11 +112,13 @@ public final class MultiTaskEnv: VectorEnv {
             }
         }
         reach = ReachObstacleKernel(globalIndices: reachEnvs, variantIndices: reachVariants, variants: Self.reachVariants,
-                                    config: ReachObstacleEnv.Config(shapedReward: config.shapedReward))
+                                    config: ReachObstacleEnv.Config(shapedReward: config.shapedReward,
+                                                                    maxEpisodeSteps: limit(ReachObstacleEnv.Config().maxEpisodeSteps)))
         push = PushKernel(globalIndices: pushEnvs, variantIndices: pushVariants, variants: Self.pushVariants,
-                          config: PushEnv.Config(shapedReward: config.shapedReward))
+                          config: PushEnv.Config(shapedReward: config.shapedReward, maxEpisodeSteps: limit(PushEnv.Config().maxEpisodeSteps)))
         pick = PickPlaceKernel(globalIndices: pickEnvs, variantIndices: pickVariants, variants: Self.pickVariants,
-                               config: PickPlaceEnv.Config(shapedReward: config.shapedReward))
+                               config: PickPlaceEnv.Config(shapedReward: config.shapedReward,
+                                                           maxEpisodeSteps: limit(PickPlaceEnv.Config().maxEpisodeSteps)))
         for i in 0..<numEnvs { driver.buffers.taskIndices[i] = Int32(assignment[i]) }
     }
 

@@ -85,3 +85,26 @@ import Testing
         }
     }
 }
+
+extension RegistryTests {
+    /// A time limit option caps every longer task limit (push 120, pick-place 80 → 70) and keeps the
+    /// shorter ones (reach 60), in single-task environments, in the multitask suite's per-task limits,
+    /// and in when episodes are truncated.
+    @Test func aTimeLimitOptionShortensLongerTaskLimitsAndKeepsShorterOnes() throws {
+        let options = BuiltinEnvironments.Options(maxEpisodeSteps: 70)
+        #expect(try BuiltinEnvironments.make(id: "push", numEnvs: 1, options: options).spec.maxEpisodeSteps == 70)
+        #expect(try BuiltinEnvironments.make(id: "pick-place", numEnvs: 1, options: options).spec.maxEpisodeSteps == 70)
+        #expect(try BuiltinEnvironments.make(id: "reach-obstacle", numEnvs: 1, options: options).spec.maxEpisodeSteps == 60)
+        let suite = try BuiltinEnvironments.make(id: "multitask", numEnvs: 10, options: options)
+        #expect(suite.spec.tasks.map(\.maxEpisodeSteps) == [60, 60, 60, 70, 70, 70, 70, 70, 70, 70])
+        #expect(MultiTaskEnv.tasks.map(\.maxEpisodeSteps) == [60, 60, 60, 120, 120, 120, 120, 80, 80, 80])
+
+        let push = try BuiltinEnvironments.make(id: "push", numEnvs: 2, options: options)
+        try push.reset(seeds: [1, 2])
+        let still = [Float](repeating: 0, count: 2 * push.spec.actionDim)
+        for step in 1...70 {
+            try still.withUnsafeBufferPointer { try push.step(actions: $0) }
+            #expect(push.buffers.truncated[0] == (step == 70), "a pusher that does not move is truncated at step 70 only")
+        }
+    }
+}

@@ -336,3 +336,21 @@ import Testing
         #expect(a["train_success"] == b["train_success"] || (a["train_success"]!.isNaN && b["train_success"]!.isNaN))
     }
 }
+
+extension RLTrainerTests {
+    /// `rolloutTimeLimit` shortens the training episodes only: with a limit of 10 steps on
+    /// reach-obstacle (its own limit is 60) no training episode is longer than 10, while the
+    /// evaluation still runs episodes to the task's own limit.
+    @Test func aRolloutTimeLimitShortensTrainingEpisodesButNotEvaluation() throws {
+        var c = Self.config()
+        c.rolloutTimeLimit = 10
+        c.stepsPerIteration = 60
+        c.evalEpisodes = 8
+        let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c)
+        let metrics = try trainer.runIteration()
+        #expect(metrics["train_length"]! <= 10)
+        #expect(metrics["train_episodes"]! >= Double(c.numEnvs * 6), "each environment runs at least six 10-step episodes")
+        let report = try trainer.evaluate()
+        #expect(report.meanLength > 10, "a random policy rarely succeeds: evaluation episodes run to 60 steps")
+    }
+}

@@ -57,6 +57,14 @@ func configError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_s
         #expect(rl.adamBeta1 == 0.8 && rl.adamBeta2 == 0.99)
     }
 
+    @Test func theTrainingTimeLimitReachesTheTrainerAndTheEnvironmentsLimitIsStillRefused() throws {
+        #expect(try FlowTuneConfig.load(yaml: "", overrides: ["rl.max_episode_steps=150"]).rlConfig().rolloutTimeLimit == 150)
+        #expect(try FlowTuneConfig.load(yaml: "").rlConfig().rolloutTimeLimit == nil)
+        #expect(configError { _ = try FlowTuneConfig.load(yaml: "", overrides: ["rl.max_episode_steps=0"]) } != nil)
+        #expect(configError { _ = try FlowTuneConfig.load(yaml: "", overrides: ["env.max_episode_steps=150"]) }?
+            .description.contains("rl.max_episode_steps") == true)
+    }
+
     @Test func everyListedCriticAndNoiseNetworkWidthReachesTheTrainer() throws {
         let config = try FlowTuneConfig.load(yaml: "", overrides: ["rl.critic_widths=[40, 30, 20]", "rl.noise_net_widths=[24]"])
         #expect(try config.rlConfig().criticWidths == [40, 30, 20])

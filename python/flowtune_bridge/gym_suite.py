@@ -5,7 +5,7 @@ act in [-1, 1], so the worker maps each action component linearly from [-1, 1] o
 environment's bounds (unbounded components pass through unchanged). Each episode is started with
 `env.reset(seed=s)`, which makes it a function of s. Success is `info["success"]` or
 `info["is_success"]` (gym-pusht) when present, otherwise never. The time limit is the id's own
-(`TimeLimit`), or `max_episode_steps` when given.
+(`TimeLimit`), or `max_episode_steps` when given and shorter.
 """
 
 import numpy as np
@@ -32,8 +32,6 @@ class GymSuite:
     def __init__(self, env_id, env_indices, options):
         gymnasium = _gymnasium()
         kwargs = {}
-        if options.get("max_episode_steps"):
-            kwargs["max_episode_steps"] = int(options["max_episode_steps"])
         if env_id == "pusht":
             try:
                 import gym_pusht  # noqa: F401  (registers gym_pusht/PushT-v0)
@@ -44,6 +42,10 @@ class GymSuite:
             make_id = env_id[len("gym/"):]
             if make_id not in gymnasium.envs.registry:
                 raise UnknownEnvironment(env_id, ["gym/" + k for k in gym_ids()])
+        requested = int(options.get("max_episode_steps") or 0)
+        own = gymnasium.spec(make_id).max_episode_steps
+        if requested and (not own or requested < own):
+            kwargs["max_episode_steps"] = requested
         self.envs = [gymnasium.make(make_id, **kwargs) for _ in env_indices]
         e = self.envs[0]
         if not isinstance(e.observation_space, gymnasium.spaces.Box):

@@ -124,6 +124,11 @@ public struct RLConfig: Sendable, Equatable, Codable {
     /// Train on the tasks' dense shaped reward instead of the sparse success reward (evaluation
     /// always measures success); nil = sparse.
     public var shapedReward: Bool? = nil
+    /// Training episodes end (truncated, their value bootstrapped) after this many env steps when the
+    /// task's own limit is longer; evaluation keeps the task's own limit. For tasks that succeed early
+    /// or not at all, a shorter limit gives more episodes, and so more successes, per iteration
+    /// (docs/algorithms.md, "Time limits"). nil = the task's own.
+    public var rolloutTimeLimit: Int? = nil
     /// Behaviour-cloning anchor on the demonstrations (`DemonstrationAnchor`); nil = off. The trainer
     /// then needs the demonstrations.
     public var demonstrationAnchor: DemonstrationAnchorSettings? = nil
@@ -185,6 +190,7 @@ public struct RLConfig: Sendable, Equatable, Codable {
         try check(valueCoefficient >= 0, "value_coefficient", "must be ≥ 0")
         if let d = denoisingDiscount { try check(d > 0 && d <= 1, "denoising_discount", "must be in (0, 1]") }
         try check(criticWarmupIterations >= 0, "critic_warmup_iterations", "must be ≥ 0")
+        if let t = rolloutTimeLimit { try check(t >= 1, "max_episode_steps", "must be ≥ 1") }
         try check(evalEvery >= 0, "eval_every", "must be ≥ 0")
         try check(evalEpisodes >= 1, "eval_episodes", "must be ≥ 1")
         try check(criticEnsembleSize >= 1, "critic_ensemble_size", "must be ≥ 1")

@@ -52,7 +52,7 @@ public final class RLTrainer {
     public convenience init(policy: FlowPolicy, envID: String, config: RLConfig, demonstrations: DemonstrationDataset? = nil,
                             bridge: PythonBridgeEnv.Configuration = .init()) throws {
         try config.validate()
-        let options = BuiltinEnvironments.Options(shapedReward: config.shapedReward ?? false)
+        let options = BuiltinEnvironments.Options(shapedReward: config.shapedReward ?? false, maxEpisodeSteps: config.rolloutTimeLimit)
         try self.init(policy: policy,
                       environment: EnvironmentRegistry.make(id: envID, numEnvs: config.numEnvs, options: options, bridge: bridge),
                       evaluationEnvID: envID, config: config, demonstrations: demonstrations)

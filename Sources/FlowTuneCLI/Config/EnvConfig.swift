@@ -21,7 +21,7 @@ extension FlowTuneConfig {
         public static var fields: [ConfigField<Self>] {[
             .init("id", \.id, "environment id (flowtune envs lists them)"),
             .init("num_envs", \.numEnvs, "environments stepped in parallel (one batched policy call for all)", .within(1...65_536)),
-            .init("max_episode_steps", \.maxEpisodeSteps, "time limit in env steps; null = the task's own", .atLeast(1)),
+            .init("max_episode_steps", \.maxEpisodeSteps, "must stay null: evaluation keeps each task's own time limit (rl.max_episode_steps shortens the training episodes)", .atLeast(1)),
             .init("shaped_reward", \.shapedReward, "add progress toward the goal (a potential's change; MetaWorld: its shaped reward ÷ 10) to the success reward of 1"),
         ]}
     }

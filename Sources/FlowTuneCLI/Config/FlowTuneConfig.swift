@@ -55,8 +55,9 @@ public struct FlowTuneConfig: ConfigSection {
         if let steps = env.maxEpisodeSteps {
             throw ConfigError.inconsistent(
                 paths: ["env.max_episode_steps"],
-                message: "a time limit other than the task's own (\(steps)) is not wired into the built-in or bridge "
-                    + "environments yet, and a silently ignored value would mislead; remove the key (null).")
+                message: "a time limit for evaluation other than the task's own (\(steps)) would change the benchmark "
+                    + "and is not supported; remove the key (null), or set rl.max_episode_steps to shorten the training "
+                    + "episodes only.")
         }
         if rl.algo == .grpo && env.numEnvs % rl.grpoGroupSize != 0 {
             throw ConfigError.inconsistent(

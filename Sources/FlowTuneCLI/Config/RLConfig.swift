@@ -18,6 +18,7 @@ extension FlowTuneConfig {
         public var algo = Algorithm.flowSDE
         public var iterations = 100
         public var rolloutSteps = 20
+        public var maxEpisodeSteps: Int? = nil
         public var epochs = 4
         public var minibatchSize = 256
         public var freezeEncoder = false
@@ -90,6 +91,9 @@ extension FlowTuneConfig {
             .init("algo", \.algo, "method: PPO on chain log-probs (flow-sde, flow-noise), likelihood-free FPO (fpo*), critic-free grpo"),
             .init("iterations", \.iterations, "RL iterations (collect, advantages, update)", .atLeast(1)),
             .init("rollout_steps", \.rolloutSteps, "decisions (executed chunks) per environment per iteration", .atLeast(1)),
+            .init("max_episode_steps", \.maxEpisodeSteps,
+                  "time limit of training episodes in env steps, where shorter than the task's own (evaluation keeps the task's); null = the task's own",
+                  .atLeast(1)),
             .init("epochs", \.epochs, "passes over each iteration's rollouts", .atLeast(1)),
             .init("minibatch_size", \.minibatchSize, "decisions per gradient step", .atLeast(1)),
             .init("freeze_encoder", \.freezeEncoder, "keep the observation encoder fixed during RL"),

@@ -156,6 +156,7 @@ extension FlowTuneConfig {
         c.freezeEncoder = rl.freezeEncoder
         c.criticWarmupIterations = rl.criticWarmupIterations
         c.shapedReward = env.shapedReward ? true : nil
+        c.rolloutTimeLimit = rl.maxEpisodeSteps
         c.advantageDiagnostic = rl.diagnosticAdvantages.map {
             switch $0 {
             case .one: return .one
