@@ -24,4 +24,17 @@ import Testing
         // Aligned: every line puts its count in the same column.
         #expect(Set(lines.map { $0.firstIndex(of: "/")!.utf16Offset(in: $0) }).count == 1)
     }
+
+    /// `metrics(prefix:)` is what metrics.jsonl records: the pooled figures, and per task only for a suite.
+    @Test func evaluationMetricsAddEachTasksSuccessOnlyForASuite() {
+        let outcomes = [(0, true), (0, false), (1, true), (1, true), (2, false)].map {
+            EpisodeOutcome(task: $0.0, success: $0.1, return: $0.1 ? 1 : 0, length: 10)
+        }
+        let suite = EvaluationReport(outcomes: outcomes, taskNames: ["a", "b", "c"]).metrics(prefix: "eval_sde_")
+        #expect(suite["eval_sde_success"] == 0.6 && suite["eval_sde_successes"] == 3 && suite["eval_sde_episodes"] == 5)
+        #expect(suite["eval_sde_success_a"] == 0.5 && suite["eval_sde_success_b"] == 1 && suite["eval_sde_success_c"] == 0)
+        let single = EvaluationReport(outcomes: outcomes.map { EpisodeOutcome(task: 0, success: $0.success, return: $0.return, length: 10) },
+                                      taskNames: ["a"]).metrics()
+        #expect(Set(single.keys) == ["eval_success", "eval_successes", "eval_episodes", "eval_return", "eval_length"])
+    }
 }

@@ -267,3 +267,79 @@ enum SyntheticRuns {
         #expect(flat.lower < 2 && flat.upper > 2)
     }
 }
+
+extension ReportWriterTests {
+    /// A run of a ten-task suite: `train_success_<task>` every iteration, `eval_success_<task>` at
+    /// iterations 0 and 250. Task k succeeds with rate k/10 in the first half and 1 − k/10 after.
+    static func multiTaskRun(in root: String, tasks: Int, iterations: Int = 250) throws -> RunDirectory {
+        let run = try RunDirectory.create(in: root, name: "mt")
+        try run.writeConfig(FlowTuneConfig())
+        let metrics = try run.makeMetricsLogger()
+        for i in 0...iterations {
+            var values: [String: Double] = ["train_success": 0.5]
+            for k in 0..<tasks {
+                let rate = i <= iterations / 2 ? Double(k) / 10 : 1 - Double(k) / 10
+                if i > 0 { values["train_success_task\(k)"] = rate }
+                if i == 0 || i == iterations { values["eval_success_task\(k)"] = rate }
+            }
+            try metrics.log(iteration: i, envSteps: i * 100, wallTime: Double(i), metrics: values)
+        }
+        metrics.close()
+        return run
+    }
+
+    /// The cells of every heat map: (title, task, from, to, value or nil).
+    static func heatMapCells(_ html: String) -> [(map: String, task: String, from: Int, to: Int, value: Double?)] {
+        var cells: [(String, String, Int, Int, Double?)] = []
+        for svg in html.components(separatedBy: "<svg").dropFirst() where svg.contains("class=\"chart heatmap\"") {
+            let title = svg.components(separatedBy: "data-title=\"")[1].components(separatedBy: "\"")[0]
+            for rect in svg.components(separatedBy: "<rect").dropFirst() where rect.contains("data-task=") {
+                func attribute(_ name: String) -> String? {
+                    let parts = rect.components(separatedBy: " \(name)=\"")
+                    return parts.count > 1 ? parts[1].components(separatedBy: "\"")[0] : nil
+                }
+                cells.append((title, attribute("data-task")!, Int(attribute("data-from")!)!, Int(attribute("data-to")!)!,
+                              attribute("data-value").flatMap(Double.init)))
+            }
+        }
+        return cells
+    }
+
+    @Test func aSuiteOfManyTasksGetsOneHeatMapPerSuccessFamilyWhoseCellsAreSpanMeans() throws {
+        let root = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let run = try Self.multiTaskRun(in: root, tasks: 10)
+        let html = ReportWriter().html(for: [try ReportRun.load(run.path)])
+        #expect(html.contains("<h2>Success per task</h2>"))
+        #expect(!html.contains("data-title=\"train_success_task3\""), "no line chart per task")
+        let cells = Self.heatMapCells(html)
+        let train = cells.filter { $0.map == "train_success per task · mt" }
+        let eval = cells.filter { $0.map == "eval_success per task · mt" }
+        #expect(Set(train.map(\.task)).count == 10 && Set(eval.map(\.task)).count == 10)
+        #expect(train.count == 10 * 100, "250 iterations in 100 columns")
+        #expect(eval.count == 10 * 2, "two evaluations, one column each")
+        for cell in train where cell.task == "task3" {
+            // The mean of the iterations in the span: 0.3 up to iteration 125, 0.7 after.
+            let first = max(cell.from, 1), last = cell.to
+            let before = max(0, min(last, 125) - first + 1), after = max(0, last - max(first, 126) + 1)
+            let expected = (0.3 * Double(before) + 0.7 * Double(after)) / Double(before + after)
+            #expect(abs(cell.value! - expected) < 1e-9, "\(cell)")
+        }
+        #expect(train.first { $0.task == "task0" }!.from == 1 && train.last { $0.task == "task0" }!.to == 250)
+        #expect(eval.first { $0.task == "task9" && $0.from == 0 }?.value == 0.9)
+    }
+
+    @Test func aSuiteOfFewTasksKeepsOneLineChartPerTask() throws {
+        let root = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let run = try Self.multiTaskRun(in: root, tasks: 3)
+        let html = ReportWriter().html(for: [try ReportRun.load(run.path)])
+        #expect(!html.contains("<h2>Success per task</h2>"))
+        #expect(html.contains("data-title=\"train_success_task2\""))
+    }
+
+    @Test func heatMapColoursRunFromWhiteToDarkGreen() {
+        #expect(SVGHeatMap.color(0) == "#f7fcf5" && SVGHeatMap.color(1) == "#00441b" && SVGHeatMap.color(0.5) == "#74c476")
+        #expect(SVGHeatMap.color(-1) == SVGHeatMap.color(0) && SVGHeatMap.color(.nan) == SVGHeatMap.color(0))
+    }
+}

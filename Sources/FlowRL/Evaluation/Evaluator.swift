@@ -116,12 +116,24 @@ public struct EpisodeOutcome: Sendable, Equatable {
     public var success: Bool
     public var `return`: Float
     public var length: Int
+
+    public init(task: Int, success: Bool, return: Float, length: Int) {
+        self.task = task
+        self.success = success
+        self.return = `return`
+        self.length = length
+    }
 }
 
 /// Evaluation results with a 95% Wilson confidence interval for the success rate.
 public struct EvaluationReport: Sendable {
     public let outcomes: [EpisodeOutcome]
     public let taskNames: [String]
+
+    public init(outcomes: [EpisodeOutcome], taskNames: [String]) {
+        self.outcomes = outcomes
+        self.taskNames = taskNames
+    }
 
     public var episodes: Int { outcomes.count }
     public var successes: Int { outcomes.filter(\.success).count }
@@ -137,6 +149,18 @@ public struct EvaluationReport: Sendable {
             guard !rows.isEmpty else { return nil }
             return (t < taskNames.count ? taskNames[t] : "task \(t)", rows.filter(\.success).count, rows.count)
         }
+    }
+
+    /// The metrics of this evaluation as `metrics.jsonl` records them: `<prefix>success`, `episodes`,
+    /// `successes`, `return`, `length`, and for a multi-task suite `<prefix>success_<task>` per task.
+    public func metrics(prefix: String = "eval_") -> [String: Double] {
+        var m = ["success": successRate, "episodes": Double(episodes), "successes": Double(successes),
+                 "return": meanReturn, "length": meanLength].reduce(into: [String: Double]()) { $0[prefix + $1.key] = $1.value }
+        let tasks = perTask
+        if tasks.count > 1 {
+            for t in tasks { m[prefix + "success_" + t.task] = Double(t.successes) / Double(t.episodes) }
+        }
+        return m
     }
 
     /// The per-task table of a multi-task evaluation, one aligned line per task (none for one task):

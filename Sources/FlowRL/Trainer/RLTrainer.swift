@@ -205,12 +205,7 @@ public final class RLTrainer {
         if anchor != nil { metrics["demo_cfm_loss"] = us.demonstrationLoss }
         if config.usesEntropyBonus { metrics["entropy"] = us.entropy }
         if config.evalEvery > 0 && iteration % config.evalEvery == 0 {
-            let report = try evaluate()
-            metrics["eval_success"] = report.successRate
-            metrics["eval_episodes"] = Double(report.episodes)
-            metrics["eval_successes"] = Double(report.successes)
-            metrics["eval_return"] = report.meanReturn
-            metrics["eval_length"] = report.meanLength
+            metrics.merge(try evaluate().metrics(prefix: "eval_")) { $1 }
         }
         return metrics
     }

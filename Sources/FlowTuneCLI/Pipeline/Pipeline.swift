@@ -159,9 +159,9 @@ struct Pipeline {
         var lastTrainSuccess: Double? = nil
         var final: EvaluationReport? = nil
         if let e = initialEvaluation, resumed == nil {
-            var m = Self.evaluationMetrics(e)
+            var m = e.metrics()
             if let sde = try evaluateSDEAlongside(trainer.policy, label: "initial policy") {
-                m.merge(Self.evaluationMetrics(sde, prefix: "eval_sde_")) { $1 }
+                m.merge(sde.metrics(prefix: "eval_sde_")) { $1 }
             }
             try metrics.log(iteration: 0, envSteps: 0, wallTime: 0, metrics: m)
             try tensorboard?.addScalars(m, step: 0)
@@ -171,9 +171,9 @@ struct Pipeline {
             var m = try trainer.runIteration()
             if trainer.iteration == trainer.config.iterations {
                 let report = try evaluate(trainer.policy, label: "after RL (\(trainer.iteration) iterations)")
-                m.merge(Self.evaluationMetrics(report)) { $1 }
+                m.merge(report.metrics()) { $1 }
                 if let sde = try evaluateSDEAlongside(trainer.policy, label: "after RL (\(trainer.iteration) iterations)") {
-                    m.merge(Self.evaluationMetrics(sde, prefix: "eval_sde_")) { $1 }
+                    m.merge(sde.metrics(prefix: "eval_sde_")) { $1 }
                 }
                 final = report
             }
@@ -206,11 +206,6 @@ struct Pipeline {
     }
 
     /// The evaluation columns of `metrics.jsonl` (the report draws the Wilson band from them).
-    static func evaluationMetrics(_ r: EvaluationReport, prefix: String = "eval_") -> [String: Double] {
-        ["success": r.successRate, "episodes": Double(r.episodes), "successes": Double(r.successes),
-         "return": r.meanReturn, "length": r.meanLength].reduce(into: [:]) { $0[prefix + $1.key] = $1.value }
-    }
-
     /// `latest` plus a numbered checkpoint, keeping the newest `run.keep_checkpoints` numbered ones.
     func saveCheckpoints(_ trainer: RLTrainer) throws {
         try trainer.saveCheckpoint(to: run.latestCheckpointPath)

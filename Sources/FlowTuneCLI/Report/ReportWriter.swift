@@ -61,6 +61,13 @@ public struct ReportWriter: Sendable {
             for chart in section.charts {
                 body += (chart.wide ? "<figure class=\"wide\">" : "<figure>") + makeChart(chart, runs: runs, colors: colors).svg() + "</figure>\n"
             }
+            for family in section.heatMaps {
+                for run in runs {
+                    let map = makeHeatMap(prefix: family.prefix, tasks: family.tasks, run: run)
+                    guard !map.rows.isEmpty else { continue }
+                    body += "<figure class=\"wide\">" + map.svg() + "</figure>\n"
+                }
+            }
             body += "</div>\n</section>\n"
         }
         body += configSection(runs, colors: colors)
@@ -98,7 +105,14 @@ public struct ReportWriter: Sendable {
         var title: String
         var note: String?
         var charts: [PlannedChart]
+        /// Per-task success families drawn as heat maps, one per run: the metric prefix and its tasks.
+        var heatMaps: [(prefix: String, tasks: [String])] = []
     }
+
+    /// Per-task success metrics (`train_success_<task>`, `eval_success_<task>`, `eval_sde_success_<task>`)
+    /// of a suite with at least this many tasks are drawn as a heat map instead of one chart per task.
+    static let heatMapMinimumTasks = 4
+    static let perTaskSuccessPrefixes = ["train_success_", "eval_success_", "eval_sde_success_"]
 
     /// The sections and charts for the metrics these runs logged, each metric in one chart only.
     func plan(_ runs: [ReportRun]) -> [PlannedSection] {
@@ -117,6 +131,14 @@ public struct ReportWriter: Sendable {
         }
 
         var success: [PlannedChart] = []
+        var heatMaps: [(prefix: String, tasks: [String])] = []
+        for prefix in Self.perTaskSuccessPrefixes {
+            let names = remaining.filter { $0.hasPrefix(prefix) }
+            let tasks = names.map { String($0.dropFirst(prefix.count)) }.sorted()
+            guard tasks.count >= Self.heatMapMinimumTasks else { continue }
+            remaining.subtract(names)
+            heatMaps.append((prefix, tasks))
+        }
         let main = take { $0 == "eval_success" || $0 == "train_success" }
         if !main.isEmpty {
             success.append(PlannedChart(title: "Success rate", yLabel: "success rate", metrics: main, percent: true, yBounds: 0...1,
@@ -130,6 +152,13 @@ public struct ReportWriter: Sendable {
             sections.append(PlannedSection(title: "Success rate",
                                            note: hasEpisodes ? "Shaded: 95% Wilson confidence interval of each evaluation." : nil,
                                            charts: success))
+        }
+        if !heatMaps.isEmpty {
+            sections.append(PlannedSection(
+                title: "Success per task",
+                note: "One row per task, one column per span of iterations (the mean of its values there); hover a cell for its value. "
+                    + "Training success comes from the episodes that finished in each iteration, a few per task.",
+                charts: [], heatMaps: heatMaps))
         }
         let returns = take { $0.contains("return") }
         if !returns.isEmpty {
@@ -198,6 +227,17 @@ public struct ReportWriter: Sendable {
             }
         }
         return chart
+    }
+
+    /// The heat map of one run's `<prefix><task>` metrics (tasks it never logged are left out).
+    func makeHeatMap(prefix: String, tasks: [String], run: ReportRun) -> SVGHeatMap {
+        let metric = String(prefix.dropLast())
+        var map = SVGHeatMap(title: "\(metric) per task · \(run.name)")
+        for task in tasks {
+            let values = run.metrics.series(prefix + task).map { (iteration: $0.iteration, value: $0.value) }
+            if !values.isEmpty { map.rows.append((task, values)) }
+        }
+        return map
     }
 
     /// At most about 2,000 points per line (every k-th, keeping the last), so long runs stay light.
