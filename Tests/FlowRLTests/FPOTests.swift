@@ -146,10 +146,10 @@ import Testing
         ("fpo++", { $0.fpo = .fpoPlusPlus }),
         ("fpo++ aspo", { $0.fpo = .fpoPlusPlus; $0.fpo.trustRegion = .aspo }),
         ("credit assignment", { $0.fpo.creditAssignment = true }),
-        ("latent exploration", { $0.fpo.latentRho = 0.5 }),
+        ("latent exploration", { $0.latentRho = 0.5 }),
         ("q-ensemble", { $0.criticEnsembleSize = 3; $0.ensemblePessimism = .minOfRandomPair }),
         ("all of Lyu's components, summed loss", {
-            $0.fpo.creditAssignment = true; $0.fpo.latentRho = 0.5; $0.criticEnsembleSize = 3; $0.fpo.lossReduction = .sum
+            $0.fpo.creditAssignment = true; $0.latentRho = 0.5; $0.criticEnsembleSize = 3; $0.fpo.lossReduction = .sum
         }),
         ("flow-sde rollouts", { $0.fpo.rolloutSampler = .flowSDE(schedule: .allSteps, noiseLevel: 0.5) }),
         ("grpo", { $0.advantageEstimator = .grpo }),
@@ -172,7 +172,7 @@ import Testing
     @Test func latentExplorationWithRhoZeroReproducesIIDRollouts() throws {
         let iid = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config())
         let rhoZero = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle",
-                                    config: Self.config { $0.fpo.latentRho = 0 })
+                                    config: Self.config { $0.latentRho = 0 })
         for _ in 0..<2 {
             try iid.runIteration()
             try rhoZero.runIteration()

@@ -354,3 +354,22 @@ extension RLTrainerTests {
         #expect(report.meanLength > 10, "a random policy rarely succeeds: evaluation episodes run to 60 steps")
     }
 }
+
+extension RLTrainerTests {
+    /// Latent exploration correlates the initial noise of successive decisions, which a chain's
+    /// log-density conditions on: under Flow-SDE and Flow-Noise the first minibatch's ratios stay
+    /// exactly 1, and the rollout differs from the one with independent noise.
+    @Test(arguments: [RLConfig.Algorithm.flowSDE, .flowNoise])
+    func latentExplorationKeepsEveryLikelihoodRatioExact(algorithm: RLConfig.Algorithm) throws {
+        var c = Self.config(algorithm)
+        c.sdeSchedule = .allSteps
+        c.latentRho = 0.9
+        let trainer = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle", config: c)
+        let correlated = try trainer.runIteration()
+        #expect(correlated["first_minibatch_ratio_deviation"] == 0)
+        c.latentRho = nil
+        let independent = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle", config: c)
+            .runIteration()
+        #expect(correlated["policy_loss"] != independent["policy_loss"] && correlated["value_loss"] != independent["value_loss"])
+    }
+}

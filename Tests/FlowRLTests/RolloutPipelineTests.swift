@@ -15,7 +15,7 @@ import Testing
         ("flow-noise", { $0.algorithm = .flowNoise }),
         ("fpo-lyu", {
             $0.algorithm = .fpo; $0.fpo.rolloutSampler = .flowSDE(schedule: .allSteps, noiseLevel: 0.5)
-            $0.fpo.creditAssignment = true; $0.fpo.latentRho = 0.5; $0.criticEnsembleSize = 3
+            $0.fpo.creditAssignment = true; $0.latentRho = 0.5; $0.criticEnsembleSize = 3
         }),
         ("grpo", { $0.advantageEstimator = .grpo; $0.groupSize = 4 }),
     ]

@@ -55,7 +55,7 @@ struct RolloutCollector {
         let sampler = ChunkSampler(mode: config.samplingMode)
         let usesFPO = config.algorithm == .fpo
         let heads = critic?.heads.count ?? 1
-        var latent = usesFPO ? config.fpo.latentRho.map { CorrelatedLatentNoise(rho: $0, environments: n, width: h * ad) } : nil
+        var latent = config.latentRho.map { CorrelatedLatentNoise(rho: $0, environments: n, width: h * ad) }
         let creditAssignment = usesFPO && config.fpo.creditAssignment
         var stepObservations: [Float] = [], stepRewards: [Float] = [], executed: [Int] = []
         var stats = RolloutStatistics()

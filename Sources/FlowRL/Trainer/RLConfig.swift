@@ -129,6 +129,12 @@ public struct RLConfig: Sendable, Equatable, Codable {
     /// or not at all, a shorter limit gives more episodes, and so more successes, per iteration
     /// (docs/algorithms.md, "Time limits"). nil = the task's own.
     public var rolloutTimeLimit: Int? = nil
+    /// Multi-step latent exploration (Lyu et al., docs/algorithms.md §4.3), for every method: the
+    /// initial noise of an episode's successive decisions is AR(1)-correlated with this ρ,
+    /// `x_1' = ρ·x_1 + sqrt(1 − ρ²)·z`, so consecutive chunks deviate in a consistent direction. The
+    /// likelihood ratios stay exact: a chain's log-density conditions on its initial noise, which the
+    /// old and the new policy share. nil = independent noise (like ρ = 0).
+    public var latentRho: Float? = nil
     /// Behaviour-cloning anchor on the demonstrations (`DemonstrationAnchor`); nil = off. The trainer
     /// then needs the demonstrations.
     public var demonstrationAnchor: DemonstrationAnchorSettings? = nil
@@ -191,6 +197,7 @@ public struct RLConfig: Sendable, Equatable, Codable {
         if let d = denoisingDiscount { try check(d > 0 && d <= 1, "denoising_discount", "must be in (0, 1]") }
         try check(criticWarmupIterations >= 0, "critic_warmup_iterations", "must be ≥ 0")
         if let t = rolloutTimeLimit { try check(t >= 1, "max_episode_steps", "must be ≥ 1") }
+        if let rho = latentRho { try check(rho >= 0 && rho < 1, "latent_rho", "must be in [0, 1)") }
         try check(evalEvery >= 0, "eval_every", "must be ≥ 0")
         try check(evalEpisodes >= 1, "eval_episodes", "must be ≥ 1")
         try check(criticEnsembleSize >= 1, "critic_ensemble_size", "must be ≥ 1")

@@ -12,7 +12,7 @@ extension FlowTuneConfig {
     /// ```
     ///
     /// Knobs whose best value depends on the method are optional, and null means "the method's
-    /// default": `entropy_coef`, `fpo_samples`, `tau_sampling` (see the `effective…` properties).
+    /// default": `entropy_coef`, `fpo_samples`, `tau_sampling`, `latent_exploration` (see the `effective…` properties).
     public struct RL: ConfigSection {
         // The loop.
         public var algo = Algorithm.flowSDE
@@ -78,7 +78,7 @@ extension FlowTuneConfig {
         public var fpoLossDims = Aggregation.mean
         // Lyu et al.'s components, FlowTune's definitions (§4.3).
         public var creditAssignment = true
-        public var latentExploration = true
+        public var latentExploration: Bool? = nil
         public var latentRho = 0.5
         public var qEnsemble = true
         public var ensembleSize = 5
@@ -153,8 +153,9 @@ extension FlowTuneConfig {
             .init("fpo_rollout_sampler", \.fpoRolloutSampler, "FPO: sampler used to collect rollouts"),
             .init("fpo_loss_dims", \.fpoLossDims, "FPO: a pair's CFM loss over the chunk's dims: sum (squared norm) or mean"),
             .init("credit_assignment", \.creditAssignment, "fpo-lyu: per-step advantages inside the chunk"),
-            .init("latent_exploration", \.latentExploration, "fpo-lyu: initial noise correlated across decisions"),
-            .init("latent_rho", \.latentRho, "fpo-lyu: correlation rho of successive initial noises", .atLeast(0, below: 1)),
+            .init("latent_exploration", \.latentExploration,
+                  "initial noise correlated across an episode's decisions (Lyu et al.'s latent exploration, any method); null = the method's default: on for fpo-lyu, off otherwise"),
+            .init("latent_rho", \.latentRho, "correlation rho of successive initial noises under latent_exploration", .atLeast(0, below: 1)),
             .init("q_ensemble", \.qEnsemble, "fpo-lyu: ensemble of critics with a pessimistic advantage"),
             .init("ensemble_size", \.ensembleSize, "fpo-lyu: critics E in the ensemble", .within(2...64)),
             .init("ensemble_beta", \.ensembleBeta, "fpo-lyu: pessimism beta in mean - beta*std", .atLeast(0)),
@@ -162,6 +163,8 @@ extension FlowTuneConfig {
         ]}
 
         /// The entropy coefficient the method uses: `entropy_coef`, or 0.005 for Flow-Noise and 0 otherwise.
+        /// Latent exploration: `latent_exploration`, or on for fpo-lyu (one of Lyu et al.'s components) and off otherwise.
+        public var effectiveLatentExploration: Bool { latentExploration ?? (algo == .fpoLyu) }
         public var effectiveEntropyCoef: Double { entropyCoef ?? (algo == .flowNoise ? 0.005 : 0) }
         /// FPO's `N_mc`: `fpo_samples`, or 16 for FPO++ and 8 otherwise.
         public var effectiveFPOSamples: Int { fpoSamples ?? (algo == .fpoPlusPlus ? 16 : 8) }

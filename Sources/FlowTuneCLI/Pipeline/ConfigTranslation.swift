@@ -53,7 +53,6 @@ extension FlowTuneConfig {
         }
         if rl.algo == .fpoLyu {
             f.creditAssignment = rl.creditAssignment
-            f.latentRho = rl.latentExploration ? Float(rl.latentRho) : nil
         }
         return f
     }
@@ -157,6 +156,7 @@ extension FlowTuneConfig {
         c.criticWarmupIterations = rl.criticWarmupIterations
         c.shapedReward = env.shapedReward ? true : nil
         c.rolloutTimeLimit = rl.maxEpisodeSteps
+        c.latentRho = rl.effectiveLatentExploration ? Float(rl.latentRho) : nil
         c.advantageDiagnostic = rl.diagnosticAdvantages.map {
             switch $0 {
             case .one: return .one

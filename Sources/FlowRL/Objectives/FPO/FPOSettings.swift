@@ -66,9 +66,6 @@ public struct FPOSettings: Sendable, Equatable, Codable {
     /// Lyu et al. (§4.3): each action step's ratio term is weighted by its own environment-step GAE
     /// advantage instead of one chunk advantage.
     public var creditAssignment = false
-    /// Lyu et al. (§4.3): correlation ρ of successive decisions' initial noise in an episode,
-    /// `x_0' = ρ·x_0 + sqrt(1 − ρ²)·z`; nil switches the component off (i.i.d. noise, like ρ = 0).
-    public var latentRho: Float? = nil
 
     public init() {}
 
@@ -93,7 +90,6 @@ public struct FPOSettings: Sendable, Equatable, Codable {
         try check(clip > 0 && clip < 1, "fpo.clip", "must be in (0, 1)")
         try check(logRatioClamp > 0, "fpo.log_ratio_clamp", "must be > 0")
         try check(lossClamp > 0, "fpo.loss_clamp", "must be > 0")
-        if let rho = latentRho { try check(rho >= 0 && rho < 1, "fpo.latent_rho", "must be in [0, 1)") }
         if case .flowSDE(_, let a) = rolloutSampler { try check(a > 0, "fpo.rollout_sampler", "needs a noise level > 0") }
     }
 }
