@@ -1,3 +1,5 @@
+import SafeTensors
+
 /// Tensors and modules to and from safetensors files.
 ///
 /// ```swift

@@ -1,5 +1,6 @@
 import FlowNN
 import Foundation
+import SafeTensors
 
 /// A policy checkpoint is one safetensors file: the parameters under `params.<name>`, the
 /// normaliser statistics under `normalizer.*`, and the `FlowPolicyConfig` as JSON in the metadata,

@@ -2,6 +2,7 @@ import FlowEnvs
 import FlowNN
 import FlowTestSupport
 import Foundation
+import SafeTensors
 import Testing
 
 @Suite struct DemonstrationDatasetTests {

@@ -1,6 +1,7 @@
 import FlowNN
 import FlowPolicy
 import Foundation
+import SafeTensors
 import Testing
 
 /// Sampler properties: reproducibility, the rollout/update log-density identity, checkpoints.

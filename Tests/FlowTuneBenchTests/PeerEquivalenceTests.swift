@@ -5,6 +5,7 @@ import FlowTuneBench
 import FlowTuneCLI
 import FlowTestSupport
 import Foundation
+import SafeTensors
 import Testing
 
 /// The peers of `flowtune bench compare` (bench/peers) compute the same numbers as FlowTune on the

@@ -1,6 +1,7 @@
 import FlowTestSupport
 import FlowTuneCLI
 import Foundation
+import SafeTensors
 import Testing
 
 /// System calls whose writes fail with `code` once `budget` bytes have been written, the way a
@@ -41,8 +42,8 @@ final class LockedCounter: @unchecked Sendable {
     @Test func atomicWriteReplacesTheFileAndLeavesNoTemporaryFileBehind() throws {
         let root = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try AtomicFile.write("first", to: root + "/state.bin")
-        try AtomicFile.write("second", to: root + "/state.bin")
+        try AtomicFile.writeRunFile("first", to: root + "/state.bin")
+        try AtomicFile.writeRunFile("second", to: root + "/state.bin")
         #expect(readText(root + "/state.bin") == "second")
         #expect(files(in: root) == ["state.bin"])
     }
@@ -51,9 +52,9 @@ final class LockedCounter: @unchecked Sendable {
         let root = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let path = root + "/latest.safetensors"
-        try AtomicFile.write("last good checkpoint", to: path)
+        try AtomicFile.writeRunFile("last good checkpoint", to: path)
         let big = Data(repeating: 7, count: 1 << 20)
-        let error = runError { try AtomicFile.write(big, to: path, syscalls: failingSyscalls(after: 4096)) }
+        let error = runError { try AtomicFile.writeRunFile(big, to: path, syscalls: failingSyscalls(after: 4096)) }
         #expect(error == .diskFull(path: path))
         #expect(error?.description.contains("the disk is full") == true)
         #expect(error?.description.contains("previous version of the file is intact") == true)
@@ -65,10 +66,10 @@ final class LockedCounter: @unchecked Sendable {
         let root = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let path = root + "/config.yaml"
-        try AtomicFile.write("good", to: path)
+        try AtomicFile.writeRunFile("good", to: path)
         var calls = FileSyscalls.system
         calls.fsync = { _ in errno = EIO; return -1 }
-        guard case .ioFailure? = runError({ try AtomicFile.write("bad", to: path, syscalls: calls) }) else { return }
+        guard case .ioFailure? = runError({ try AtomicFile.writeRunFile("bad", to: path, syscalls: calls) }) else { return }
         #expect(readText(path) == "good")
         #expect(files(in: root) == ["config.yaml"])
     }
@@ -76,9 +77,9 @@ final class LockedCounter: @unchecked Sendable {
     @Test func writingUnderARegularFileOrUnderProcFailsWithNotWritable() throws {
         let root = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try AtomicFile.write("x", to: root + "/file")
+        try AtomicFile.writeRunFile("x", to: root + "/file")
         for path in [root + "/file/config.yaml", "/proc/flowtune-test/config.yaml", "/proc/self/flowtune.yaml"] {
-            let error = runError { try AtomicFile.write("data", to: path) }
+            let error = runError { try AtomicFile.writeRunFile("data", to: path) }
             guard case let .notWritable(reportedPath, reason)? = error else {
                 Issue.record("\(path): \(String(describing: error))")
                 continue

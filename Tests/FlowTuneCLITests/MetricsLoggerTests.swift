@@ -1,6 +1,7 @@
 import FlowTestSupport
 import FlowTuneCLI
 import Foundation
+import SafeTensors
 import Testing
 
 @Suite struct MetricsLoggerTests {
@@ -80,7 +81,7 @@ import Testing
         let root = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let path = root + "/metrics.jsonl"
-        try AtomicFile.write("{\"iteration\":1,\"env_steps\":10,\"wall_time\":1.0}\n{\"iteration\":2,\"env_s", to: path)
+        try AtomicFile.writeRunFile("{\"iteration\":1,\"env_steps\":10,\"wall_time\":1.0}\n{\"iteration\":2,\"env_s", to: path)
         let metrics = try MetricsLogger(path: path, truncate: false)
         try metrics.log(iteration: 2, envSteps: 20, wallTime: 2, metrics: [:])
         let log = try MetricsLog.read(path)

@@ -2,6 +2,7 @@ import FlowTestSupport
 import FlowRL
 import FlowTuneCLI
 import Foundation
+import SafeTensors
 import Testing
 
 /// Synthetic runs with the metrics a trainer logs, written as real run directories.
@@ -66,7 +67,7 @@ enum SyntheticRuns {
         let output = root + "/report.html"
         try ReportWriter(title: "Push: SFT vs RL").write(runDirectories: runs.map(\.path), to: output)
         if let preview = ProcessInfo.processInfo.environment["FLOWTUNE_REPORT_PREVIEW"] {
-            try AtomicFile.write(readText(output), to: preview)
+            try AtomicFile.writeRunFile(readText(output), to: preview)
         }
         return (root, readText(output), runs)
     }

@@ -1,6 +1,7 @@
 import FlowTestSupport
 import FlowTuneCLI
 import Foundation
+import SafeTensors
 import Testing
 
 /// The `RunDirectoryError` that `body` throws, or a recorded issue.
@@ -34,7 +35,7 @@ func runError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sour
         defer { try? FileManager.default.removeItem(atPath: root) }
         let run = try RunDirectory.create(in: root, name: "a")
         try run.writeConfig(FlowTuneConfig())
-        try AtomicFile.write("{\"iteration\":1}\n", to: run.metricsPath)
+        try AtomicFile.writeRunFile("{\"iteration\":1}\n", to: run.metricsPath)
         let error = runError { _ = try RunDirectory.create(in: root, name: "a") }
         #expect(error == .runExists(path: root + "/a"))
         let text = error?.description ?? ""
@@ -47,7 +48,7 @@ func runError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sour
         defer { try? FileManager.default.removeItem(atPath: root) }
         let old = try RunDirectory.create(in: root, name: "a")
         try old.writeConfig(FlowTuneConfig())
-        try AtomicFile.write("old", to: old.metricsPath)
+        try AtomicFile.writeRunFile("old", to: old.metricsPath)
         let new = try RunDirectory.create(in: root, name: "a", overwrite: true)
         #expect(new.path == old.path)
         #expect(files(in: new.path) == ["checkpoints"])
@@ -58,7 +59,7 @@ func runError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sour
         let root = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/photos", withIntermediateDirectories: false)
-        try AtomicFile.write("precious", to: root + "/photos/cat.jpg")
+        try AtomicFile.writeRunFile("precious", to: root + "/photos/cat.jpg")
         let error = runError { _ = try RunDirectory.create(in: root, name: "photos", overwrite: true) }
         guard case .notARunDirectory? = error else { return }
         #expect(readText(root + "/photos/cat.jpg") == "precious")
@@ -85,7 +86,7 @@ func runError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sour
     @Test func anUnwritableOutputDirectoryGivesAClearError() throws {
         let root = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try AtomicFile.write("not a folder", to: root + "/file")
+        try AtomicFile.writeRunFile("not a folder", to: root + "/file")
         // Root ignores permission bits, so use places no one can create folders in.
         for outputDir in [root + "/file", root + "/file/runs", "/proc/flowtune-runs"] {
             let error = runError { _ = try RunDirectory.create(in: outputDir, name: "a") }

@@ -1,4 +1,4 @@
-import FlowNN
+import SafeTensors
 import Foundation
 
 /// Demonstration episodes in one safetensors file (readable by Python's `safetensors.numpy`).

@@ -2,6 +2,7 @@ import FlowEnvs
 import FlowNN
 import FlowPolicy
 import Foundation
+import SafeTensors
 
 /// A training checkpoint is one safetensors file holding everything a resumed run needs: the policy
 /// (its own checkpoint entries), the critic, the three optimizers' moments and steps, both random

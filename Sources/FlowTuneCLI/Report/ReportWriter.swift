@@ -1,5 +1,6 @@
 import FlowRL
 import Foundation
+import SafeTensors
 
 /// `flowtune report RUN_DIR [RUN_DIR…]`: one self-contained HTML file (inline CSS and SVG, no
 /// scripts, no external resources) that compares runs.
@@ -37,7 +38,7 @@ public struct ReportWriter: Sendable {
     public func write(runDirectories: [String], to output: String, generatedAt: Date = Date()) throws(RunDirectoryError) -> String {
         var runs: [ReportRun] = []
         for path in runDirectories { runs.append(try ReportRun.load(path)) }
-        try AtomicFile.write(html(for: runs, generatedAt: generatedAt), to: output)
+        try AtomicFile.writeRunFile(html(for: runs, generatedAt: generatedAt), to: output)
         return output
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 
 /// The records of a `metrics.jsonl`, read back for reports, resume and tests.
 ///
@@ -107,7 +108,7 @@ public struct MetricsLog: Sendable {
         let log = try read(path)
         let kept = log.records.filter { $0.iteration <= iteration }
         let text = kept.map { MetricsLogger.jsonLine($0) + "\n" }.joined()
-        try AtomicFile.write(text, to: path)
+        try AtomicFile.writeRunFile(text, to: path)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 
 /// One line of `metrics.jsonl`: where training is, plus any named scalar metrics.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -116,7 +117,7 @@ public struct RunDirectory: Sendable, Equatable {
 
     /// Replaces the file at `path` (absolute, or relative to the current directory) atomically.
     public func writeAtomically(_ data: Data, to path: String) throws(RunDirectoryError) {
-        try AtomicFile.write(data, to: path)
+        try AtomicFile.writeRunFile(data, to: path)
     }
 
     /// The run's `log.txt`, appended to (a resumed run continues the same diary).

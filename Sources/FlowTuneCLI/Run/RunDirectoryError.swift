@@ -1,3 +1,5 @@
+import Foundation
+import SafeTensors
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -68,5 +70,18 @@ public enum RunDirectoryError: Error, CustomStringConvertible, Equatable, Sendab
         case EACCES, EPERM, EROFS, ENOTDIR, ENOENT, EISDIR, ENAMETOOLONG, ELOOP: return .notWritable(path: path, reason: reason)
         default: return .ioFailure(path: path, reason: reason)
         }
+    }
+}
+
+extension AtomicFile {
+    /// `write(_:to:)` for the files of a run directory, its failure told as a `RunDirectoryError`
+    /// (a full disk, a path that cannot be written, an I/O error) that says what to do.
+    public static func writeRunFile(_ data: Data, to path: String, syscalls: FileSyscalls = .system) throws(RunDirectoryError) {
+        do { try write(data, to: path, syscalls: syscalls) } catch { throw RunDirectoryError.from(errno: error.code, path: path) }
+    }
+
+    /// `writeRunFile(_:to:)` for text, as UTF-8.
+    public static func writeRunFile(_ text: String, to path: String, syscalls: FileSyscalls = .system) throws(RunDirectoryError) {
+        try writeRunFile(Data(text.utf8), to: path, syscalls: syscalls)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 
 /// The human-readable diary of a run, `log.txt`: one timestamped line per event, appended and on
 /// the disk at once, optionally echoed to the terminal.

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 
 /// Writes scalar curves as TensorBoard event files, without TensorFlow or a protobuf library.
 ///

@@ -1,7 +1,8 @@
 import Foundation
 import FlowTestSupport
 import Testing
-import FlowNN
+import FlowTensor
+import SafeTensors
 
 // safetensors checkpoint I/O: round trips, the half-precision decoders, one typed error per kind of
 // corruption, a seeded mutation fuzzer, atomic writes, and interop with Python's `safetensors`.

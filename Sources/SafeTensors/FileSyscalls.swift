@@ -42,7 +42,7 @@ public struct FileSyscalls: Sendable {
         })
 
     /// Writes all of `bytes`, retrying short writes and interrupted calls; returns `errno` on failure.
-    func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+    public func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
         var offset = 0
         while offset < bytes.count {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
