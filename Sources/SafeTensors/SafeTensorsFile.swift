@@ -134,7 +134,9 @@ public struct SafeTensorsFile: Sendable, Equatable {
             let head = try prefix(start)
             guard head.count == start else { throw SafeTensorsError.truncated(expected: start, actual: head.count) }
             let json = try head.withUnsafeBufferPointer { all in
-                try HeaderJSONParser.parse(UnsafeBufferPointer(rebasing: all[8..<start]))
+                do { return try StrictJSON.parse(UnsafeBufferPointer(rebasing: all[8..<start])) } catch let error as StrictJSON.SyntaxError {
+                    throw SafeTensorsError.invalidHeaderJSON(reason: "\(error.reason) at byte \(error.offset) of the header")
+                }
             }
             let (entries, metadata) = try SafeTensorsFile.interpretHeader(json)
             try SafeTensorsFile.validateLayout(
@@ -152,7 +154,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
         let end: Int
     }
 
-    private static func interpretHeader(_ json: HeaderJSON) throws -> (entries: [Entry], metadata: [String: String]) {
+    private static func interpretHeader(_ json: JSONValue) throws -> (entries: [Entry], metadata: [String: String]) {
         guard case .object(let members) = json else {
             throw SafeTensorsError.invalidHeaderJSON(reason: "the header is \(json.kind), not an object")
         }
@@ -169,7 +171,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
         return (entries, metadata)
     }
 
-    private static func interpretMetadata(_ value: HeaderJSON) throws -> [String: String] {
+    private static func interpretMetadata(_ value: JSONValue) throws -> [String: String] {
         switch value {
         case .null:
             return [:]
@@ -189,12 +191,12 @@ public struct SafeTensorsFile: Sendable, Equatable {
         }
     }
 
-    private static func interpretEntry(name: String, _ value: HeaderJSON) throws -> Entry {
+    private static func interpretEntry(name: String, _ value: JSONValue) throws -> Entry {
         func invalid(_ reason: String) -> SafeTensorsError { .invalidEntry(name: name, reason: reason) }
         guard case .object(let fields) = value else {
             throw invalid("expected an object with dtype, shape and data_offsets, found \(value.kind)")
         }
-        func field(_ key: String) throws -> HeaderJSON {
+        func field(_ key: String) throws -> JSONValue {
             guard let found = fields.first(where: { $0.key == key }) else { throw invalid("missing field \"\(key)\"") }
             return found.value
         }
@@ -204,7 +206,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
                 throw invalid("\(key) must be an array of integers, found \(value.kind)")
             }
             return try items.map { item in
-                guard case .integer(let n) = item else {
+                guard case .number(_, let integer?) = item, case let n = integer else {
                     throw invalid("\(key) must be an array of integers, found \(item.kind) in it")
                 }
                 return n

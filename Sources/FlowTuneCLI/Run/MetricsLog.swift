@@ -53,21 +53,20 @@ public struct MetricsLog: Sendable {
 
     /// Parses one line; nil unless it is an object with integer `iteration`.
     static func record(from line: Data) -> MetricsRecord? {
-        guard let object = JSONLineParser.parseObject(Array(line)), let iteration = integer(object["iteration"]) else {
-            return nil
-        }
+        guard let object = try? StrictJSON.parse(Array(line)), case .object(let members) = object,
+              let iteration = integer(object["iteration"]) else { return nil }
         var record = MetricsRecord(iteration: iteration, envSteps: integer(object["env_steps"]) ?? 0,
                                    wallTime: double(object["wall_time"]) ?? .nan)
-        for (key, value) in object where !MetricsLogger.reservedKeys.contains(key) {
+        for (key, value) in members where !MetricsLogger.reservedKeys.contains(key) {
             if let number = double(value) { record.values[key] = number }
         }
         return record
     }
 
     /// Numbers, the strings `nan`/`inf`/`-inf` (and `Infinity` spellings), and null as NaN.
-    static func double(_ value: JSONLineParser.Value?) -> Double? {
+    static func double(_ value: JSONValue?) -> Double? {
         switch value {
-        case let .number(text)?: return Double(text)
+        case let .number(text, _)?: return Double(text)
         case let .string(text)?:
             switch text.lowercased() {
             case "nan": return .nan
@@ -81,9 +80,9 @@ public struct MetricsLog: Sendable {
     }
 
     /// An integral number (`12`, or `12.0`, or `1.2e1`).
-    static func integer(_ value: JSONLineParser.Value?) -> Int? {
-        guard case let .number(text)? = value else { return nil }
-        if let exact = Int(text) { return exact }
+    static func integer(_ value: JSONValue?) -> Int? {
+        guard case let .number(text, exact)? = value else { return nil }
+        if let exact { return exact }
         guard let double = Double(text), double.rounded() == double, abs(double) < 9.0e18 else { return nil }
         return Int(double)
     }

@@ -1,37 +1,62 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// A parsed JSON value; objects keep their key order.
-enum HeaderJSON {
-    case object([(key: String, value: HeaderJSON)])
-    case array([HeaderJSON])
+/// A parsed JSON value; objects keep their key order, numbers their text.
+public enum JSONValue: Sendable, Equatable {
+    case object([(key: String, value: JSONValue)])
+    case array([JSONValue])
     case string(String)
-    /// A number without fraction or exponent that fits in `Int`.
-    case integer(Int)
-    /// Any other number, kept as written (for messages).
-    case otherNumber(String)
+    /// A number as written, and its value when it has no fraction or exponent and fits in `Int`.
+    case number(String, integer: Int?)
     case bool(Bool)
     case null
 
-    var kind: String {
+    /// The member `key` of an object (nil for other values or a missing key).
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key == key }?.value
+    }
+
+    /// A number's correctly rounded value.
+    public var double: Double? {
+        guard case .number(let text, _) = self else { return nil }
+        return Double(text)
+    }
+
+    /// In words, for error messages: "an object", "the number 3", …
+    public var kind: String {
         switch self {
         case .object: return "an object"
         case .array: return "an array"
         case .string(let s): return "the string \"\(s.prefix(40))\""
-        case .integer(let n): return "the number \(n)"
-        case .otherNumber(let text): return "the number \(text.prefix(40))"
+        case .number(let text, _): return "the number \(text.prefix(40))"
         case .bool(let b): return "\(b)"
         case .null: return "null"
         }
     }
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case let (.object(x), .object(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        case let (.array(x), .array(y)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.number(x, _), .number(y, _)): return x == y
+        case let (.bool(x), .bool(y)): return x == y
+        case (.null, .null): return true
+        default: return false
+        }
+    }
 }
 
-/// A strict RFC 8259 parser over untrusted bytes: bounded nesting depth, duplicate keys rejected,
-/// strings validated as UTF-8, every read guarded by an explicit bounds check.
-struct HeaderJSONParser {
+/// The one JSON reader: a strict RFC 8259 parser over untrusted bytes (safetensors headers, metrics
+/// lines): bounded nesting depth, duplicate keys rejected, strings validated as UTF-8, every read
+/// guarded by an explicit bounds check. Numbers keep their text, so they convert with Swift's
+/// correctly rounded `Double(_:)` (Foundation's JSON reader on Linux can be off by an ulp, which
+/// would break bit-exact round trips of logged metrics).
+///
+/// ```swift
+/// let value = try StrictJSON.parse(Array(#"{"loss": 0.30000000000000004, "shape": [2, 3]}"#.utf8))
+/// value["loss"]?.double     // 0.30000000000000004
+/// value["shape"]            // .array([.number("2"), .number("3")])
+/// ```
+public struct StrictJSON {
     static let maxDepth = 64
 
     private let bytes: UnsafeBufferPointer<UInt8>
@@ -39,25 +64,34 @@ struct HeaderJSONParser {
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    /// Parses one value followed only by whitespace (writers pad the header with spaces).
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> HeaderJSON {
-        var parser = HeaderJSONParser(bytes)
+    /// What is wrong with the text, and at which byte.
+    public struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+        public var reason: String
+        public var offset: Int
+        public var description: String { "\(reason) at byte \(offset)" }
+    }
+
+    /// Parses one value followed only by whitespace (writers pad a safetensors header with spaces).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> JSONValue {
+        var parser = StrictJSON(bytes)
         parser.skipWhitespace()
-        if parser.i == bytes.count { throw parser.failure("the header is empty") }
+        if parser.i == bytes.count { throw parser.failure("the text is empty") }
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
         if parser.i != bytes.count { throw parser.failure("unexpected \(parser.current) after the JSON value") }
         return value
     }
 
-    private func failure(_ what: String) -> SafeTensorsError {
-        .invalidHeaderJSON(reason: "\(what) at byte \(i) of the header")
+    public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer in Result { () throws(SyntaxError) in try parse(buffer) } }.get()
     }
+
+    private func failure(_ what: String) -> SyntaxError { SyntaxError(reason: what, offset: i) }
 
     private var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
 
     private var current: String {
-        guard let byte = peek else { return "end of header" }
+        guard let byte = peek else { return "end of input" }
         return (0x21...0x7E).contains(byte)
             ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
     }
@@ -66,13 +100,13 @@ struct HeaderJSONParser {
         while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { i += 1 }
     }
 
-    private mutating func expect(_ byte: UInt8, _ what: String) throws {
+    private mutating func expect(_ byte: UInt8, _ what: String) throws(SyntaxError) {
         guard peek == byte else { throw failure("expected \(what), found \(current)") }
         i += 1
     }
 
-    private mutating func parseValue(depth: Int) throws -> HeaderJSON {
-        guard let byte = peek else { throw failure("unexpected end of header") }
+    private mutating func parseValue(depth: Int) throws(SyntaxError) -> JSONValue {
+        guard let byte = peek else { throw failure("unexpected end of input") }
         switch byte {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
@@ -85,10 +119,10 @@ struct HeaderJSONParser {
         }
     }
 
-    private mutating func parseObject(depth: Int) throws -> HeaderJSON {
+    private mutating func parseObject(depth: Int) throws(SyntaxError) -> JSONValue {
         guard depth <= Self.maxDepth else { throw failure("JSON nested deeper than \(Self.maxDepth) levels") }
         i += 1  // "{"
-        var members: [(key: String, value: HeaderJSON)] = []
+        var members: [(key: String, value: JSONValue)] = []
         var seen = Set<String>()
         skipWhitespace()
         if peek == UInt8(ascii: "}") { i += 1; return .object(members) }
@@ -108,10 +142,10 @@ struct HeaderJSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws -> HeaderJSON {
+    private mutating func parseArray(depth: Int) throws(SyntaxError) -> JSONValue {
         guard depth <= Self.maxDepth else { throw failure("JSON nested deeper than \(Self.maxDepth) levels") }
         i += 1  // "["
-        var items: [HeaderJSON] = []
+        var items: [JSONValue] = []
         skipWhitespace()
         if peek == UInt8(ascii: "]") { i += 1; return .array(items) }
         while true {
@@ -124,7 +158,7 @@ struct HeaderJSONParser {
         }
     }
 
-    private mutating func parseLiteral(_ word: StaticString) throws {
+    private mutating func parseLiteral(_ word: StaticString) throws(SyntaxError) {
         let count = word.utf8CodeUnitCount
         guard count <= bytes.count - i else { throw failure("unexpected \(current)") }
         for k in 0..<count where bytes[i + k] != word.utf8Start[k] {
@@ -133,7 +167,7 @@ struct HeaderJSONParser {
         i += count
     }
 
-    private mutating func parseNumber() throws -> HeaderJSON {
+    private mutating func parseNumber() throws(SyntaxError) -> JSONValue {
         let start = i
         let negative = peek == UInt8(ascii: "-")
         if negative { i += 1 }
@@ -166,11 +200,12 @@ struct HeaderJSONParser {
             guard isDigit(peek) else { throw failure("invalid number") }
             while isDigit(peek) { i += 1 }
         }
-        if isInteger, let magnitude { return .integer(negative ? -magnitude : magnitude) }
-        return .otherNumber(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self))
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        if isInteger, let magnitude { return .number(text, integer: negative ? -magnitude : magnitude) }
+        return .number(text, integer: nil)
     }
 
-    private mutating func parseString() throws -> String {
+    private mutating func parseString() throws(SyntaxError) -> String {
         i += 1  // opening quote
         var utf8: [UInt8] = []
         while true {
@@ -192,7 +227,7 @@ struct HeaderJSONParser {
         }
     }
 
-    private mutating func parseEscape(into utf8: inout [UInt8]) throws {
+    private mutating func parseEscape(into utf8: inout [UInt8]) throws(SyntaxError) {
         guard let byte = peek else { throw failure("unterminated string") }
         i += 1
         switch byte {
@@ -222,7 +257,7 @@ struct HeaderJSONParser {
         }
     }
 
-    private mutating func parseHex4() throws -> UInt32 {
+    private mutating func parseHex4() throws(SyntaxError) -> UInt32 {
         guard bytes.count - i >= 4 else { throw failure("truncated \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -242,7 +277,7 @@ struct HeaderJSONParser {
 }
 
 /// Appends `text` as a JSON string literal (RFC 8259 §7: escape quote, backslash, controls).
-func appendJSONString(_ text: String, to out: inout [UInt8]) {
+public func appendJSONString(_ text: String, to out: inout [UInt8]) {
     let hex = Array("0123456789abcdef".utf8)
     out.append(UInt8(ascii: "\""))
     for byte in text.utf8 {
