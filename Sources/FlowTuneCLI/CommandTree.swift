@@ -9,6 +9,6 @@ public enum CommandTree {
             commandName: "flowtune",
             abstract: "Online RL fine-tuning of flow-matching robot policies, on CPU.",
             subcommands: [DemoCommand.self, CollectCommand.self, SFTCommand.self, TrainCommand.self, EvalCommand.self,
-                          ReportCommand.self] + bench + [EnvsCommand.self, SweepCommand.self, AblateCommand.self])
+                          ReportCommand.self] + bench + [EnvsCommand.self, ConfigCommand.self, SweepCommand.self, AblateCommand.self])
     }
 }

@@ -1,0 +1,34 @@
+import ArgumentParser
+
+/// `flowtune config`: the effective config of a file and overrides, without running anything.
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Print the effective config: as YAML with every knob's meaning, or with --show each value's source.",
+        discussion: """
+            The config a run would use, from FlowTune's defaults, then --config, then the --set overrides
+            in order. Errors are the ones a run would report.
+
+            Examples:
+              flowtune config > my-config.yaml                        # every knob with its meaning and default
+              flowtune config --show --config configs/push-fpo.yaml --set rl.iterations=50
+            """)
+
+    @Option(name: .customLong("config"), help: "A YAML config file (see configs/); defaults apply to what it leaves out.")
+    var configFile: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, e.g. --set rl.actor_lr=1e-4 (repeatable).",
+                                                           valueName: "key.path=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "One line per knob: its dotted path, effective value and source (default, file or --set).")
+    var show = false
+
+    func run() throws {
+        if show {
+            for line in ConfigProvenance.table(try ConfigProvenance.rows(file: configFile, overrides: overrides)) { print(line) }
+        } else {
+            print(try FlowTuneConfig.load(file: configFile, overrides: overrides).yaml(), terminator: "")
+        }
+    }
+}

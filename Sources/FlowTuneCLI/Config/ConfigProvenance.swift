@@ -1,0 +1,77 @@
+/// Where each knob of an effective config comes from: FlowTune's default, the config file, or a
+/// `--set` override (the last one wins, as in loading).
+///
+/// ```swift
+/// let rows = try ConfigProvenance.rows(file: "configs/push-fpo.yaml", overrides: ["rl.iterations=50"])
+/// rows.first { $0.path == "rl.iterations" }   // ("rl.iterations", "50", .override)
+/// ```
+public enum ConfigProvenance {
+    public enum Source: String, Sendable { case defaults = "default", file, override = "--set" }
+
+    public struct Row: Sendable, Equatable {
+        public var path: String
+        public var value: String
+        public var source: Source
+
+        public init(path: String, value: String, source: Source) {
+            self.path = path
+            self.value = value
+            self.source = source
+        }
+    }
+
+    /// One row per knob (`FlowTuneConfig.leafPaths` order) of the config that `load(file:overrides:)`
+    /// gives; throws the same errors it does.
+    public static func rows(file: String?, overrides: [String]) throws -> [Row] {
+        let config = try FlowTuneConfig.load(file: file, overrides: overrides)
+        var fromFile = Set<String>()
+        if let file {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            collectLeaves(try ConfigNode.parse(yaml: text, source: file), prefix: "", into: &fromFile)
+        }
+        var fromOverrides = Set<String>()
+        for text in overrides {
+            let path = try ConfigOverride(parsing: text).path.joined(separator: ".")
+            fromOverrides.insert(path)
+        }
+        let effective = config.configNode
+        return FlowTuneConfig.leafPaths.map { path in
+            let source: Source = fromOverrides.contains(where: { path == $0 || path.hasPrefix($0 + ".") }) ? .override
+                : fromFile.contains(path) ? .file : .defaults
+            return Row(path: path, value: render(node(effective, at: path)), source: source)
+        }
+    }
+
+    /// The knobs as aligned lines: `rl.iterations   50   --set`.
+    public static func table(_ rows: [Row]) -> [String] {
+        let pathWidth = rows.map(\.path.count).max() ?? 0
+        let valueWidth = min(40, rows.map(\.value.count).max() ?? 0)
+        return rows.map { pad($0.path, pathWidth + 1) + " " + pad($0.value, valueWidth + 1) + " " + $0.source.rawValue }
+    }
+
+    static func collectLeaves(_ node: ConfigNode, prefix: String, into paths: inout Set<String>) {
+        guard case let .map(entries) = node else {
+            if !prefix.isEmpty { paths.insert(prefix) }
+            return
+        }
+        for entry in entries {
+            collectLeaves(entry.value, prefix: prefix.isEmpty ? entry.key : prefix + "." + entry.key, into: &paths)
+        }
+    }
+
+    static func node(_ root: ConfigNode, at path: String) -> ConfigNode? {
+        var current: ConfigNode? = root
+        for key in path.split(separator: ".") { current = current?[String(key)] }
+        return current
+    }
+
+    static func render(_ node: ConfigNode?) -> String {
+        switch node {
+        case let .scalar(text, .quoted)?: return "\"\(text)\""
+        case let .scalar(text, .plain)?: return node!.isNull ? "null" : text
+        case let .list(items)?: return "[" + items.map { render($0) }.joined(separator: ", ") + "]"
+        case .map?: return "{…}"
+        case nil: return "null"
+        }
+    }
+}
