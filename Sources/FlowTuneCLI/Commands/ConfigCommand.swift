@@ -14,21 +14,16 @@ struct ConfigCommand: ParsableCommand {
               flowtune config --show --config configs/push-fpo.yaml --set rl.iterations=50
             """)
 
-    @Option(name: .customLong("config"), help: "A YAML config file (see configs/); defaults apply to what it leaves out.")
-    var configFile: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, e.g. --set rl.actor_lr=1e-4 (repeatable).",
-                                                           valueName: "key.path=value"))
-    var overrides: [String] = []
+    @OptionGroup var options: ConfigOptions
 
     @Flag(help: "One line per knob: its dotted path, effective value and source (default, file or --set).")
     var show = false
 
     func run() throws {
         if show {
-            for line in ConfigProvenance.table(try ConfigProvenance.rows(file: configFile, overrides: overrides)) { print(line) }
+            for line in ConfigProvenance.table(try ConfigProvenance.rows(file: options.configFile, overrides: options.overrides)) { print(line) }
         } else {
-            print(try FlowTuneConfig.load(file: configFile, overrides: overrides).yaml(), terminator: "")
+            print(try FlowTuneConfig.load(file: options.configFile, overrides: options.overrides).yaml(), terminator: "")
         }
     }
 }

@@ -2,14 +2,24 @@ import ArgumentParser
 import FlowTensor
 import Foundation
 
-/// Options shared by the commands that create a run: config file, overrides, run directory.
-struct RunOptions: ParsableArguments {
+/// The config file and `--set` overrides of every command that reads a config.
+struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("config"), help: "A YAML config file (see configs/); defaults apply to what it leaves out.")
     var configFile: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, e.g. --set rl.actor_lr=1e-4 (repeatable).",
                                                            valueName: "key.path=value"))
     var overrides: [String] = []
+}
+
+/// Options shared by the commands that create a run: config file, overrides, run directory.
+struct RunOptions: ParsableArguments {
+    @OptionGroup var config: ConfigOptions
+    var configFile: String? { config.configFile }
+    var overrides: [String] {
+        get { config.overrides }
+        set { config.overrides = newValue }
+    }
 
     @Option(help: "Run directory name inside run.output_dir (default: from env, algorithm and seed).")
     var name: String?
