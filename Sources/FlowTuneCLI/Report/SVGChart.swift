@@ -102,12 +102,9 @@ public struct SVGChart: Sendable {
         func px(_ x: Double) -> Double { m.left + xAxis.fraction(x) * plotWidth }
         func py(_ y: Double) -> Double { m.top + (1 - min(1, max(0, yAxis.fraction(y)))) * plotH }
 
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 \(width) \(Self.n(height))\""
-        out += " width=\"\(width)\" height=\"\(Self.n(height))\" role=\"img\""
-        out += " aria-label=\"\(HTMLText.escape(title))\" data-title=\"\(HTMLText.escape(title))\""
-        out += " data-x-domain=\"\(xAxis.lower) \(xAxis.upper)\" data-y-domain=\"\(yAxis.lower) \(yAxis.upper)\""
-        out += " data-plot=\"\(Self.n(m.left)) \(Self.n(m.top)) \(Self.n(plotWidth)) \(Self.n(plotH))\">\n"
-        out += "<title>\(HTMLText.escape(title))</title>\n"
+        var out = Self.openSVG(class: "chart", width: width, height: height, title: title, attributes:
+            " data-x-domain=\"\(xAxis.lower) \(xAxis.upper)\" data-y-domain=\"\(yAxis.lower) \(yAxis.upper)\""
+            + " data-plot=\"\(Self.n(m.left)) \(Self.n(m.top)) \(Self.n(plotWidth)) \(Self.n(plotH))\"")
         out += "<rect class=\"plot-bg\" x=\"\(Self.n(m.left))\" y=\"\(Self.n(m.top))\" width=\"\(Self.n(plotWidth))\" height=\"\(Self.n(plotH))\"/>\n"
         out += "<text class=\"chart-title\" x=\"\(Self.n(m.left))\" y=\"20\">\(HTMLText.escape(title))</text>\n"
         if clipped > 0 {
@@ -257,6 +254,14 @@ public struct SVGChart: Sendable {
     static func textWidth(_ text: String) -> Double { Double(text.count) * 6.2 }
 
     /// Pixel coordinates with two decimals at most.
+    /// The opening `<svg>` element (size, accessible name, `data-title`, then `attributes`) and its `<title>`.
+    static func openSVG(class name: String, width: Int, height: Double, title: String, attributes: String = "") -> String {
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"\(name)\" viewBox=\"0 0 \(width) \(n(height))\""
+        out += " width=\"\(width)\" height=\"\(n(height))\" role=\"img\""
+        out += " aria-label=\"\(HTMLText.escape(title))\" data-title=\"\(HTMLText.escape(title))\"" + attributes + ">\n"
+        return out + "<title>\(HTMLText.escape(title))</title>\n"
+    }
+
     static func n(_ value: Double) -> String {
         let rounded = (value * 100).rounded() / 100
         if rounded == rounded.rounded() { return String(Int(rounded)) }

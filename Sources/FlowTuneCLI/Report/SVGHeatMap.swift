@@ -67,10 +67,7 @@ public struct SVGHeatMap: Sendable {
         let cellWidth = plotWidth / Double(max(spans.count, 1))
         func n(_ x: Double) -> String { SVGChart.n(x) }
 
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart heatmap\" viewBox=\"0 0 \(width) \(n(height))\""
-        out += " width=\"\(width)\" height=\"\(n(height))\" role=\"img\" aria-label=\"\(HTMLText.escape(title))\""
-        out += " data-title=\"\(HTMLText.escape(title))\">\n"
-        out += "<title>\(HTMLText.escape(title))</title>\n"
+        var out = SVGChart.openSVG(class: "chart heatmap", width: width, height: height, title: title)
         out += "<text class=\"chart-title\" x=\"\(n(m.left))\" y=\"20\">\(HTMLText.escape(title))</text>\n"
         out += "<g class=\"data\">\n"
         for (r, row) in rows.enumerated() {
