@@ -31,7 +31,7 @@ public enum BuiltinEnvironments {
         }
 
         /// `own`, or the shorter `maxEpisodeSteps`.
-        func timeLimit(_ own: Int) -> Int { min(own, maxEpisodeSteps ?? own) }
+        func timeLimit(_ own: Int) -> Int { TaskDescription.timeLimit(own, cappedAt: maxEpisodeSteps) }
     }
 
     /// Errors in choosing a built-in environment.

@@ -54,6 +54,9 @@ public struct TaskDescription: Sendable, Equatable {
         self.instruction = instruction
         self.maxEpisodeSteps = maxEpisodeSteps
     }
+
+    /// A task's own time limit `own` under an optional shorter `cap` (a training time limit).
+    static func timeLimit(_ own: Int, cappedAt cap: Int?) -> Int { min(own, cap ?? own) }
 }
 
 /// Everything a learner needs to know about a `VectorEnv` before stepping it.

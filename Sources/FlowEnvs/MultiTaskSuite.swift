@@ -93,7 +93,7 @@ public final class MultiTaskEnv: VectorEnv {
             high += [Float](repeating: 1, count: suite.count)
         }
         let action = BoxSpace(names: ["move_x", "move_y", "move_z", "grip"], low: [-1, -1, -1, -1], high: [1, 1, 1, 1])
-        func limit(_ own: Int) -> Int { min(own, config.maxEpisodeSteps ?? own) }
+        func limit(_ own: Int) -> Int { TaskDescription.timeLimit(own, cappedAt: config.maxEpisodeSteps) }
         let tasks = suite.map { TaskDescription(name: $0.description.name, instruction: $0.description.instruction,
                                                 maxEpisodeSteps: limit($0.description.maxEpisodeSteps)) }
         spec = EnvSpec(id: "multitask", observation: BoxSpace(names: names, low: low, high: high), action: action,

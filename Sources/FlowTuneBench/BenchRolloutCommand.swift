@@ -43,11 +43,7 @@ struct BenchRolloutCommand: ParsableCommand {
     @Option(help: "A policy checkpoint (sft.safetensors or an RL checkpoint); default: a fresh policy of policy.*.")
     var policy: String?
 
-    @Option(name: .customLong("config"), help: "A YAML config file for the RL and policy settings.")
-    var configFile: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value (repeatable).", valueName: "key.path=value"))
-    var overrides: [String] = []
+    @OptionGroup var settings: ConfigOptions
 
     func validate() throws {
         guard iterations >= 1, plainSteps >= 1, repetitions >= 1 else {
@@ -57,7 +53,7 @@ struct BenchRolloutCommand: ParsableCommand {
 
     func run() throws {
         let env = target.env, numEnvs = target.numEnvs
-        let config = try FlowTuneConfig.load(file: configFile, overrides: overrides + [
+        let config = try settings.load(extra: [
             "env.id=\(env)", "env.num_envs=\(numEnvs)", "rl.iterations=\(iterations)",
         ])
         ComputeSettings.threads = config.run.threads

@@ -23,7 +23,7 @@ struct ConfigCommand: ParsableCommand {
         if show {
             for line in ConfigProvenance.table(try ConfigProvenance.rows(file: options.configFile, overrides: options.overrides)) { print(line) }
         } else {
-            print(try FlowTuneConfig.load(file: options.configFile, overrides: options.overrides).yaml(), terminator: "")
+            print(try options.load().yaml(), terminator: "")
         }
     }
 }

@@ -2,14 +2,21 @@ import ArgumentParser
 import FlowTensor
 import Foundation
 
-/// The config file and `--set` overrides of every command that reads a config.
-struct ConfigOptions: ParsableArguments {
+/// The config file and `--set` overrides of every command that reads a config (the benchmarks too).
+public struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("config"), help: "A YAML config file (see configs/); defaults apply to what it leaves out.")
-    var configFile: String?
+    public var configFile: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, e.g. --set rl.actor_lr=1e-4 (repeatable).",
                                                            valueName: "key.path=value"))
-    var overrides: [String] = []
+    public var overrides: [String] = []
+
+    public init() {}
+
+    /// The effective config: the file, then the `--set`s, then `extra`.
+    public func load(extra: [String] = []) throws -> FlowTuneConfig {
+        try FlowTuneConfig.load(file: configFile, overrides: overrides + extra)
+    }
 }
 
 /// Options shared by the commands that create a run: config file, overrides, run directory.
@@ -29,9 +36,7 @@ struct RunOptions: ParsableArguments {
 
     /// The effective config: file, then `--set`s, then the command's own overrides.
     func load(extra: [String] = []) throws -> FlowTuneConfig {
-        var all = overrides + extra
-        if let name { all.append("run.name=\(name)") }
-        return try FlowTuneConfig.load(file: configFile, overrides: all)
+        try config.load(extra: extra + (name.map { ["run.name=\($0)"] } ?? []))
     }
 }
 
