@@ -8,29 +8,25 @@ import FlowTensor
 /// let expert = PickPlaceExpert(env: env, seed: 1)
 /// expert.act(env.buffers, into: &actions)
 /// ```
-public final class PickPlaceExpert: ScriptedExpert {
-    public let numEnvs: Int
-    public let actionDim = 4
-    public var noiseStd: Float
-    let policy: PickPlacePolicy
-    let noise: ExpertNoise
-
+public final class PickPlaceExpert: ControllerExpert {
     public init(env: PickPlaceEnv, noiseStd: Float = defaultExpertNoiseStd, seed: UInt64 = 0) {
-        numEnvs = env.numEnvs
-        self.noiseStd = noiseStd
-        policy = PickPlacePolicy(config: env.config)
-        noise = ExpertNoise(numEnvs: env.numEnvs, seed: seed)
+        super.init(numEnvs: env.numEnvs, actionDim: 4, noiseStd: noiseStd, seed: seed,
+                   controller: PickPlaceController(policy: PickPlacePolicy(config: env.config), lift: false))
+    }
+}
+
+/// `PickPlacePolicy` aiming to place the cube, or (`lift`) to hold it up; it keeps no memory.
+final class PickPlaceController: ExpertController {
+    let policy: PickPlacePolicy
+    let lift: Bool
+
+    init(policy: PickPlacePolicy, lift: Bool) {
+        self.policy = policy
+        self.lift = lift
     }
 
-    public func act(_ buffers: VectorEnvBuffers, into actions: UnsafeMutableBufferPointer<Float>) {
-        precondition(buffers.numEnvs == numEnvs && actions.count == numEnvs * actionDim,
-                     "act needs the buffers of the expert's environment and numEnvs × actionDim actions")
-        let obs = UnsafePointer(buffers.observations.baseAddress!)
-        let out = actions.baseAddress!
-        for i in 0..<numEnvs {
-            policy.act(obs + i * buffers.observationDim, lift: false, out: out + i * actionDim)
-            noise.perturb(i, out + i * actionDim, dim: actionDim, std: noiseStd)
-        }
+    func act(_ i: Int, _ o: UnsafePointer<Float>, newEpisode: Bool, noise: ExpertNoise, out a: UnsafeMutablePointer<Float>) {
+        policy.act(o, lift: lift, out: a)
     }
 }
 

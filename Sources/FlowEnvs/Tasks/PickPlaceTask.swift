@@ -35,7 +35,7 @@ import FlowTensor
 /// Difficulty (preliminary, flow-matching SFT probe: chunk 5, 2000/3000 steps, 200 evaluation
 /// episodes): 10 demonstrations → 31%, 24%, 62% for demonstration seeds 0, 1, 2; 50 → 97%.
 /// With `Layout.randomTarget` and grasp tolerance 0.02: 10 → 7%, 50 → 82%.
-public final class PickPlaceEnv: VectorEnv {
+public final class PickPlaceEnv: KernelEnv {
     /// Every knob of the task with its default.
     public struct Config: Sendable, Equatable {
         public var shapedReward: Bool
@@ -84,27 +84,14 @@ public final class PickPlaceEnv: VectorEnv {
     }
 
     public let config: Config
-    public let spec: EnvSpec
-    public var numEnvs: Int { driver.numEnvs }
-    public var buffers: VectorEnvBuffers { driver.buffers }
-    let kernel: PickPlaceKernel
-    let driver: EpisodeDriver
 
     public init(numEnvs: Int, config: Config = Config()) {
         self.config = config
-        let task = TaskDescription(name: "pick-place", instruction: "pick up the cube and place it on the target",
-                                   maxEpisodeSteps: config.maxEpisodeSteps)
-        spec = EnvSpec(id: "pick-place", observation: PickPlaceKernel.observationSpace(config),
-                       action: PickPlaceKernel.actionSpace, maxEpisodeSteps: config.maxEpisodeSteps, tasks: [task])
-        driver = EpisodeDriver(numEnvs: numEnvs, observationDim: PickPlaceKernel.observationDim,
-                               action: spec.action, policy: config.invalidActionPolicy)
-        kernel = PickPlaceKernel(globalIndices: Array(0..<numEnvs), variantIndices: [Int](repeating: 0, count: numEnvs),
-                                 variants: [config.layout], config: config)
+        super.init(id: "pick-place", instruction: "pick up the cube and place it on the target",
+                   observation: PickPlaceKernel.observationSpace(config), maxEpisodeSteps: config.maxEpisodeSteps,
+                   kernel: PickPlaceKernel(assignment: KernelAssignment(allOf: numEnvs), variants: [config.layout], config: config),
+                   invalidActionPolicy: config.invalidActionPolicy)
     }
-
-    public func reset(seeds: [UInt64]) throws { try driver.resetAll(kernel, seeds: seeds) }
-
-    public func step(actions: UnsafeBufferPointer<Float>) throws { try driver.stepAll(kernel, actions: actions) }
 }
 
 extension PickPlaceEnv {
@@ -168,6 +155,7 @@ final class PickPlaceKernel: TaskKernel {
     static let minTargetDistance: Float = 0.25
     static let gravityStep: Float = 9.81 * 0.05 * 0.05  // g·dt², dt = 0.05 s per step
 
+    let assignment: KernelAssignment
     let count: Int
     let globalIndex: UnsafeMutablePointer<Int32>
     let variantIndex: UnsafeMutablePointer<Int32>
@@ -179,15 +167,14 @@ final class PickPlaceKernel: TaskKernel {
     let config: PickPlaceEnv.Config
     let limit: Int32
 
-    init(globalIndices: [Int], variantIndices: [Int], variants: [PickPlaceEnv.Layout], config: PickPlaceEnv.Config) {
-        count = globalIndices.count
-        globalIndex = .allocate(capacity: max(count, 1))
-        variantIndex = .allocate(capacity: max(count, 1))
+    init(assignment: KernelAssignment, variants: [PickPlaceEnv.Layout], config: PickPlaceEnv.Config) {
+        self.assignment = assignment
+        count = assignment.count
+        globalIndex = assignment.globalIndex
+        variantIndex = assignment.variantIndex
         liftGoal = .allocate(capacity: max(count, 1))
         for j in 0..<count {
-            (globalIndex + j).initialize(to: Int32(globalIndices[j]))
-            (variantIndex + j).initialize(to: Int32(variantIndices[j]))
-            (liftGoal + j).initialize(to: variants[variantIndices[j]].goal == .lift)
+            (liftGoal + j).initialize(to: variants[Int(variantIndex[j])].goal == .lift)
         }
         self.variants = variants
         columns = FloatColumns(columns: 14, count: count)
@@ -201,8 +188,6 @@ final class PickPlaceKernel: TaskKernel {
     }
 
     deinit {
-        globalIndex.deallocate()
-        variantIndex.deallocate()
         liftGoal.deallocate()
     }
 

@@ -8,37 +8,30 @@ import FlowTensor
 /// let expert = ReachObstacleExpert(env: env, noiseStd: 0.1, seed: 1)
 /// expert.act(env.buffers, into: &actions)
 /// ```
-public final class ReachObstacleExpert: ScriptedExpert {
-    public let numEnvs: Int
-    public let actionDim = 2
-    public var noiseStd: Float
+public final class ReachObstacleExpert: ControllerExpert {
+    public init(env: ReachObstacleEnv, noiseStd: Float = defaultExpertNoiseStd, seed: UInt64 = 0) {
+        super.init(numEnvs: env.numEnvs, actionDim: 2, noiseStd: noiseStd, seed: seed,
+                   controller: ReachController(policy: ReachPolicy(maxStep: env.config.maxStep), numEnvs: env.numEnvs))
+    }
+}
+
+/// `ReachPolicy` with each environment's route: chosen by a coin at the start of an episode.
+final class ReachController: ExpertController {
     let policy: ReachPolicy
-    let noise: ExpertNoise
     /// −1 for the left route, +1 for the right route.
     let side: UnsafeMutablePointer<Float>
 
-    public init(env: ReachObstacleEnv, noiseStd: Float = defaultExpertNoiseStd, seed: UInt64 = 0) {
-        numEnvs = env.numEnvs
-        self.noiseStd = noiseStd
-        policy = ReachPolicy(maxStep: env.config.maxStep)
-        noise = ExpertNoise(numEnvs: env.numEnvs, seed: seed)
-        side = .allocate(capacity: env.numEnvs)
-        side.initialize(repeating: 1, count: env.numEnvs)
+    init(policy: ReachPolicy, numEnvs: Int) {
+        self.policy = policy
+        side = .allocate(capacity: numEnvs)
+        side.initialize(repeating: 1, count: numEnvs)
     }
 
     deinit { side.deallocate() }
 
-    public func act(_ buffers: VectorEnvBuffers, into actions: UnsafeMutableBufferPointer<Float>) {
-        precondition(buffers.numEnvs == numEnvs && actions.count == numEnvs * actionDim,
-                     "act needs the buffers of the expert's environment and numEnvs × actionDim actions")
-        let obs = UnsafePointer(buffers.observations.baseAddress!)
-        let out = actions.baseAddress!
-        for i in 0..<numEnvs {
-            let o = obs + i * buffers.observationDim
-            if buffers.episodeSteps[i] == 0 { side[i] = policy.chooseSide(o, coin: noise.coin(i)) }
-            policy.act(o, side: &side[i], out: out + i * actionDim)
-            noise.perturb(i, out + i * actionDim, dim: actionDim, std: noiseStd)
-        }
+    func act(_ i: Int, _ o: UnsafePointer<Float>, newEpisode: Bool, noise: ExpertNoise, out a: UnsafeMutablePointer<Float>) {
+        if newEpisode { side[i] = policy.chooseSide(o, coin: noise.coin(i)) }
+        policy.act(o, side: &side[i], out: a)
     }
 }
 

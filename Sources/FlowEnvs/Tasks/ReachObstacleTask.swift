@@ -29,7 +29,7 @@ import FlowTensor
 /// episodes): 10 demonstrations → 33%, 41% for demonstration seeds 0, 1; 50 → 97.5%. With
 /// `terminateOnCollision`: 10 → 20.5%, 50 → 89%; with crashes and a 0.55–0.65 half-width
 /// obstacle (narrow corridors): 10 → 15%, 50 → 51%.
-public final class ReachObstacleEnv: VectorEnv {
+public final class ReachObstacleEnv: KernelEnv {
     /// Every knob of the task with its default.
     public struct Config: Sendable, Equatable {
         /// Add distance-progress shaping to the sparse success reward.
@@ -60,28 +60,14 @@ public final class ReachObstacleEnv: VectorEnv {
     }
 
     public let config: Config
-    public let spec: EnvSpec
-    public var numEnvs: Int { driver.numEnvs }
-    public var buffers: VectorEnvBuffers { driver.buffers }
-    let kernel: ReachObstacleKernel
-    let driver: EpisodeDriver
 
     public init(numEnvs: Int, config: Config = Config()) {
         self.config = config
-        let task = TaskDescription(name: "reach-obstacle", instruction: "reach the goal behind the obstacle",
-                                   maxEpisodeSteps: config.maxEpisodeSteps)
-        spec = EnvSpec(id: "reach-obstacle", observation: ReachObstacleKernel.observationSpace,
-                       action: ReachObstacleKernel.actionSpace, maxEpisodeSteps: config.maxEpisodeSteps,
-                       tasks: [task])
-        driver = EpisodeDriver(numEnvs: numEnvs, observationDim: ReachObstacleKernel.observationDim,
-                               action: spec.action, policy: config.invalidActionPolicy)
-        kernel = ReachObstacleKernel(globalIndices: Array(0..<numEnvs), variantIndices: [Int](repeating: 0, count: numEnvs),
-                                     variants: [config.layout], config: config)
+        super.init(id: "reach-obstacle", instruction: "reach the goal behind the obstacle",
+                   observation: ReachObstacleKernel.observationSpace, maxEpisodeSteps: config.maxEpisodeSteps,
+                   kernel: ReachObstacleKernel(assignment: KernelAssignment(allOf: numEnvs), variants: [config.layout], config: config),
+                   invalidActionPolicy: config.invalidActionPolicy)
     }
-
-    public func reset(seeds: [UInt64]) throws { try driver.resetAll(kernel, seeds: seeds) }
-
-    public func step(actions: UnsafeBufferPointer<Float>) throws { try driver.stepAll(kernel, actions: actions) }
 }
 
 extension ReachObstacleEnv {
@@ -120,6 +106,7 @@ final class ReachObstacleKernel: TaskKernel {
         low: [-1, -1, -1, -1, -1, -1, 0, 0], high: [1, 1, 1, 1, 1, 1, 1, 1])
     static let actionSpace = BoxSpace(names: ["vx", "vy"], low: [-1, -1], high: [1, 1])
 
+    let assignment: KernelAssignment
     let count: Int
     let globalIndex: UnsafeMutablePointer<Int32>
     let variantIndex: UnsafeMutablePointer<Int32>
@@ -132,14 +119,11 @@ final class ReachObstacleKernel: TaskKernel {
     let crashOnContact: Bool
     let limit: Int32
 
-    init(globalIndices: [Int], variantIndices: [Int], variants: [ReachObstacleEnv.Layout], config: ReachObstacleEnv.Config) {
-        count = globalIndices.count
-        globalIndex = .allocate(capacity: max(count, 1))
-        variantIndex = .allocate(capacity: max(count, 1))
-        for j in 0..<count {
-            (globalIndex + j).initialize(to: Int32(globalIndices[j]))
-            (variantIndex + j).initialize(to: Int32(variantIndices[j]))
-        }
+    init(assignment: KernelAssignment, variants: [ReachObstacleEnv.Layout], config: ReachObstacleEnv.Config) {
+        self.assignment = assignment
+        count = assignment.count
+        globalIndex = assignment.globalIndex
+        variantIndex = assignment.variantIndex
         self.variants = variants
         columns = FloatColumns(columns: 8, count: count)
         ax = columns.column(0); ay = columns.column(1)
@@ -151,11 +135,6 @@ final class ReachObstacleKernel: TaskKernel {
         shaped = config.shapedReward
         crashOnContact = config.terminateOnCollision
         limit = Int32(config.maxEpisodeSteps)
-    }
-
-    deinit {
-        globalIndex.deallocate()
-        variantIndex.deallocate()
     }
 
     func reset(_ j: Int, rng: inout RandomGenerator) {

@@ -36,6 +36,47 @@ extension ScriptedExpert {
     }
 }
 
+/// The controller inside a built-in expert: the noiseless action for one environment's observation,
+/// with whatever it remembers per environment (a chosen route, the current pushing phase).
+protocol ExpertController: AnyObject {
+    /// Writes environment `i`'s action for observation `o`. `newEpisode` says the environment has
+    /// just started an episode (memories start afresh); `noise` holds the environment's stream for
+    /// any random choice the controller makes.
+    func act(_ i: Int, _ o: UnsafePointer<Float>, newEpisode: Bool, noise: ExpertNoise, out a: UnsafeMutablePointer<Float>)
+}
+
+/// A built-in expert: one controller for every environment, plus each environment's action noise.
+/// `ReachObstacleExpert`, `PushExpert`, `PickPlaceExpert` and `MultiTaskExpert` only choose the
+/// controller.
+public class ControllerExpert: ScriptedExpert {
+    public let numEnvs: Int
+    public let actionDim: Int
+    public var noiseStd: Float
+    let noise: ExpertNoise
+    let controller: any ExpertController
+
+    init(numEnvs: Int, actionDim: Int, noiseStd: Float, seed: UInt64, controller: any ExpertController) {
+        self.numEnvs = numEnvs
+        self.actionDim = actionDim
+        self.noiseStd = noiseStd
+        noise = ExpertNoise(numEnvs: numEnvs, seed: seed)
+        self.controller = controller
+    }
+
+    public func act(_ buffers: VectorEnvBuffers, into actions: UnsafeMutableBufferPointer<Float>) {
+        precondition(buffers.numEnvs == numEnvs && actions.count == numEnvs * actionDim,
+                     "act needs the buffers of the expert's environment and numEnvs × actionDim actions")
+        let obs = UnsafePointer(buffers.observations.baseAddress!)
+        let out = actions.baseAddress!
+        for i in 0..<numEnvs {
+            let a = out + i * actionDim
+            controller.act(i, obs + i * buffers.observationDim, newEpisode: buffers.episodeSteps[i] == 0,
+                           noise: noise, out: a)
+            noise.perturb(i, a, dim: actionDim, std: noiseStd)
+        }
+    }
+}
+
 /// The default expert noise, in action units (a tenth of full speed).
 public let defaultExpertNoiseStd: Float = 0.1
 

@@ -9,35 +9,29 @@ import FlowTensor
 /// let expert = PushExpert(env: env, seed: 1)
 /// expert.act(env.buffers, into: &actions)
 /// ```
-public final class PushExpert: ScriptedExpert {
-    public let numEnvs: Int
-    public let actionDim = 2
-    public var noiseStd: Float
+public final class PushExpert: ControllerExpert {
+    public init(env: PushEnv, noiseStd: Float = defaultExpertNoiseStd, seed: UInt64 = 0) {
+        super.init(numEnvs: env.numEnvs, actionDim: 2, noiseStd: noiseStd, seed: seed,
+                   controller: PushController(policy: PushPolicy(config: env.config), numEnvs: env.numEnvs))
+    }
+}
+
+/// `PushPolicy` with each environment's pushing phase, started afresh with every episode.
+final class PushController: ExpertController {
     let policy: PushPolicy
-    let noise: ExpertNoise
     let memory: UnsafeMutablePointer<PushPolicy.Memory>
 
-    public init(env: PushEnv, noiseStd: Float = defaultExpertNoiseStd, seed: UInt64 = 0) {
-        numEnvs = env.numEnvs
-        self.noiseStd = noiseStd
-        policy = PushPolicy(config: env.config)
-        noise = ExpertNoise(numEnvs: env.numEnvs, seed: seed)
-        memory = .allocate(capacity: env.numEnvs)
-        memory.initialize(repeating: PushPolicy.Memory(), count: env.numEnvs)
+    init(policy: PushPolicy, numEnvs: Int) {
+        self.policy = policy
+        memory = .allocate(capacity: numEnvs)
+        memory.initialize(repeating: PushPolicy.Memory(), count: numEnvs)
     }
 
     deinit { memory.deallocate() }
 
-    public func act(_ buffers: VectorEnvBuffers, into actions: UnsafeMutableBufferPointer<Float>) {
-        precondition(buffers.numEnvs == numEnvs && actions.count == numEnvs * actionDim,
-                     "act needs the buffers of the expert's environment and numEnvs × actionDim actions")
-        let obs = UnsafePointer(buffers.observations.baseAddress!)
-        let out = actions.baseAddress!
-        for i in 0..<numEnvs {
-            if buffers.episodeSteps[i] == 0 { memory[i] = PushPolicy.Memory() }
-            policy.act(obs + i * buffers.observationDim, memory: &memory[i], out: out + i * actionDim)
-            noise.perturb(i, out + i * actionDim, dim: actionDim, std: noiseStd)
-        }
+    func act(_ i: Int, _ o: UnsafePointer<Float>, newEpisode: Bool, noise: ExpertNoise, out a: UnsafeMutablePointer<Float>) {
+        if newEpisode { memory[i] = PushPolicy.Memory() }
+        policy.act(o, memory: &memory[i], out: a)
     }
 }
 

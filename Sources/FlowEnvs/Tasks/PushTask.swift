@@ -32,7 +32,7 @@ import FlowTensor
 /// Difficulty (preliminary, flow-matching SFT probe: chunk 5, 2000/3000 steps, 200 evaluation
 /// episodes): 10 demonstrations → 36%, 24%, 12% for demonstration seeds 0, 1, 2; 50 → 62%.
 /// With `Layout.randomGoal`: 10 → 2%, 50 → 9% (too hard for few-shot imitation).
-public final class PushEnv: VectorEnv {
+public final class PushEnv: KernelEnv {
     /// Every knob of the task with its default.
     public struct Config: Sendable, Equatable {
         public var shapedReward: Bool
@@ -80,27 +80,14 @@ public final class PushEnv: VectorEnv {
     }
 
     public let config: Config
-    public let spec: EnvSpec
-    public var numEnvs: Int { driver.numEnvs }
-    public var buffers: VectorEnvBuffers { driver.buffers }
-    let kernel: PushKernel
-    let driver: EpisodeDriver
 
     public init(numEnvs: Int, config: Config = Config()) {
         self.config = config
-        let task = TaskDescription(name: "push", instruction: "push the block onto the target pose",
-                                   maxEpisodeSteps: config.maxEpisodeSteps)
-        spec = EnvSpec(id: "push", observation: PushKernel.observationSpace, action: PushKernel.actionSpace,
-                       maxEpisodeSteps: config.maxEpisodeSteps, tasks: [task])
-        driver = EpisodeDriver(numEnvs: numEnvs, observationDim: PushKernel.observationDim,
-                               action: spec.action, policy: config.invalidActionPolicy)
-        kernel = PushKernel(globalIndices: Array(0..<numEnvs), variantIndices: [Int](repeating: 0, count: numEnvs),
-                            variants: [config.layout], config: config)
+        super.init(id: "push", instruction: "push the block onto the target pose",
+                   observation: PushKernel.observationSpace, maxEpisodeSteps: config.maxEpisodeSteps,
+                   kernel: PushKernel(assignment: KernelAssignment(allOf: numEnvs), variants: [config.layout], config: config),
+                   invalidActionPolicy: config.invalidActionPolicy)
     }
-
-    public func reset(seeds: [UInt64]) throws { try driver.resetAll(kernel, seeds: seeds) }
-
-    public func step(actions: UnsafeBufferPointer<Float>) throws { try driver.stepAll(kernel, actions: actions) }
 }
 
 extension PushEnv {
@@ -177,6 +164,7 @@ final class PushKernel: TaskKernel {
     static let minGoalDistance: Float = 0.15
     static let minPusherDistance: Float = 0.3
 
+    let assignment: KernelAssignment
     let count: Int
     let globalIndex: UnsafeMutablePointer<Int32>
     let variantIndex: UnsafeMutablePointer<Int32>
@@ -188,14 +176,11 @@ final class PushKernel: TaskKernel {
     let shaped: Bool
     let limit: Int32
 
-    init(globalIndices: [Int], variantIndices: [Int], variants: [PushEnv.Layout], config: PushEnv.Config) {
-        count = globalIndices.count
-        globalIndex = .allocate(capacity: max(count, 1))
-        variantIndex = .allocate(capacity: max(count, 1))
-        for j in 0..<count {
-            (globalIndex + j).initialize(to: Int32(globalIndices[j]))
-            (variantIndex + j).initialize(to: Int32(variantIndices[j]))
-        }
+    init(assignment: KernelAssignment, variants: [PushEnv.Layout], config: PushEnv.Config) {
+        self.assignment = assignment
+        count = assignment.count
+        globalIndex = assignment.globalIndex
+        variantIndex = assignment.variantIndex
         self.variants = variants
         columns = FloatColumns(columns: 10, count: count)
         px = columns.column(0); py = columns.column(1)
@@ -213,11 +198,6 @@ final class PushKernel: TaskKernel {
         substeps = config.substeps
         shaped = config.shapedReward
         limit = Int32(config.maxEpisodeSteps)
-    }
-
-    deinit {
-        globalIndex.deallocate()
-        variantIndex.deallocate()
     }
 
     func reset(_ j: Int, rng: inout RandomGenerator) {

@@ -20,6 +20,8 @@ protocol TaskKernel: AnyObject {
     static var observationDim: Int { get }
     /// Action components the kernel reads (a suite may pass longer rows).
     static var actionDim: Int { get }
+    /// The action box the kernel reads (`actionDim` components).
+    static var actionSpace: BoxSpace { get }
     var count: Int { get }
     var globalIndex: UnsafeMutablePointer<Int32> { get }
     /// Draws a new episode for environment `j` from `rng`.
@@ -30,6 +32,68 @@ protocol TaskKernel: AnyObject {
     func observe(_ j: Int, into out: UnsafeMutablePointer<Float>)
     /// The time limit of environment `j`'s task.
     func maxSteps(_ j: Int) -> Int32
+}
+
+/// Which environments of the `VectorEnv` a kernel owns (`globalIndex[j]` for its environment `j`)
+/// and which variant (layout) of its task each one runs (`variantIndex[j]`).
+final class KernelAssignment {
+    let count: Int
+    let globalIndex: UnsafeMutablePointer<Int32>
+    let variantIndex: UnsafeMutablePointer<Int32>
+
+    init(globalIndices: [Int], variantIndices: [Int]) {
+        precondition(globalIndices.count == variantIndices.count, "one variant per environment")
+        count = globalIndices.count
+        globalIndex = .allocate(capacity: max(count, 1))
+        variantIndex = .allocate(capacity: max(count, 1))
+        for j in 0..<count {
+            (globalIndex + j).initialize(to: Int32(globalIndices[j]))
+            (variantIndex + j).initialize(to: Int32(variantIndices[j]))
+        }
+    }
+
+    /// Every one of `numEnvs` environments, running variant 0 (a single-task environment).
+    convenience init(allOf numEnvs: Int) {
+        self.init(globalIndices: Array(0..<numEnvs), variantIndices: [Int](repeating: 0, count: numEnvs))
+    }
+
+    deinit {
+        globalIndex.deallocate()
+        variantIndex.deallocate()
+    }
+}
+
+/// The `VectorEnv` of one built-in task: an `EpisodeDriver` (buffers, seed streams, action bounds,
+/// auto-reset) around the task's kernel (its physics). `ReachObstacleEnv`, `PushEnv` and
+/// `PickPlaceEnv` add only their config and the kernel they build from it; the multitask suite
+/// drives several kernels with one driver itself.
+///
+/// The driver's generic functions are specialised for the concrete kernel when the subclass
+/// initialises this class, so `reset` and `step` make one indirect call per batch, not per env.
+public class KernelEnv: VectorEnv {
+    public let spec: EnvSpec
+    public var numEnvs: Int { driver.numEnvs }
+    public var buffers: VectorEnvBuffers { driver.buffers }
+    let driver: EpisodeDriver
+    private let resetKernel: ([UInt64]) throws -> Void
+    private let stepKernel: (UnsafeBufferPointer<Float>) throws -> Void
+
+    /// A single task named `id` for every one of the kernel's environments.
+    init<K: TaskKernel>(id: String, instruction: String, observation: BoxSpace, maxEpisodeSteps: Int,
+                        kernel: K, invalidActionPolicy: InvalidActionPolicy) {
+        let task = TaskDescription(name: id, instruction: instruction, maxEpisodeSteps: maxEpisodeSteps)
+        spec = EnvSpec(id: id, observation: observation, action: K.actionSpace, maxEpisodeSteps: maxEpisodeSteps,
+                       tasks: [task])
+        let driver = EpisodeDriver(numEnvs: kernel.count, observationDim: K.observationDim, action: K.actionSpace,
+                                   policy: invalidActionPolicy)
+        self.driver = driver
+        resetKernel = { seeds in try driver.resetAll(kernel, seeds: seeds) }
+        stepKernel = { actions in try driver.stepAll(kernel, actions: actions) }
+    }
+
+    public func reset(seeds: [UInt64]) throws { try resetKernel(seeds) }
+
+    public func step(actions: UnsafeBufferPointer<Float>) throws { try stepKernel(actions) }
 }
 
 /// Per-environment bookkeeping common to every built-in task: buffers, seed streams, action bounds
