@@ -37,6 +37,12 @@ public struct Gradients {
         }
     }
 
+    /// The gradients of the parameters in `names` alone, in declaration order.
+    public func restricted(to names: Set<String>) -> Gradients {
+        let kept = self.names.filter { names.contains($0) }
+        return Gradients(names: kept, tensors: tensors.filter { names.contains($0.key) })
+    }
+
     /// Every gradient multiplied by `factor` (e.g. 1/k after accumulating k minibatches).
     public func scaled(by factor: Float) -> Gradients {
         Gradients(names: names, tensors: tensors.mapValues { $0 * factor })

@@ -57,6 +57,17 @@ open class Module {
         return out
     }
 
+    /// The names, as `namedParameters()` gives them, of the parameters inside `child`: this module
+    /// itself or one of its sub-modules (found by identity, so a caller names a group of parameters
+    /// by the module that owns them, not by a name prefix).
+    public func parameterNames(inside child: Module) -> Set<String> {
+        if child === self { return Set(namedParameters().map(\.name)) }
+        guard let prefix = namedModules().first(where: { $0.module === child })?.name else {
+            preconditionFailure("parameterNames(inside:): the module is not part of this one")
+        }
+        return Set(child.namedParameters().map { "\(prefix).\($0.name)" })
+    }
+
     /// Freezes (or unfreezes) every parameter whose name starts with `prefix` ("" for all).
     /// Returns how many parameters changed, so a typo in a prefix can be detected.
     @discardableResult

@@ -16,6 +16,25 @@ final class TwoTower: Module {
 }
 
 @Suite struct ModuleTests {
+    @Test func parameterNamesInsideASubModuleAreItsParametersUnderTheirFullNames() {
+        var rng = RandomGenerator(seed: 1)
+        let model = TwoTower(rng: &rng)
+        #expect(model.parameterNames(inside: model.head) == ["head.weight", "head.bias"])
+        #expect(model.parameterNames(inside: model.extras[1]) == ["extras.1.weight", "extras.1.bias"])
+        #expect(model.parameterNames(inside: model) == Set(model.namedParameters().map(\.name)))
+    }
+
+    @Test func restrictedGradientsKeepOnlyTheNamedParametersInDeclarationOrder() throws {
+        var rng = RandomGenerator(seed: 2)
+        let model = TwoTower(rng: &rng)
+        let x = Tensor.randomNormal([4, 3], rng: &rng)
+        let (_, grads) = try valueAndGrad(model) { m in m.head(m.encoder(x)).square().mean() }
+        let kept = grads.restricted(to: model.parameterNames(inside: model.head).union(["encoder.layers.0.bias"]))
+        #expect(kept.names == ["encoder.layers.0.bias", "head.weight", "head.bias"])
+        #expect(Set(kept.tensors.keys) == Set(kept.names))
+        for name in kept.names { #expect(kept[name]!.scalars == grads[name]!.scalars) }
+    }
+
     @Test func parametersAreNamedByTheirNestedPropertyPathsInDeclarationOrder() {
         var rng = RandomGenerator(seed: 1)
         let model = TwoTower(rng: &rng)

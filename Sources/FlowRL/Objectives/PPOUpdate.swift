@@ -14,13 +14,12 @@ final class ActorCritic: Module {
     }
 }
 
-/// PPO for Flow-SDE and Flow-Noise (docs/algorithms.md §4.1) and FPO (§4.2–4.3): several epochs of
-/// minibatches over a rollout. The ratio is `exp(log π_θ − log π_θold)` from re-evaluating the
-/// stored chains, or FPO's `exp(ℓ_old − ℓ_θ)` from re-evaluating the stored `(τ, ε)` pairs — either
-/// way through the same code as at rollout, so it is exactly 1 at the first minibatch. Clipped (and
-/// dual-clipped, or ASPO) surrogate, optional entropy bonus, clipped Huber value loss (per head, on
-/// bootstrap masks, for a Q-ensemble); actor, noise network and critic each with their own AdamW and
-/// learning rate; gradients clipped per group.
+/// The PPO update (docs/algorithms.md §4): several epochs of minibatches over a rollout. Each
+/// minibatch takes the policy term of its `Objective` (chain likelihood ratios for Flow-SDE,
+/// Flow-Noise and GRPO; FPO's flow-matching-loss ratios for the FPO family), adds the entropy bonus,
+/// the demonstration anchor and the clipped Huber value loss (per head, on bootstrap masks, for a
+/// Q-ensemble), tests the KL stop on the objective's ratios, and steps the actor, the noise network
+/// and the critic, each with its own AdamW, learning rate and gradient clip (`ParameterGroups`).
 struct PPOUpdate {
     let config: RLConfig
     let model: ActorCritic
@@ -67,14 +66,21 @@ struct PPOUpdate {
                 AdamW(schedule: .constant(config.criticLearningRate), betas: betas, weightDecay: 0))
     }
 
+    /// The objective the rollout was collected for: stored `(τ, ε)` pairs mean FPO, stored chains PPO
+    /// over chain likelihoods.
+    func objective(for rollout: Rollout, stepAdvantages: [Float]?) -> any Objective {
+        if let fpo = rollout.fpo {
+            return FPORatioObjective(data: fpo, stepAdvantages: stepAdvantages, stepMask: rollout.steps?.mask, config: config)
+        }
+        return ChainRatioObjective(record: rollout.record!, oldLogDensity: rollout.logDensity!, config: config)
+    }
+
     func run(_ rollout: Rollout, rng: inout RandomGenerator) throws -> Statistics {
         var stats = Statistics()
         let policy = model.policy
+        let groups = ParameterGroups(model)
         let n = rollout.count
-        let od = policy.config.observationDim, h = policy.config.chunkLength, ad = policy.config.actionDim
-        let aggregation = config.aggregation
-        let surrogate = ClippedSurrogate(clipLow: config.clipLow, clipHigh: config.clipHigh, dualClip: config.dualClip)
-        let fpoObjective = FPOObjective(settings: config.fpo, dualClip: config.dualClip)
+        let od = policy.config.observationDim
         var advantages = config.normalizeAdvantages ? normalizeAdvantages(rollout.advantages) : rollout.advantages
         if let diagnostic = config.advantageDiagnostic { advantages = diagnostic.apply(advantages) }
         // Credit assignment: one advantage per executed action step, normalised over executed steps.
@@ -87,13 +93,13 @@ struct PPOUpdate {
             for (k, s) in executedSlots.enumerated() { out[s] = normalized[k] }
             return out
         }.map { a in config.advantageDiagnostic?.apply(a) ?? a }
+        let objective = objective(for: rollout, stepAdvantages: stepAdvantages)
         let targets = rollout.valueTargets
         let heads = rollout.valueHeads
         if let targets {
             let meanOld = (0..<targets.returns.count).map { EnsembleStatistics.mean(targets.oldHeadValues[($0 * heads)..<(($0 + 1) * heads)]) }
             stats.explainedVariance = explainedVariance(predicted: meanOld, targets: targets.returns)
         }
-        let perTransition = config.denoisingDiscount != nil && (rollout.record?.transitions.count ?? 0) > 1
 
         // Set by the KL stop when its scope is `.actor`: from then on a minibatch computes and steps
         // only the critic's loss.
@@ -114,46 +120,22 @@ struct PPOUpdate {
                 let valueBatch = targets.map { ValueBatch(targets: $0, decisions: idx, rollout: rollout, observationDim: od,
                                                           bootstrapProbability: config.ensembleBootstrapProbability, rng: &rng) }
                 if criticOnly {
-                    if let v = valueBatch { criticOnlyValueLoss += try criticOnlyStep(v, heads: heads) }
+                    if let v = valueBatch { criticOnlyValueLoss += try criticOnlyStep(v, heads: heads, groups: groups) }
                     stats.criticOnlyMinibatches += 1
                     continue
                 }
                 let anchorBatch = updatesPolicy ? anchor?.drawBatch(chunkWidth: policy.config.chunkWidth, rng: &rng) : nil
                 var anchorLossValue: Float = 0
-                var ratioValues: [Float] = [], ratioWeights: [Float] = [], logRatioValues: [Float] = []
+                var terms: ObjectiveTerms? = nil
                 var entropyValue: Float = 0, valueLossValue: Float = 0, policyLossValue: Float = 0
 
                 var (_, grads) = try valueAndGrad(model) { m in
                     let features = try m.policy.encode(observations: obs, taskIndices: tasks)
-                    let policyLoss: Tensor
-                    var std: Tensor? = nil
-                    if let fpo = rollout.fpo?.rows(idx) {
-                        let new = FPOPairs.stepLosses(m.policy, observation: m.policy.prepare(features: features), chunks: fpo.chunks,
-                                                      pairs: fpo.pairs, reduction: self.config.fpo.lossReduction)
-                        let (groupAdvantages, mask) = Self.fpoAdvantages(decisionAdvantages: adv, stepAdvantages: stepAdvantages,
-                                                                         stepMask: stepMask, rows: idx, chunkLength: h)
-                        let out = fpoObjective.loss(new: new, old: fpo.oldLosses, advantages: groupAdvantages, mask: mask)
-                        policyLoss = out.loss
-                        ratioValues = out.ratio.scalars
-                        ratioWeights = out.weight.broadcast(to: out.ratio.shape).scalars
-                        logRatioValues = ratioValues.map { Float(_log(Double($0))) }  // FPO clamps its ratios: finite
-                    } else {
-                        let record = rollout.record!.rows(idx)
-                        let eval = ChainLogDensity.evaluate(m.policy, record: record, features: features)
-                        let (logRatio, advantage) = self.logRatioAndAdvantage(
-                            new: eval.logDensity, old: rollout.logDensity!.gatherRows(idx), record: record, advantages: adv,
-                            aggregation: aggregation, perTransition: perTransition, h: h, ad: ad)
-                        let ratio = logRatio.exp()
-                        ratioValues = ratio.scalars
-                        ratioWeights = [Float](repeating: 1, count: ratioValues.count)
-                        logRatioValues = logRatio.scalars
-                        policyLoss = surrogate.loss(ratio: ratio, advantage: advantage).mean()
-                        std = eval.std
-                    }
-                    policyLossValue = policyLoss.item
-                    var total = policyLoss
-                    if self.config.usesEntropyBonus, let std {
-                        let entropy = GaussianLogDensity.entropy(std: std).mean()
+                    let minibatch = objective.terms(m.policy, features: features, rows: idx, advantages: adv)
+                    terms = minibatch
+                    policyLossValue = minibatch.policyLoss.item
+                    var total = minibatch.policyLoss
+                    if let entropy = minibatch.entropy {
                         entropyValue = entropy.item
                         total = total - entropy * self.config.entropyCoefficient
                     }
@@ -169,12 +151,13 @@ struct PPOUpdate {
                     }
                     return total
                 }
+                guard let terms else { preconditionFailure("valueAndGrad evaluates its closure") }
                 // Only ratios that enter the loss count (credit assignment masks unexecuted steps).
-                let diagnostics = RatioDiagnostics(logRatios: logRatioValues, weights: ratioWeights)
+                let diagnostics = RatioDiagnostics(logRatios: terms.logRatios, weights: terms.weights)
                 let taskDiagnostics = perTaskDiagnostics
-                    ? RatioDiagnostics.perTask(logRatios: logRatioValues, weights: ratioWeights,
-                                               tasks: Self.ratioTasks(count: logRatioValues.count, rowTasks: tasks,
-                                                                      transitionMajor: perTransition && rollout.fpo == nil))
+                    ? RatioDiagnostics.perTask(logRatios: terms.logRatios, weights: terms.weights,
+                                               tasks: Self.ratioTasks(count: terms.logRatios.count, rowTasks: tasks,
+                                                                      transitionMajor: objective.transitionMajor))
                     : [:]
                 for (task, d) in taskDiagnostics {
                     stats.taskKLSum[task, default: 0] += d.approxKL * Double(d.count)
@@ -193,36 +176,31 @@ struct PPOUpdate {
                     stats.stopKL = stopStatistic
                     guard config.klStopScope == .actor, targets != nil else { break epochs }
                     // This minibatch's critic gradient is the critic-only step's: take it.
-                    try stepCritic(grads)
+                    try stepCritic(grads, groups: groups)
                     criticOnlyValueLoss += Double(valueLossValue)
                     stats.criticOnlyMinibatches += 1
                     criticOnly = true
                     continue
                 }
-                let actorNames = grads.names.filter { $0.hasPrefix("policy.") && !$0.hasPrefix("policy.noiseNetwork.") }
-                let noiseNames = grads.names.filter { $0.hasPrefix("policy.noiseNetwork.") }
-                let criticNames = grads.names.filter { $0.hasPrefix("critic.") }
-                var actorGrads = Gradients(names: actorNames, tensors: grads.tensors.filter { actorNames.contains($0.key) })
-                var noiseGrads = Gradients(names: noiseNames, tensors: grads.tensors.filter { noiseNames.contains($0.key) })
-                var criticGrads = Gradients(names: criticNames, tensors: grads.tensors.filter { criticNames.contains($0.key) })
+                var actorGrads = grads.restricted(to: groups.actor)
+                var noiseGrads = grads.restricted(to: groups.noise)
+                var criticGrads = grads.restricted(to: groups.critic)
                 guard grads.isFinite else { throw PPOUpdateError.nonFiniteGradient }
                 stats.actorGradNorm += Double(actorGrads.clipGlobalNorm(config.gradientClip))
                 noiseGrads.clipGlobalNorm(config.gradientClip)
                 stats.criticGradNorm += Double(criticGrads.clipGlobalNorm(config.gradientClip))
                 if updatesPolicy {
                     actorOptimizer.update(model, gradients: actorGrads)
-                    if !noiseNames.isEmpty { noiseOptimizer.update(model, gradients: noiseGrads) }
+                    if !noiseGrads.names.isEmpty { noiseOptimizer.update(model, gradients: noiseGrads) }
                 }
-                if !criticNames.isEmpty { criticOptimizer.update(model, gradients: criticGrads) }
+                if !criticGrads.names.isEmpty { criticOptimizer.update(model, gradients: criticGrads) }
                 grads = Gradients(names: [], tensors: [:])
 
                 // Diagnostics: ratio statistics, clip fraction, k3 KL estimate E[(r − 1) − log r].
                 stats.ratioMean += diagnostics.mean
                 stats.ratioMin = min(stats.ratioMin, diagnostics.min)
                 stats.ratioMax = max(stats.ratioMax, diagnostics.max)
-                stats.clipFraction += rollout.fpo != nil
-                    ? fpoObjective.clipFraction(ratio: ratioValues, mask: ratioWeights)
-                    : Double(surrogate.clipFraction(ratio: Tensor(ratioValues)))
+                stats.clipFraction += objective.clipFraction(terms)
                 stats.approxKL += diagnostics.approxKL
                 stats.policyLoss += Double(policyLossValue)
                 stats.valueLoss += Double(valueLossValue)
@@ -259,16 +237,15 @@ struct PPOUpdate {
     }
 
     /// Steps the critic alone with the `critic.…` part of `grads` (clipped like every group).
-    private func stepCritic(_ grads: Gradients) throws {
-        let criticNames = grads.names.filter { $0.hasPrefix("critic.") }
-        var criticGrads = Gradients(names: criticNames, tensors: grads.tensors.filter { criticNames.contains($0.key) })
+    private func stepCritic(_ grads: Gradients, groups: ParameterGroups) throws {
+        var criticGrads = grads.restricted(to: groups.critic)
         guard criticGrads.isFinite else { throw PPOUpdateError.nonFiniteGradient }
         criticGrads.clipGlobalNorm(config.gradientClip)
         criticOptimizer.update(model, gradients: criticGrads)
     }
 
     /// One step of the critic alone on a minibatch's value rows; returns its value loss.
-    private func criticOnlyStep(_ v: ValueBatch, heads: Int) throws -> Double {
+    private func criticOnlyStep(_ v: ValueBatch, heads: Int, groups: ParameterGroups) throws -> Double {
         guard model.critic != nil else { return 0 }
         var lossValue: Float = 0
         let (_, grads) = try valueAndGrad(model) { m in
@@ -276,51 +253,8 @@ struct PPOUpdate {
             lossValue = loss.item
             return loss * self.config.valueCoefficient
         }
-        try stepCritic(grads)
+        try stepCritic(grads, groups: groups)
         return Double(lossValue)
-    }
-
-    /// FPO's advantages and mask `[b, G]`: the chunk advantage (`G = 1`), or with credit assignment
-    /// each action step's own advantage and whether the step was executed (`G = H`).
-    static func fpoAdvantages(decisionAdvantages: [Float], stepAdvantages: [Float]?, stepMask: [Float]?,
-                              rows: [Int], chunkLength h: Int) -> (Tensor, Tensor) {
-        let b = rows.count
-        guard let stepAdvantages, let stepMask else {
-            return (Tensor(decisionAdvantages, shape: [b, 1]), Tensor.ones([b, 1]))
-        }
-        let slots = rows.flatMap { d in (d * h)..<((d + 1) * h) }
-        return (Tensor(slots.map { stepAdvantages[$0] }, shape: [b, h]), Tensor(slots.map { stepMask[$0] }, shape: [b, h]))
-    }
-
-    /// Log-ratios at the configured granularity and the advantages broadcast to them. With the DPPO
-    /// denoising discount every transition is its own ratio term, its advantage scaled by
-    /// `γ_d^(K−k−1)`.
-    func logRatioAndAdvantage(new: Tensor, old: Tensor, record: ChainRecord, advantages: [Float],
-                              aggregation: LogDensityAggregation, perTransition: Bool, h: Int, ad: Int) -> (Tensor, Tensor) {
-        let b = advantages.count
-        if perTransition, let gd = config.denoisingDiscount {
-            let s = record.transitions.count
-            var ratios: [Tensor] = [], advs: [Float] = []
-            let k = model.policy.config.denoisingSteps
-            for t in 0..<s {
-                let newT = new.slice(axis: 1, t..<(t + 1)), oldT = old.slice(axis: 1, t..<(t + 1))
-                let agg = LogDensityAggregation(granularity: .chunk, overSteps: .sum, overDims: aggregation.overDims)
-                ratios.append(agg.aggregate(newT, chunkLength: h, actionDim: ad) - agg.aggregate(oldT, chunkLength: h, actionDim: ad))
-                let step = record.transitions[t].step
-                advs += (0..<b).map { advantages[$0] * _pow(gd, Float(k - step[$0] - 1)) }
-            }
-            // Transition-major advantages to match the concatenated ratios.
-            return (Tensor.concat(ratios, axis: 0), Tensor(advs))
-        }
-        let newAgg = aggregation.aggregate(new, initialNoise: record.initialNoise, chunkLength: h, actionDim: ad)
-        let oldAgg = aggregation.aggregate(old, initialNoise: record.initialNoise, chunkLength: h, actionDim: ad)
-        var advShape = [b]
-        switch aggregation.granularity {
-        case .chunk: break
-        case .actionStep: advShape = [b, 1]
-        case .element: advShape = [b, 1, 1]
-        }
-        return (newAgg - oldAgg, Tensor(advantages, shape: advShape))
     }
 }
 
