@@ -65,6 +65,18 @@ import Testing
         #expect(a.observations != c.observations)
     }
 
+    @Test func withSuccessOnlyOffFailedEpisodesAreKeptAndMarkedFailed() throws {
+        // A very noisy expert fails often: its failed episodes are kept in finishing order, marked.
+        let noisy = DemonstrationCollector(envID: "reach-obstacle", numEnvs: 8, noiseStd: 1.5, successOnly: false)
+        let (all, report) = try noisy.collectWithReport(episodes: 16, seed: 3)
+        #expect(all.episodeCount == 16 && all.episodeSuccess.contains(false) && all.episodeSuccess.contains(true))
+        #expect(report.succeeded == all.episodeSuccess.filter { $0 }.count)
+        try all.validate()
+        var strict = noisy
+        strict.successOnly = true
+        #expect(try strict.collect(episodes: 4, seed: 3).episodeSuccess.allSatisfy { $0 })
+    }
+
     @Test(.requiresPython("numpy", "safetensors"))
     func pythonSafetensorsLoadsADatasetFile() throws {
         let path = Self.tempPath("demos.safetensors")

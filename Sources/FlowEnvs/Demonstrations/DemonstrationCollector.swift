@@ -1,4 +1,5 @@
-/// Runs a scripted expert in a vector of environments and keeps successful episodes.
+/// Runs a scripted expert in a vector of environments and keeps its successful episodes (or, with
+/// `successOnly` false, every episode it finishes).
 ///
 /// ```swift
 /// let demos = try DemonstrationCollector(envID: "push", numEnvs: 32).collect(episodes: 50, seed: 0)
@@ -7,23 +8,28 @@
 /// Environment `i` is reset with seed `seed·1_000_003 + i` (its later episodes follow its own seed
 /// stream, see `VectorEnv`). Finished episodes are taken in the order they finish, ties by
 /// environment index, so a collection is a deterministic function of the arguments. Failed
-/// episodes are counted and dropped; episodes still running when enough are collected are dropped.
+/// episodes are counted and dropped (kept, marked failed, when `successOnly` is false); episodes
+/// still running when enough are collected are dropped.
 ///
 /// A multi-task suite gets each of its tasks an equal share of the episodes (the first tasks one
 /// more when the count does not divide), among the tasks its environments run: taken in finishing
 /// order alone, the quick tasks (reaching) filled the whole collection, and the slow ones had no
 /// demonstration to learn from (docs/results/builtin-tasks.md).
-public struct DemonstrationCollector {
+public struct DemonstrationCollector: Sendable, Equatable {
     public var envID: String
     public var numEnvs: Int
     public var noiseStd: Float
+    /// Keep only the episodes the expert finished successfully; false keeps failed ones too.
+    public var successOnly: Bool
     /// Give up after this many environment steps without reaching the requested count.
     public var maxSteps: Int
 
-    public init(envID: String, numEnvs: Int = 32, noiseStd: Float = defaultExpertNoiseStd, maxSteps: Int = 5_000_000) {
+    public init(envID: String, numEnvs: Int = 32, noiseStd: Float = defaultExpertNoiseStd, successOnly: Bool = true,
+                maxSteps: Int = 5_000_000) {
         self.envID = envID
         self.numEnvs = numEnvs
         self.noiseStd = noiseStd
+        self.successOnly = successOnly
         self.maxSteps = maxSteps
     }
 
@@ -84,12 +90,13 @@ public struct DemonstrationCollector {
                 // report's success rate stays the expert's.
                 let wantedTask = kept[tasks[i]] < quota[tasks[i]]
                 if wantedTask { report.attempted += 1 }
-                if buffers.success[i] && dataset.episodeCount < wanted && wantedTask {
-                    report.succeeded += 1
+                let succeeded = buffers.success[i]
+                if (succeeded || !successOnly) && dataset.episodeCount < wanted && wantedTask {
+                    if succeeded { report.succeeded += 1 }
                     kept[tasks[i]] += 1
                     // Actions as executed: the environment clips to its bounds, so store the clipped ones.
                     let clipped = act[i].enumerated().map { j, a in min(max(a, spec.action.low[j % ad]), spec.action.high[j % ad]) }
-                    dataset.append(observations: obs[i], actions: clipped, rewards: rew[i], success: true, task: tasks[i])
+                    dataset.append(observations: obs[i], actions: clipped, rewards: rew[i], success: succeeded, task: tasks[i])
                 }
                 obs[i].removeAll(keepingCapacity: true)
                 act[i].removeAll(keepingCapacity: true)

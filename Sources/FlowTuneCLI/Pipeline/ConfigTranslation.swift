@@ -57,7 +57,30 @@ extension FlowTuneConfig {
         return f
     }
 
-    var sftConfig: FlowRL.SFTConfig {
+    /// The expert collection of `demos.*` (used when `demos.path` is null). Its width is fixed:
+    /// which episodes are collected depends on it (environment i is seeded with seed·1_000_003 + i),
+    /// and the calibration in docs/results/builtin-tasks.md was measured with 16.
+    public var demonstrationCollector: DemonstrationCollector {
+        DemonstrationCollector(envID: env.id, numEnvs: 16, noiseStd: Float(demos.expertNoise), successOnly: demos.successOnly)
+    }
+
+    /// The final evaluation of `eval.*` with sampler `mode`: `eval.episodes` fixed episodes from `eval.seed`.
+    public func evaluator(mode: SamplingMode) -> Evaluator {
+        Evaluator(envID: env.id, episodes: eval.episodes, seed: UInt64(eval.seed), mode: mode)
+    }
+
+    /// The samplers of the final evaluation (`eval.sampler`): the ODE, the Flow-SDE chain RL
+    /// optimises (`rl.sde_schedule`, `rl.noise_level`), or both.
+    public var evaluationModes: [SamplingMode] {
+        let sde = SamplingMode.flowSDE(schedule: rl.sdeSchedule == .one ? .oneStep : .allSteps, noiseLevel: Float(rl.noiseLevel))
+        switch eval.sampler {
+        case .ode: return [.ode]
+        case .sde: return [sde]
+        case .both: return [.ode, sde]
+        }
+    }
+
+    public var sftConfig: FlowRL.SFTConfig {
         var c = FlowRL.SFTConfig()
         c.steps = sft.steps
         c.batchSize = sft.batchSize

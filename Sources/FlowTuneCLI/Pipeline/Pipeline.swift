@@ -14,7 +14,6 @@ struct Pipeline {
 
     static let demosFileName = "demos.safetensors"
     static let sftFileName = "sft.safetensors"
-    static let collectionEnvironments = 16
 
     /// Loads `demos.path`, or collects `demos.count` expert episodes and saves them in the run dir.
     func demonstrations() throws -> DemonstrationDataset {
@@ -27,11 +26,7 @@ struct Pipeline {
             return d
         }
         let start = Date()
-        // A fixed collection width: which episodes are collected depends on it (environment i is
-        // seeded with seed·1_000_003 + i), and the calibration in docs/results/builtin-tasks.md was measured with 16.
-        let collector = DemonstrationCollector(envID: config.env.id, numEnvs: Self.collectionEnvironments,
-                                               noiseStd: Float(config.demos.expertNoise))
-        let (d, report) = try collector.collectWithReport(episodes: config.demos.count, seed: UInt64(config.run.seed))
+        let (d, report) = try config.demonstrationCollector.collectWithReport(episodes: config.demos.count, seed: UInt64(config.run.seed))
         let path = run.file(Self.demosFileName)
         try d.write(to: path)
         log.info("collected \(d.episodeCount) expert demonstrations of \(config.env.id) (\(d.stepCount) steps; expert succeeded in \(report.succeeded)/\(report.attempted) episodes) in \(seconds(since: start)) → \(path)")
@@ -91,27 +86,22 @@ struct Pipeline {
         }
     }
 
-    /// The evaluation on `eval.episodes` fixed episodes with `eval.sampler`'s main sampler: the ODE,
-    /// or for `sde` the Flow-SDE chain (`sdeEvaluationMode`).
+    /// The evaluation on `eval.episodes` fixed episodes with `eval.sampler`'s main sampler (the
+    /// first of `evaluationModes`: the ODE, or for `sde` the Flow-SDE chain).
     func evaluate(_ policy: FlowPolicy, label: String) throws -> EvaluationReport {
-        try evaluate(policy, label: label, mode: config.eval.sampler == .sde ? sdeEvaluationMode : .ode)
+        try evaluate(policy, label: label, mode: config.evaluationModes[0])
     }
 
     /// With `eval.sampler: both`, the same episodes sampled by the Flow-SDE chain (nil otherwise): RL
     /// optimises that chain, so a gap between it and the ODE shows what the deterministic policy
     /// did not inherit.
     func evaluateSDEAlongside(_ policy: FlowPolicy, label: String) throws -> EvaluationReport? {
-        config.eval.sampler == .both ? try evaluate(policy, label: label + " (SDE sampler)", mode: sdeEvaluationMode) : nil
-    }
-
-    /// Flow-SDE with the run's `rl.sde_schedule` and `rl.noise_level`.
-    var sdeEvaluationMode: SamplingMode {
-        .flowSDE(schedule: config.rl.sdeSchedule == .one ? .oneStep : .allSteps, noiseLevel: Float(config.rl.noiseLevel))
+        let modes = config.evaluationModes
+        return modes.count > 1 ? try evaluate(policy, label: label + " (SDE sampler)", mode: modes[1]) : nil
     }
 
     private func evaluate(_ policy: FlowPolicy, label: String, mode: SamplingMode) throws -> EvaluationReport {
-        let report = try Evaluator(envID: config.env.id, episodes: config.eval.episodes, seed: UInt64(config.eval.seed), mode: mode)
-            .evaluate(policy)
+        let report = try config.evaluator(mode: mode).evaluate(policy)
         log.info("\(label): \(report.summary)")
         for line in report.perTaskTable { log.info(line) }
         return report
@@ -206,14 +196,15 @@ struct Pipeline {
     }
 
     /// The evaluation columns of `metrics.jsonl` (the report draws the Wilson band from them).
-    /// `latest` plus a numbered checkpoint, keeping the newest `run.keep_checkpoints` numbered ones.
+    /// `latest` plus a numbered checkpoint, keeping the newest `run.keep_checkpoints` numbered ones
+    /// (with 0, `latest` alone).
     func saveCheckpoints(_ trainer: RLTrainer) throws {
         try trainer.saveCheckpoint(to: run.latestCheckpointPath)
-        try trainer.saveCheckpoint(to: run.checkpointPath(iteration: trainer.iteration))
+        if config.run.keepCheckpoints > 0 { try trainer.saveCheckpoint(to: run.checkpointPath(iteration: trainer.iteration)) }
         let fm = FileManager.default
         let numbered = ((try? fm.contentsOfDirectory(atPath: run.checkpointsPath)) ?? [])
             .filter { $0.hasPrefix("iter-") }.sorted()
-        for old in numbered.dropLast(max(config.run.keepCheckpoints, 1)) {
+        for old in numbered.dropLast(config.run.keepCheckpoints) {
             try? fm.removeItem(atPath: run.checkpointsPath + "/" + old)
         }
     }
