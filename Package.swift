@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "flowtune", targets: ["flowtune"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "FlowConfig", targets: ["FlowConfig"]),
         .library(name: "FlowTensor", targets: ["FlowTensor"]),
         .library(name: "FlowNN", targets: ["FlowNN"]),
         .library(name: "FlowPolicy", targets: ["FlowPolicy"]),
@@ -27,6 +28,8 @@ let package = Package(
     targets: [
         // safetensors files, the atomic file writer and the strict JSON reader: no numeric code.
         .target(name: "SafeTensors"),
+        // strict YAML config sections: fields with key, type, default, bounds and help; --set overrides.
+        .target(name: "FlowConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "FlowTensor", swiftSettings: hostCPU),
         .target(name: "FlowNN", dependencies: ["FlowTensor", "SafeTensors"], swiftSettings: hostCPU),
         .target(name: "FlowPolicy", dependencies: ["FlowTensor", "FlowNN", "SafeTensors"], swiftSettings: hostCPU),
@@ -35,16 +38,15 @@ let package = Package(
         .target(
             name: "FlowTuneCLI",
             dependencies: [
-                "FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "FlowRL", "SafeTensors",
+                "FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "FlowRL", "SafeTensors", "FlowConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: hostCPU),
         // Benchmarks and the peer harness's Swift side: `flowtune bench …`, kept out of the workflow commands.
         .target(
             name: "FlowTuneBench",
             dependencies: [
-                "FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "FlowRL", "FlowTuneCLI",
+                "FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "FlowRL", "FlowTuneCLI", "FlowConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hostCPU),
@@ -56,12 +58,13 @@ let package = Package(
         .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FlowTensor", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
-        .target(name: "FlowTestSupport", dependencies: ["FlowPolicy", "FlowNN"], path: "Tests/FlowTestSupport"),
+        .target(name: "FlowTestSupport", dependencies: ["FlowPolicy", "FlowNN", "FlowConfig"], path: "Tests/FlowTestSupport"),
         .testTarget(name: "FlowPolicyTests", dependencies: ["FlowPolicy", "FlowNN", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN", "FlowTestSupport"],
                     swiftSettings: hostCPU),
-        .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
-        .testTarget(name: "FlowTuneBenchTests", dependencies: ["FlowTuneBench", "FlowTuneCLI", "SafeTensors", "FlowTestSupport"],
+        .testTarget(name: "FlowConfigTests", dependencies: ["FlowConfig", "FlowTestSupport"]),
+        .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI", "FlowConfig", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowTuneBenchTests", dependencies: ["FlowTuneBench", "FlowTuneCLI", "FlowConfig", "SafeTensors", "FlowTestSupport"],
                     swiftSettings: hostCPU),
     ],
     swiftLanguageModes: [.v6]

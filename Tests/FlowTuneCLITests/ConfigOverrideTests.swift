@@ -1,3 +1,5 @@
+import FlowTestSupport
+import FlowConfig
 import FlowTuneCLI
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import FlowConfig
 import FlowTestSupport
 import FlowTuneCLI
 import Foundation
@@ -10,7 +11,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let file = root + "/c.yaml"
         try "env:\n  id: push\nrl:\n  iterations: 40\n  gamma: 0.98\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let rows = try ConfigProvenance.rows(file: file, overrides: ["rl.iterations=50", "policy.encoder_widths=[64, 32]"])
+        let rows = try ConfigProvenance.rows(of: FlowTuneConfig.self, file: file, overrides: ["rl.iterations=50", "policy.encoder_widths=[64, 32]"])
         #expect(rows.map(\.path) == FlowTuneConfig.leafPaths)
         func row(_ path: String) -> ConfigProvenance.Row? { rows.first { $0.path == path } }
         #expect(row("rl.iterations") == .init(path: "rl.iterations", value: "50", source: .override), "--set wins over the file")
@@ -24,6 +25,6 @@ import Testing
     }
 
     @Test func aBadOverrideFailsAsARunWould() {
-        #expect(throws: ConfigError.self) { _ = try ConfigProvenance.rows(file: nil, overrides: ["rl.itrations=5"]) }
+        #expect(throws: ConfigError.self) { _ = try ConfigProvenance.rows(of: FlowTuneConfig.self, file: nil, overrides: ["rl.itrations=5"]) }
     }
 }

@@ -1,19 +1,8 @@
+import FlowConfig
+import FlowTestSupport
 import FlowTuneCLI
 import Foundation
 import Testing
-
-/// The error `body` throws, or a test failure when it throws none or another kind.
-func configError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> ConfigError? {
-    do {
-        try body()
-        Issue.record("expected a ConfigError, got none", sourceLocation: sourceLocation)
-    } catch let error as ConfigError {
-        return error
-    } catch {
-        Issue.record("expected a ConfigError, got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
-}
 
 @Suite struct ConfigValidationTests {
     @Test func unknownKeyErrorNamesThePathTheSectionsKnownKeysAndTheClosestName() throws {

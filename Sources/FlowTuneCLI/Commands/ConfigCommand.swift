@@ -1,3 +1,4 @@
+import FlowConfig
 import ArgumentParser
 
 /// `flowtune config`: the effective config of a file and overrides, without running anything.
@@ -21,7 +22,7 @@ struct ConfigCommand: ParsableCommand {
 
     func run() throws {
         if show {
-            for line in ConfigProvenance.table(try ConfigProvenance.rows(file: options.configFile, overrides: options.overrides)) { print(line) }
+            for line in ConfigProvenance.table(try ConfigProvenance.rows(of: FlowTuneConfig.self, file: options.configFile, overrides: options.overrides)) { print(line) }
         } else {
             print(try options.load().yaml(), terminator: "")
         }

@@ -1,3 +1,4 @@
+import FlowConfig
 extension FlowTuneConfig {
     /// The `demos:` section: the expert demonstrations SFT learns from.
     ///

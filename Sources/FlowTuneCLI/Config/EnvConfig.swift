@@ -1,3 +1,4 @@
+import FlowConfig
 extension FlowTuneConfig {
     /// The `env:` section: which simulator, how many copies in parallel.
     ///

@@ -1,3 +1,4 @@
+import FlowConfig
 extension FlowTuneConfig {
     /// The `eval:` section: how success rates are measured (samplers: docs/algorithms.md §3).
     ///

@@ -1,3 +1,4 @@
+import FlowConfig
 /// Everything a FlowTune run can be told, one section per stage of the pipeline.
 ///
 /// ```swift

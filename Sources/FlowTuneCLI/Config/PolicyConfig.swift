@@ -1,3 +1,4 @@
+import FlowConfig
 extension FlowTuneConfig {
     /// The `policy:` section: the flow policy's shape (docs/algorithms.md §1–3).
     ///

@@ -1,3 +1,4 @@
+import FlowConfig
 extension FlowTuneConfig {
     /// The `rl:` section: online RL fine-tuning of the flow policy, every knob of docs/algorithms.md §3–4
     /// with the defaults of §5, grouped in the order the algorithm uses them: the loop, the optimizer,

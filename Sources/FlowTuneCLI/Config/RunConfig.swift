@@ -1,3 +1,4 @@
+import FlowConfig
 extension FlowTuneConfig {
     /// The `run:` section: where a run writes, how it is seeded, how often it checkpoints and evaluates.
     ///

@@ -1,3 +1,4 @@
+import FlowConfig
 extension FlowTuneConfig {
     /// The `sft:` section: supervised flow matching on the demonstrations (docs/algorithms.md §2).
     ///

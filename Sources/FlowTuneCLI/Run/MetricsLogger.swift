@@ -1,3 +1,4 @@
+import FlowConfig
 import Foundation
 import SafeTensors
 

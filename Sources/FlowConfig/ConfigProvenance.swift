@@ -2,7 +2,7 @@
 /// `--set` override (the last one wins, as in loading).
 ///
 /// ```swift
-/// let rows = try ConfigProvenance.rows(file: "configs/push-fpo.yaml", overrides: ["rl.iterations=50"])
+/// let rows = try ConfigProvenance.rows(of: FlowTuneConfig.self, file: "configs/push-fpo.yaml", overrides: ["rl.iterations=50"])
 /// rows.first { $0.path == "rl.iterations" }   // ("rl.iterations", "50", .override)
 /// ```
 public enum ConfigProvenance {
@@ -20,10 +20,10 @@ public enum ConfigProvenance {
         }
     }
 
-    /// One row per knob (`FlowTuneConfig.leafPaths` order) of the config that `load(file:overrides:)`
-    /// gives; throws the same errors it does.
-    public static func rows(file: String?, overrides: [String]) throws -> [Row] {
-        let config = try FlowTuneConfig.load(file: file, overrides: overrides)
+    /// One row per knob (`S.leafPaths` order) of the config that `S.load(file:overrides:)` gives;
+    /// throws the same errors it does.
+    public static func rows<S: ConfigSection>(of _: S.Type, file: String?, overrides: [String]) throws -> [Row] {
+        let config = try S.load(file: file, overrides: overrides)
         var fromFile = Set<String>()
         if let file {
             let text = try String(contentsOfFile: file, encoding: .utf8)
@@ -35,7 +35,7 @@ public enum ConfigProvenance {
             fromOverrides.insert(path)
         }
         let effective = config.configNode
-        return FlowTuneConfig.leafPaths.map { path in
+        return S.leafPaths.map { path in
             let source: Source = fromOverrides.contains(where: { path == $0 || path.hasPrefix($0 + ".") }) ? .override
                 : fromFile.contains(path) ? .file : .defaults
             return Row(path: path, value: render(node(effective, at: path)), source: source)
@@ -46,7 +46,13 @@ public enum ConfigProvenance {
     public static func table(_ rows: [Row]) -> [String] {
         let pathWidth = rows.map(\.path.count).max() ?? 0
         let valueWidth = min(40, rows.map(\.value.count).max() ?? 0)
-        return rows.map { pad($0.path, pathWidth + 1) + " " + pad($0.value, valueWidth + 1) + " " + $0.source.rawValue }
+        func padded(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+        }
+        return rows.map { row -> String in
+            let path = padded(row.path, pathWidth + 1), value = padded(row.value, valueWidth + 1)
+            return path + " " + value + " " + row.source.rawValue
+        }
     }
 
     static func collectLeaves(_ node: ConfigNode, prefix: String, into paths: inout Set<String>) {

@@ -27,10 +27,10 @@ extension ConfigValue {
 }
 
 /// Parsing of plain scalar text shared by the numeric conformances.
-enum PlainScalar {
+public enum PlainScalar {
     /// Digits with an optional sign and `_` separators (`1_000_000`), or an integral value in
     /// scientific notation (`1e6`).
-    static func int(_ text: String) -> Int? {
+    public static func int(_ text: String) -> Int? {
         let cleaned = text.replacingOccurrences(of: "_", with: "")
         if let value = Int(cleaned) { return value }
         guard cleaned.contains(where: { $0 == "e" || $0 == "E" }), let double = Double(cleaned),
@@ -39,7 +39,7 @@ enum PlainScalar {
     }
 
     /// A finite decimal number (`0.99`, `1e-5`, `3`, `1_000.5`); YAML's `.inf`/`.nan` are rejected.
-    static func double(_ text: String) -> Double? {
+    public static func double(_ text: String) -> Double? {
         let cleaned = text.replacingOccurrences(of: "_", with: "")
         guard let first = cleaned.first, first.isNumber || first == "-" || first == "+" || first == "." else {
             return nil
@@ -49,7 +49,7 @@ enum PlainScalar {
     }
 
     /// YAML 1.1's booleans, which is what most config files in the wild use (`yes`, `on`, …).
-    static func bool(_ text: String) -> Bool? {
+    public static func bool(_ text: String) -> Bool? {
         switch text.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
@@ -87,7 +87,7 @@ extension Double: ConfigValue {
     /// readers (PyYAML) also see a float: `1e-05` is written `1.0e-05`.
     public var configNode: ConfigNode { .scalar(Self.yamlText(self)) }
 
-    static func yamlText(_ value: Double) -> String {
+    public static func yamlText(_ value: Double) -> String {
         var text = "\(value)"
         if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
             var mantissa = String(text[..<e])

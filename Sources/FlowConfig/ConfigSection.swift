@@ -133,7 +133,8 @@ extension ConfigSection {
         field.typeName.hasPrefix("one of ") ? "\(field.help) [\(field.typeName)]" : field.help
     }
 
-    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    /// The dotted path of `key` inside the section at `path` ("" for the top level).
+    public static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The closest known key to a misspelt one in this section, or else a knob anywhere below it
     /// with that name (`actor_lr` at the top level suggests `rl.actor_lr`). A full dotted path.
