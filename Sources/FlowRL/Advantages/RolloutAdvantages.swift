@@ -1,6 +1,21 @@
 import FlowNN
 
 extension Rollout {
+    /// GRPO's advantages (docs/algorithms.md §4.4): every decision of an episode gets its episode's
+    /// return normalised within its group, and the episode's return as its return.
+    public mutating func computeGroupRelativeAdvantages() {
+        guard let episodes else { preconditionFailure("group-relative advantages need the rollout's episodes (a GRPO rollout)") }
+        var episodeAdvantage = [Float](repeating: 0, count: episodes.returns.count)
+        var groups: [Int: [Int]] = [:]
+        for (e, g) in episodes.group.enumerated() { groups[g, default: []].append(e) }
+        for (_, members) in groups {
+            let a = GroupRelativeAdvantage.compute(groupReturns: members.map { episodes.returns[$0] })
+            for (k, e) in members.enumerated() { episodeAdvantage[e] = a[k] }
+        }
+        advantages = episodes.ofDecision.map { episodeAdvantage[$0] }
+        returns = episodes.ofDecision.map { episodes.returns[$0] }
+    }
+
     /// GAE advantages and the critic's regression targets (docs/algorithms.md §4.4), over decisions —
     /// or, with `stepHeadValues` (credit assignment, §4.3), over the environment steps inside the
     /// chunks, so every executed action step gets its own advantage.

@@ -33,6 +33,8 @@ public struct Rollout {
     public var environments: [Int]
     /// The executed environment steps of every decision (credit assignment only).
     public var steps: ExecutedSteps?
+    /// GRPO: the episode of each decision, and each episode's return and group.
+    public var episodes: RolloutEpisodes? = nil
 
     /// Filled by the advantage estimator: one advantage per decision …
     public var advantages: [Float] = []
@@ -80,6 +82,23 @@ public struct Rollout {
 }
 
 /// FPO's per-decision data (docs/algorithms.md §4.2).
+/// The episodes of a GRPO rollout (each environment runs one) and the group each belongs to (its
+/// environments were reset from one seed), for group-relative advantages.
+public struct RolloutEpisodes {
+    /// The episode of each decision.
+    public var ofDecision: [Int]
+    /// Each episode's return.
+    public var returns: [Float]
+    /// Each episode's group.
+    public var group: [Int]
+
+    public init(ofDecision: [Int], returns: [Float], group: [Int]) {
+        self.ofDecision = ofDecision
+        self.returns = returns
+        self.group = group
+    }
+}
+
 public struct FPORolloutData {
     /// The sampled chunks `x_K` in normalised action space `[N, H·D]` (the chain's output, before the
     /// environment clips it).

@@ -78,8 +78,8 @@ struct RolloutCollector {
         var rewards: [Float] = [], discounts: [Float] = [], bootstrap: [Float] = [], ends: [Bool] = []
         var episodeOfDecision: [Int] = [], episodeReturns: [Float] = [], episodeGroup: [Int] = []
         var currentEpisode = [Int](repeating: -1, count: n)
-        var records: [ChainRecord] = [], logs: [Tensor] = [], features: [Tensor] = [], sigmas: [Double] = []
-        var fpoChunks: [Tensor] = [], fpoPairs: [FPOPairs] = [], fpoLosses: [Tensor] = []
+        var recorder: any DecisionRecorder = usesFPO ? FPOPairRecorder(settings: config.fpo) : ChainRecorder()
+        var features: [Tensor] = [], sigmas: [Double] = []
         // Decisions whose bootstrap value needs the critic at an observation that is not a decision's.
         var bootstrapRequests: [(decision: Int, observation: [Float], task: Int)] = []
 
@@ -135,22 +135,7 @@ struct RolloutCollector {
                 } else {
                     v = [Float](repeating: 0, count: need.count)
                 }
-                if usesFPO {
-                    // FPO reinforces the sampled chunk itself (unclipped, like the likelihood-ratio
-                    // objectives). Reinforcing the bound-clipped chunk instead was measured worse: on
-                    // reach-obstacle, whose second action dimension sits 0.7 std below its bound, it
-                    // collapsed success to 1.5% where the sampled chunk reached 56%.
-                    let executed = sample.normalizedChunk
-                    let pairs = FPOPairs.draw(settings: config.fpo, policy: policy, rowGenerators: &rowRNGs)
-                    fpoChunks.append(executed)
-                    fpoPairs.append(pairs)
-                    fpoLosses.append(FPOPairs.stepLosses(policy, observation: policy.prepare(features: sample.observationFeatures),
-                                                         chunks: executed, pairs: pairs,
-                                                         reduction: config.fpo.lossReduction))
-                } else {
-                    records.append(sample.record!)
-                    logs.append(sample.logDensity!)
-                }
+                recorder.record(sample, policy: policy, rowGenerators: &rowRNGs)
                 features.append(sample.meanVelocityFeatures)
                 if let std = sample.std {
                     // One mean σ per decision, so the average does not depend on how decisions were batched.
@@ -305,27 +290,13 @@ struct RolloutCollector {
         stats.meanSigma = sigmas.isEmpty ? nil : sigmas.reduce(0, +) / Double(sigmas.count)
 
         var rollout = Rollout(
-            observations: observations, taskIndices: tasks,
-            record: records.isEmpty ? nil : ChainRecord.concatenate(records),
-            logDensity: logs.isEmpty ? nil : Tensor.concat(logs, axis: 0),
-            fpo: usesFPO ? FPORolloutData(chunks: Tensor.concat(fpoChunks, axis: 0), pairs: FPOPairs.concatenate(fpoPairs),
-                                          oldLosses: Tensor.concat(fpoLosses, axis: 0)) : nil,
+            observations: observations, taskIndices: tasks, record: nil, logDensity: nil, fpo: nil,
             velocityFeatures: Tensor.concat(features, axis: 0), valueHeads: heads,
             headValues: values, headBootstrapValues: bootstrap, rewards: rewards, discounts: discounts,
             sequenceEnds: ends, environments: envOf,
             steps: creditAssignment ? ExecutedSteps(chunkLength: h, observations: stepObservations, rewards: stepRewards, executed: executed) : nil)
-        if grpo {
-            // Every decision of an episode gets its episode's group-relative advantage.
-            var episodeAdvantage = [Float](repeating: 0, count: episodeReturns.count)
-            var groups: [Int: [Int]] = [:]
-            for (e, g) in episodeGroup.enumerated() { groups[g, default: []].append(e) }
-            for (_, members) in groups {
-                let a = GroupRelativeAdvantage.compute(groupReturns: members.map { episodeReturns[$0] })
-                for (k, e) in members.enumerated() { episodeAdvantage[e] = a[k] }
-            }
-            rollout.advantages = episodeOfDecision.map { episodeAdvantage[$0] }
-            rollout.returns = episodeOfDecision.map { episodeReturns[$0] }
-        }
+        recorder.finish(into: &rollout)
+        if grpo { rollout.episodes = RolloutEpisodes(ofDecision: episodeOfDecision, returns: episodeReturns, group: episodeGroup) }
         return (rollout, stats)
     }
 }

@@ -154,6 +154,8 @@ public final class RLTrainer {
                                    stepHeadValues: stepHeadValues(rollout), observationDim: policy.config.observationDim,
                                    rng: &updateRNG)
             if config.criticEnsembleSize > 1 { metrics["ensemble_disagreement"] = rollout.ensembleDisagreement }
+        } else {
+            rollout.computeGroupRelativeAdvantages()
         }
         if tasks.count > 1 {
             // Per-task mean advantage before normalisation: a critic that blurs tasks shows as a task
