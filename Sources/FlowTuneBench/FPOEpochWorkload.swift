@@ -8,7 +8,9 @@ import FlowRL
 /// per-dimension mean CFM loss, each pair's loss clamped at 20, PPO clip 0.05, dual clip 3).
 /// Per minibatch of `B` decisions the velocity network evaluates all `B·N_mc` pairs in one batched
 /// pass (`FPOPairs.stepLosses`, observation features encoded and projected once per decision); the
-/// ratio is `exp(mean_i ℓ_old,i − mean_i ℓ_θ,i)`; backward, clip to norm 1, AdamW as in W2.
+/// ratio is `exp(mean_i ℓ_old,i − mean_i ℓ_θ,i)`; backward, clip to norm 1, AdamW as in W2. The
+/// timed epoch is the trainer's own update (`PolicyUpdate`); `loss` writes the same minibatch loss
+/// out for the equivalence tests against the peers.
 public final class FPOEpochWorkload {
     public struct Batch {
         public var observations: Tensor
@@ -39,9 +41,9 @@ public final class FPOEpochWorkload {
 
     let policy: FlowPolicy
     let data: Batch
-    let minibatch: Int
-    let actorOptimizer = PPOEpochWorkload.optimizer()
-    let noiseOptimizer = PPOEpochWorkload.optimizer()
+    /// The same decisions as the trainer stores them, and the trainer's update over them.
+    let rollout: Rollout
+    let update: PolicyUpdate
     var rng: RandomGenerator
 
     /// `rows` decisions in the peers' distribution (observations N(0, I), chunks N(0, I) clipped to
@@ -49,7 +51,6 @@ public final class FPOEpochWorkload {
     /// as at rollout.
     public init(policy: FlowPolicy, rows: Int, minibatch: Int, seed: UInt64 = 2) throws {
         self.policy = policy
-        self.minibatch = minibatch
         var g = RandomGenerator(seed: seed)
         let c = policy.config, m = Self.settings.samples
         let observations = Tensor.randomNormal([rows, c.observationDim], rng: &g)
@@ -64,6 +65,15 @@ public final class FPOEpochWorkload {
         }
         data.oldLoss = Tensor.concat(old, axis: 0).detached()
         self.data = data
+        var stored = Rollout.decisions(observations: observations.scalars, taskIndices: [Int](repeating: 0, count: rows),
+                                       advantages: advantages.scalars)
+        stored.fpo = FPORolloutData(chunks: actions, pairs: pairs, oldLosses: data.oldLoss)
+        rollout = stored
+        var config = PPOEpochWorkload.updateConfig(noise: false, minibatch: minibatch)
+        config.algorithm = .fpo
+        config.fpo = Self.settings
+        config.dualClip = Self.dualClip
+        update = PolicyUpdate(policy: policy, config: config)
         rng = g
     }
 
@@ -82,13 +92,8 @@ public final class FPOEpochWorkload {
                   mask: Tensor.ones([b, 1])).loss
     }
 
+    /// One epoch of the trainer's update: a fresh permutation, then one step per minibatch.
     public func runEpoch() throws {
-        let n = data.observations.shape[0]
-        let order = rng.permutation(n)
-        for start in stride(from: 0, to: n, by: minibatch) {
-            let batch = data.rows(Array(order[start..<min(start + minibatch, n)]))
-            let (_, grads) = try valueAndGrad(policy) { p in try Self.loss(p, batch) }
-            PPOEpochWorkload.clipAndStep(policy, grads, actor: actorOptimizer, noise: noiseOptimizer)
-        }
+        try update.run(rollout, rng: &rng)
     }
 }

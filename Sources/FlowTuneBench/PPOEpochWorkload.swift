@@ -4,12 +4,13 @@ import FlowPolicy
 import FlowRL
 
 /// W2 of `flowtune bench compare`: one PPO epoch of Flow-SDE or Flow-Noise updates (docs/algorithms.md
-/// §4.1) over stored chains, built from the same FlowPolicy/FlowRL pieces as the trainer's PPO update
-/// (ChainLogDensity, LogDensityAggregation, ClippedSurrogate, AdamW), without the critic and the
-/// diagnostics, so the peers in bench/peers can do exactly the same work:
-/// per minibatch, re-evaluate the chain log-density, form the chunk ratio, take the clipped and
-/// dual-clipped surrogate (plus Flow-Noise's entropy bonus), backpropagate, clip the actor and
-/// noise-network gradients to norm 1 separately, and apply AdamW (lr 1e-4, betas 0.9/0.95, decay 0.01).
+/// §4.1) over stored chains, timed through the trainer's own update (`PolicyUpdate`, without a
+/// critic). The peers in bench/peers do the same work: per minibatch, re-evaluate the chain
+/// log-density, form the chunk ratio, take the clipped and dual-clipped surrogate (plus Flow-Noise's
+/// entropy bonus), backpropagate, clip the actor and noise-network gradients to norm 1 separately,
+/// and apply AdamW (lr 1e-4, betas 0.9/0.95, decay 0.01); FlowTune also computes its per-minibatch
+/// ratio diagnostics, as in training. `loss` is the same minibatch loss written out, for the
+/// equivalence tests against the peers.
 public final class PPOEpochWorkload {
     /// The stored rollout a minibatch is cut from.
     public struct Batch {
@@ -38,21 +39,32 @@ public final class PPOEpochWorkload {
 
     let policy: FlowPolicy
     let data: Batch
-    let minibatch: Int
-    let actorOptimizer = PPOEpochWorkload.optimizer()
-    let noiseOptimizer = PPOEpochWorkload.optimizer()
+    /// The same decisions as the trainer stores them, and the trainer's update over them.
+    let rollout: Rollout
+    let update: PolicyUpdate
     var rng: RandomGenerator
 
-    /// AdamW as the trainer configures it for the actor and the noise network.
-    static func optimizer() -> AdamW {
-        AdamW(schedule: .constant(learningRate), betas: (0.9, 0.95), weightDecay: 0.01)
+    /// The trainer's configuration of this workload: one epoch of `minibatch`-decision steps with
+    /// the default optimizer settings, advantages used as given, no KL stop.
+    static func updateConfig(noise: Bool, minibatch: Int) -> RLConfig {
+        var config = RLConfig()
+        config.algorithm = noise ? .flowNoise : .flowSDE
+        config.epochs = 1
+        config.minibatchSize = minibatch
+        config.normalizeAdvantages = false
+        config.klTarget = nil
+        config.aggregation = LogDensityAggregation()
+        config.actorLearningRate = learningRate
+        config.noiseLearningRate = learningRate
+        config.gradientClip = gradientClip
+        config.entropyCoefficient = entropyCoefficient
+        return config
     }
 
     /// A rollout of `rows` stored chains in the peers' distribution (x_k ~ N(0, I),
     /// x_{k+1} = 0.8·x_k + 0.1·z); the old log-probabilities come from the policy itself, as at rollout.
     public init(policy: FlowPolicy, rows: Int, minibatch: Int, seed: UInt64 = 1) throws {
         self.policy = policy
-        self.minibatch = minibatch
         var g = RandomGenerator(seed: seed)
         let c = policy.config, hd = c.chunkWidth, k = c.denoisingSteps
         let noise = policy.noiseNetwork != nil
@@ -74,6 +86,18 @@ public final class PPOEpochWorkload {
         }
         data = Batch(observations: observations, record: record, oldLogProbability: Tensor.concat(old, axis: 0).detached(),
                      advantages: advantages)
+        var stored = Rollout.decisions(observations: observations.scalars, taskIndices: [Int](repeating: 0, count: rows),
+                                       advantages: advantages.scalars)
+        stored.record = record
+        var logDensities: [Tensor] = []
+        for start in stride(from: 0, to: rows, by: 1024) {
+            let idx = Array(start..<min(start + 1024, rows))
+            let features = try policy.encode(observations: observations.gatherRows(idx))
+            logDensities.append(ChainLogDensity.evaluate(policy, record: record.rows(idx), features: features).logDensity.detached())
+        }
+        stored.logDensity = Tensor.concat(logDensities, axis: 0)
+        rollout = stored
+        update = PolicyUpdate(policy: policy, config: Self.updateConfig(noise: noise, minibatch: minibatch))
         rng = g
     }
 
@@ -97,29 +121,8 @@ public final class PPOEpochWorkload {
         return batch.record.mode == .flowNoise ? surrogate - entropy * entropyCoefficient : surrogate
     }
 
-    /// One epoch: a fresh permutation, then one update per minibatch.
+    /// One epoch of the trainer's update: a fresh permutation, then one step per minibatch.
     public func runEpoch() throws {
-        let n = data.observations.shape[0]
-        let order = rng.permutation(n)
-        for start in stride(from: 0, to: n, by: minibatch) {
-            let batch = data.rows(Array(order[start..<min(start + minibatch, n)]))
-            let (_, grads) = try valueAndGrad(policy) { p in try Self.loss(p, batch) }
-            Self.clipAndStep(policy, grads, actor: actorOptimizer, noise: noiseOptimizer)
-        }
-    }
-
-    /// The trainer's per-group treatment: actor and noise-network gradients clipped to norm 1
-    /// separately, each group stepped by its own AdamW.
-    static func clipAndStep(_ policy: FlowPolicy, _ grads: Gradients, actor: AdamW, noise: AdamW) {
-        let noiseNames = grads.names.filter { $0.hasPrefix("noiseNetwork.") }
-        let actorNames = grads.names.filter { !$0.hasPrefix("noiseNetwork.") }
-        var actorGrads = Gradients(names: actorNames, tensors: grads.tensors.filter { !$0.key.hasPrefix("noiseNetwork.") })
-        actorGrads.clipGlobalNorm(gradientClip)
-        actor.update(policy, gradients: actorGrads)
-        if !noiseNames.isEmpty {
-            var noiseGrads = Gradients(names: noiseNames, tensors: grads.tensors.filter { $0.key.hasPrefix("noiseNetwork.") })
-            noiseGrads.clipGlobalNorm(gradientClip)
-            noise.update(policy, gradients: noiseGrads)
-        }
+        try update.run(rollout, rng: &rng)
     }
 }

@@ -108,6 +108,12 @@ public struct FPORolloutData {
     /// The pairs' CFM losses under the rollout policy, split by action step `[N, M, H]`.
     public var oldLosses: Tensor
 
+    public init(chunks: Tensor, pairs: FPOPairs, oldLosses: Tensor) {
+        self.chunks = chunks
+        self.pairs = pairs
+        self.oldLosses = oldLosses
+    }
+
     func rows(_ indices: [Int]) -> FPORolloutData {
         FPORolloutData(chunks: chunks.gatherRows(indices), pairs: pairs.chunks(indices), oldLosses: oldLosses.gatherRows(indices))
     }
