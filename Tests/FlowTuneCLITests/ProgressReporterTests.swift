@@ -93,4 +93,12 @@ final class ManualClock: @unchecked Sendable {
         progress.print("evaluation: 62.0% success")
         #expect(out.lines.last == "\r\u{1B}[2Kevaluation: 62.0% success\n")
     }
+
+    @Test func theWeakestTaskOfASuiteIsNamedWithItsTrainingSuccess() {
+        let metrics = ["train_success": 0.6, "train_success_reach": 1.0, "train_success_push-left": 0.125,
+                       "train_success_lift": 0.5, "policy_loss": -0.1]
+        let item = ProgressReporter.weakestTask(in: metrics)
+        #expect(item?.0 == "weakest" && item?.1 == "push-left 12%")
+        #expect(ProgressReporter.weakestTask(in: ["train_success": 0.5, "train_success_reach": 0.5]) == nil, "one task: nothing to compare")
+    }
 }

@@ -173,8 +173,9 @@ struct Pipeline {
             try tensorboard?.addScalars(m.filter { $0.key != "iteration" }, step: trainer.iteration)
             if let s = m["train_success"], s.isFinite { lastTrainSuccess = s }
             let evalText = m["eval_success"].map { [("eval", String(format: "%.1f%%", $0 * 100))] } ?? []
+            let weakest = ProgressReporter.weakestTask(in: m).map { [$0] } ?? []
             progress.update(iteration: trainer.iteration, envSteps: trainer.environmentSteps,
-                            successRate: lastTrainSuccess, extra: evalText)
+                            successRate: lastTrainSuccess, extra: weakest + evalText)
             if let s = m["eval_success"] {
                 log.info("iteration \(trainer.iteration): evaluation \(String(format: "%.1f%%", s * 100)) over \(Int(m["eval_episodes"] ?? 0)) episodes")
                 if s > best {

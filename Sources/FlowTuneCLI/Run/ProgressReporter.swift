@@ -192,3 +192,15 @@ public final class ProgressReporter: @unchecked Sendable {
         return Int(size.ws_col)
     }
 }
+
+extension ProgressReporter {
+    /// For a multi-task suite, the task with the lowest training success in one iteration's
+    /// `metrics` (`train_success_<task>`), as a progress item: `("weakest", "push-left 12%")`; nil
+    /// for a single task. The suite's mean can rise while one task collapses; this shows it live.
+    public static func weakestTask(in metrics: [String: Double]) -> (String, String)? {
+        let prefix = "train_success_"
+        let tasks = metrics.filter { $0.key.hasPrefix(prefix) && $0.value.isFinite }
+        guard tasks.count > 1, let weakest = tasks.min(by: { ($0.value, $0.key) < ($1.value, $1.key) }) else { return nil }
+        return ("weakest", "\(weakest.key.dropFirst(prefix.count)) \(String(format: "%.0f%%", weakest.value * 100))")
+    }
+}
