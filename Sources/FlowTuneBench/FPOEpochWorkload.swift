@@ -39,8 +39,6 @@ public final class FPOEpochWorkload {
     public static let settings = FPOSettings.fpo
     public static let dualClip: Float? = RLConfig().dualClip
 
-    let policy: FlowPolicy
-    let data: Batch
     /// The same decisions as the trainer stores them, and the trainer's update over them.
     let rollout: Rollout
     let update: PolicyUpdate
@@ -50,7 +48,6 @@ public final class FPOEpochWorkload {
     /// ±2) with pairs drawn as the trainer draws them; the old losses come from the policy itself,
     /// as at rollout.
     public init(policy: FlowPolicy, rows: Int, minibatch: Int, seed: UInt64 = 2) throws {
-        self.policy = policy
         var g = RandomGenerator(seed: seed)
         let c = policy.config, m = Self.settings.samples
         let observations = Tensor.randomNormal([rows, c.observationDim], rng: &g)
@@ -64,7 +61,6 @@ public final class FPOEpochWorkload {
             old.append(try Self.pairLosses(policy, data.rows(Array(start..<min(start + 1024, rows)))))
         }
         data.oldLoss = Tensor.concat(old, axis: 0).detached()
-        self.data = data
         var stored = Rollout.decisions(observations: observations.scalars, taskIndices: [Int](repeating: 0, count: rows),
                                        advantages: advantages.scalars)
         stored.fpo = FPORolloutData(chunks: actions, pairs: pairs, oldLosses: data.oldLoss)

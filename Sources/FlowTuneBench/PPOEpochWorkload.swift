@@ -26,19 +26,12 @@ public final class PPOEpochWorkload {
             self.oldLogProbability = oldLogProbability
             self.advantages = advantages
         }
-
-        public func rows(_ idx: [Int]) -> Batch {
-            Batch(observations: observations.gatherRows(idx), record: record.rows(idx),
-                  oldLogProbability: oldLogProbability.gatherRows(idx), advantages: advantages.gatherRows(idx))
-        }
     }
 
     public static let learningRate: Float = 1e-4
     public static let gradientClip: Float = 1.0
     public static let entropyCoefficient: Float = 0.005
 
-    let policy: FlowPolicy
-    let data: Batch
     /// The same decisions as the trainer stores them, and the trainer's update over them.
     let rollout: Rollout
     let update: PolicyUpdate
@@ -64,7 +57,6 @@ public final class PPOEpochWorkload {
     /// A rollout of `rows` stored chains in the peers' distribution (x_k ~ N(0, I),
     /// x_{k+1} = 0.8·x_k + 0.1·z); the old log-probabilities come from the policy itself, as at rollout.
     public init(policy: FlowPolicy, rows: Int, minibatch: Int, seed: UInt64 = 1) throws {
-        self.policy = policy
         var g = RandomGenerator(seed: seed)
         let c = policy.config, hd = c.chunkWidth, k = c.denoisingSteps
         let noise = policy.noiseNetwork != nil
@@ -79,13 +71,6 @@ public final class PPOEpochWorkload {
         }
         let record = ChainRecord(mode: mode, initialNoise: Tensor.zeros([rows, hd]), transitions: transitions)
         let advantages = Tensor.randomNormal([rows], rng: &g)
-        var old: [Tensor] = []
-        for start in stride(from: 0, to: rows, by: 1024) {
-            let idx = Array(start..<min(start + 1024, rows))
-            old.append(try Self.logProbability(policy, observations: observations.gatherRows(idx), record: record.rows(idx)).value)
-        }
-        data = Batch(observations: observations, record: record, oldLogProbability: Tensor.concat(old, axis: 0).detached(),
-                     advantages: advantages)
         var stored = Rollout.decisions(observations: observations.scalars, taskIndices: [Int](repeating: 0, count: rows),
                                        advantages: advantages.scalars)
         stored.record = record

@@ -112,14 +112,14 @@ public final class MultiTaskEnv: VectorEnv {
             }
         }
         reach = ReachObstacleKernel(assignment: KernelAssignment(globalIndices: reachEnvs, variantIndices: reachVariants),
-                               variants: Self.reachVariants,
+                                    variants: Self.reachVariants,
                                     config: ReachObstacleEnv.Config(shapedReward: config.shapedReward,
                                                                     maxEpisodeSteps: limit(ReachObstacleEnv.Config().maxEpisodeSteps)))
         push = PushKernel(assignment: KernelAssignment(globalIndices: pushEnvs, variantIndices: pushVariants),
-                      variants: Self.pushVariants,
+                          variants: Self.pushVariants,
                           config: PushEnv.Config(shapedReward: config.shapedReward, maxEpisodeSteps: limit(PushEnv.Config().maxEpisodeSteps)))
         pick = PickPlaceKernel(assignment: KernelAssignment(globalIndices: pickEnvs, variantIndices: pickVariants),
-                           variants: Self.pickVariants,
+                               variants: Self.pickVariants,
                                config: PickPlaceEnv.Config(shapedReward: config.shapedReward,
                                                            maxEpisodeSteps: limit(PickPlaceEnv.Config().maxEpisodeSteps)))
         for i in 0..<numEnvs { driver.buffers.taskIndices[i] = Int32(assignment[i]) }

@@ -68,9 +68,9 @@ struct PPOUpdate {
 
     /// The objective the rollout was collected for: stored `(τ, ε)` pairs mean FPO, stored chains PPO
     /// over chain likelihoods.
-    func objective(for rollout: Rollout, stepAdvantages: [Float]?) -> any Objective {
+    func objective(for rollout: Rollout, stepAdvantages: [Float]?, stepMask: [Float]?) -> any Objective {
         if let fpo = rollout.fpo {
-            return FPORatioObjective(data: fpo, stepAdvantages: stepAdvantages, stepMask: rollout.steps?.mask, config: config)
+            return FPORatioObjective(data: fpo, stepAdvantages: stepAdvantages, stepMask: stepMask, config: config)
         }
         return ChainRatioObjective(record: rollout.record!, oldLogDensity: rollout.logDensity!, config: config)
     }
@@ -93,7 +93,7 @@ struct PPOUpdate {
             for (k, s) in executedSlots.enumerated() { out[s] = normalized[k] }
             return out
         }.map { a in config.advantageDiagnostic?.apply(a) ?? a }
-        let objective = objective(for: rollout, stepAdvantages: stepAdvantages)
+        let objective = objective(for: rollout, stepAdvantages: stepAdvantages, stepMask: stepMask)
         let targets = rollout.valueTargets
         let heads = rollout.valueHeads
         if let targets {

@@ -81,7 +81,6 @@ public struct Rollout {
     func heads(_ values: [Float], _ d: Int) -> ArraySlice<Float> { values[(d * valueHeads)..<((d + 1) * valueHeads)] }
 }
 
-/// FPO's per-decision data (docs/algorithms.md §4.2).
 /// The episodes of a GRPO rollout (each environment runs one) and the group each belongs to (its
 /// environments were reset from one seed), for group-relative advantages.
 public struct RolloutEpisodes {
@@ -99,6 +98,7 @@ public struct RolloutEpisodes {
     }
 }
 
+/// FPO's per-decision data (docs/algorithms.md §4.2).
 public struct FPORolloutData {
     /// The sampled chunks `x_K` in normalised action space `[N, H·D]` (the chain's output, before the
     /// environment clips it).

@@ -193,8 +193,7 @@ extension FlowTuneConfig {
         }
         c.evalEvery = run.evalInterval
         c.evalEpisodes = eval.periodicEpisodes
-        c.evaluationMode = eval.sampler == .sde
-            ? .flowSDE(schedule: c.sdeSchedule, noiseLevel: c.noiseLevel) : .ode
+        c.evaluationMode = evaluationModes[0]  // periodic evaluations use the main sampler
         c.seed = UInt64(run.seed)
         try c.validate()
         return c
