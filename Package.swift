@@ -32,9 +32,9 @@ let package = Package(
         .target(name: "FlowConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "FlowTensor", swiftSettings: hostCPU),
         .target(name: "FlowNN", dependencies: ["FlowTensor", "SafeTensors"], swiftSettings: hostCPU),
-        .target(name: "FlowPolicy", dependencies: ["FlowTensor", "FlowNN", "SafeTensors"], swiftSettings: hostCPU),
+        .target(name: "FlowPolicy", dependencies: ["FlowTensor", "FlowNN", "SafeTensors", "FlowConfig"], swiftSettings: hostCPU),
         .target(name: "FlowEnvs", dependencies: ["FlowTensor", "SafeTensors"], swiftSettings: hostCPU),
-        .target(name: "FlowRL", dependencies: ["FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "SafeTensors"], swiftSettings: hostCPU),
+        .target(name: "FlowRL", dependencies: ["FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "SafeTensors", "FlowConfig"], swiftSettings: hostCPU),
         .target(
             name: "FlowTuneCLI",
             dependencies: [
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
         .target(name: "FlowTestSupport", dependencies: ["FlowPolicy", "FlowNN", "FlowConfig"], path: "Tests/FlowTestSupport"),
         .testTarget(name: "FlowPolicyTests", dependencies: ["FlowPolicy", "FlowNN", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
-        .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN", "FlowTestSupport"],
+        .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN", "FlowConfig", "FlowTestSupport"],
                     swiftSettings: hostCPU),
         .testTarget(name: "FlowConfigTests", dependencies: ["FlowConfig", "FlowTestSupport"]),
         .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI", "FlowConfig", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),

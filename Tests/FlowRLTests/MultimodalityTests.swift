@@ -45,10 +45,10 @@ import Testing
         var sft = SFTConfig()
         sft.steps = 800
         sft.batchSize = 128
-        sft.learningRate = 2e-3
+        sft.lr = 2e-3
         sft.warmupSteps = 50
-        sft.seed = 7
-        let result = try SFTTrainer(dataset: demos, policyConfig: pc, config: sft).run()
+        sft.heldOutFraction = 0.1
+        let result = try SFTTrainer(dataset: demos, policyConfig: pc, config: sft, seed: 7).run()
 
         // Sample 1000 chunks from random observations with the deterministic ODE sampler.
         var rng = RandomGenerator(seed: 99)

@@ -1,3 +1,4 @@
+import FlowConfig
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -17,12 +18,11 @@ import Testing
         return pc
     }
 
-    static func config(steps: Int, ema: Float? = nil) -> SFTConfig {
+    static func config(steps: Int, ema: Double? = nil) -> SFTConfig {
         var c = SFTConfig()
         c.steps = steps
         c.batchSize = 32
-        c.warmupSteps = 5
-        c.evalEvery = 10
+        c.warmupSteps = min(5, steps)
         c.emaDecay = ema
         c.heldOutFraction = 0.2
         return c
@@ -43,9 +43,9 @@ import Testing
     @Test func trainingReducesTheHeldOutLoss() throws {
         let demos = MultimodalityTests.twoModeDemonstrations(episodes: 40, seed: 2)
         var config = Self.config(steps: 600)
-        config.learningRate = 3e-3
-        config.evalEvery = 100
+        config.lr = 3e-3
         let trainer = try SFTTrainer(dataset: demos, policyConfig: Self.smallPolicyConfig(), config: config)
+        trainer.evalEvery = 100
         let before = try #require(try trainer.heldOutLoss())
         var logs: [SFTTrainer.Log] = []
         let result = try trainer.run { logs.append($0) }
@@ -59,7 +59,7 @@ import Testing
 
     @Test func sameSeedGivesBitIdenticalPoliciesWithAndWithoutEMA() throws {
         let demos = MultimodalityTests.twoModeDemonstrations(episodes: 20, seed: 3)
-        for ema: Float? in [nil, 0.9] {
+        for ema: Double? in [nil, 0.9] {
             let a = try SFTTrainer(dataset: demos, policyConfig: Self.smallPolicyConfig(), config: Self.config(steps: 20, ema: ema)).run()
             let b = try SFTTrainer(dataset: demos, policyConfig: Self.smallPolicyConfig(), config: Self.config(steps: 20, ema: ema)).run()
             #expect(a.policy.parameterValues().mapValues(\.scalars) == b.policy.parameterValues().mapValues(\.scalars))
@@ -86,8 +86,8 @@ import Testing
     @Test func invalidConfigAndMismatchedDataAreTypedErrors() throws {
         let demos = MultimodalityTests.twoModeDemonstrations(episodes: 5, seed: 5)
         var bad = Self.config(steps: 10)
-        bad.learningRate = -1
-        #expect(throws: SFTError.self) { _ = try SFTTrainer(dataset: demos, policyConfig: Self.smallPolicyConfig(), config: bad) }
+        bad.lr = -1
+        #expect(throws: ConfigError.self) { _ = try SFTTrainer(dataset: demos, policyConfig: Self.smallPolicyConfig(), config: bad) }
         var rng = RandomGenerator(seed: 1)
         var pc = Self.smallPolicyConfig()
         pc.observationDim = 3

@@ -144,7 +144,7 @@ import Testing
             "rl": String(describing: rl),
             "noise network": String(describing: config.noiseNetworkConfig),
             "policy": String(describing: config.policyConfig(observationDim: 8, actionDim: 2, taskCount: 10)),
-            "sft": String(describing: config.sftConfig),
+            "sft": String(describing: config.sft),
             "demonstrations": String(describing: config.demonstrationCollector),
             "placement": String(describing: config.workerPlacement),
             "evaluation": String(describing: config.evaluationModes.map(config.evaluator(mode:))),

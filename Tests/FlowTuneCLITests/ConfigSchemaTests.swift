@@ -1,4 +1,5 @@
 import FlowConfig
+import FlowRL
 import FlowTuneCLI
 import Foundation
 import Testing
@@ -39,7 +40,7 @@ func snakeCase(_ name: String) -> String {
         checkSection(FlowTuneConfig.Env.self)
         checkSection(FlowTuneConfig.Demos.self)
         checkSection(FlowTuneConfig.Policy.self)
-        checkSection(FlowTuneConfig.SFT.self)
+        checkSection(SFTConfig.self)
         checkSection(FlowTuneConfig.RL.self)
         checkSection(FlowTuneConfig.Eval.self)
     }
@@ -84,7 +85,7 @@ func snakeCase(_ name: String) -> String {
         #expect(paths.allSatisfy { $0.split(separator: ".").count == 2 })
         #expect(paths.contains("rl.ensemble_beta") && paths.contains("policy.task_embedding_dim"))
         let counts: [Int] = [FlowTuneConfig.Run.fields.count, FlowTuneConfig.Env.fields.count, FlowTuneConfig.Demos.fields.count,
-                             FlowTuneConfig.Policy.fields.count, FlowTuneConfig.SFT.fields.count, FlowTuneConfig.RL.fields.count,
+                             FlowTuneConfig.Policy.fields.count, SFTConfig.fields.count, FlowTuneConfig.RL.fields.count,
                              FlowTuneConfig.Eval.fields.count]
         let total = counts.reduce(0, +)
         #expect(paths.count == total)

@@ -1,3 +1,4 @@
+import FlowConfig
 import FlowNN
 
 /// Conditional flow matching (docs/algorithms.md §2): with `x_t = t·ε + (1 − t)·a` and target
@@ -18,7 +19,7 @@ public enum ConditionalFlowMatching {
     }
 
     /// How flow times are drawn for training.
-    public enum TimeSampling: String, Sendable, Codable, CaseIterable {
+    public enum TimeSampling: String, Codable, ConfigEnum {
         /// `t ~ U(0, 1)`.
         case uniform
         /// π0: `t = 0.999·s + 0.001`, `s ~ Beta(1.5, 1)` (mass leans toward noisy times near 1).

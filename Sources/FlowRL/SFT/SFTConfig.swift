@@ -1,60 +1,70 @@
+import FlowConfig
 import FlowPolicy
 
-/// Supervised fine-tuning settings; every knob with its default and meaning.
-public struct SFTConfig: Sendable, Equatable, Codable {
-    /// Optimisation steps.
-    public var steps: Int = 3000
-    /// Pairs per minibatch.
-    public var batchSize: Int = 256
-    /// Peak AdamW learning rate.
-    public var learningRate: Float = 1e-3
-    /// Final learning rate as a fraction of the peak (cosine decay).
-    public var finalLearningRateFraction: Float = 0.1
-    /// Linear warm-up steps.
-    public var warmupSteps: Int = 100
-    /// AdamW decoupled weight decay.
-    public var weightDecay: Float = 1e-4
-    /// Global gradient-norm clip.
-    public var gradientClip: Float = 1.0
-    /// EMA decay of the weights (nil: no EMA).
-    public var emaDecay: Float? = nil
-    /// How flow times are drawn (docs/algorithms.md §2).
-    public var timeSampling: ConditionalFlowMatching.TimeSampling = .beta
-    /// Fraction of episodes held out for the held-out loss.
-    public var heldOutFraction: Float = 0.1
-    /// Held-out pairs evaluated (at most).
-    public var heldOutPairs: Int = 1024
-    /// Steps between held-out evaluations.
-    public var evalEvery: Int = 500
-    /// Steps between log lines.
-    public var logEvery: Int = 100
-    /// Steps between checkpoints (0: only at the end).
-    public var checkpointEvery: Int = 0
-    public var seed: UInt64 = 0
+/// Supervised flow matching on the demonstrations (docs/algorithms.md §2): the `sft:` section of a
+/// FlowTune config, and what `SFTTrainer` reads. Each knob is declared once, here: its YAML key, its
+/// default (the property's initial value), its bounds and its meaning.
+///
+/// ```yaml
+/// sft:
+///   steps: 3000
+///   time_sampling: beta     # π0's Beta(1.5, 1) leaning toward noisy times
+///   ema_decay: 0.999
+/// ```
+///
+/// Numbers are YAML's (Double); the trainer computes in Float (`learningRate`, …). The seed is the
+/// run's, given to the trainer beside this.
+public struct SFTConfig: ConfigSection {
+    public var steps = 2000
+    public var batchSize = 128
+    public var lr = 1e-3
+    public var schedule = LRSchedule.cosine
+    public var warmupSteps = 100
+    public var weightDecay = 1e-4
+    public var gradClip: Double? = 1.0
+    public var emaDecay: Double? = nil
+    public var timeSampling = ConditionalFlowMatching.TimeSampling.beta
+    public var heldOutFraction = 0.0
+    public var checkpointInterval = 1000
 
     public init() {}
 
-    public func validate() throws {
-        func check(_ ok: Bool, _ field: String, _ rule: String) throws {
-            if !ok { throw SFTError.invalidConfig(field: field, rule: rule) }
+    public static var fields: [ConfigField<Self>] {[
+        .init("steps", \.steps, "optimizer steps", .atLeast(1)),
+        .init("batch_size", \.batchSize, "(observation, chunk) pairs per step", .atLeast(1)),
+        .init("lr", \.lr, "AdamW peak learning rate", .above(0, atMost: 1)),
+        .init("schedule", \.schedule, "learning-rate schedule after warmup"),
+        .init("warmup_steps", \.warmupSteps, "linear warmup steps from 0 to lr", .atLeast(0)),
+        .init("weight_decay", \.weightDecay, "AdamW decoupled weight decay", .within(0...1)),
+        .init("grad_clip", \.gradClip, "global gradient-norm clip; null = none", .greaterThan(0)),
+        .init("ema_decay", \.emaDecay, "EMA of the weights used for evaluation; null = no EMA", .strictlyBetween(0, 1)),
+        .init("time_sampling", \.timeSampling, "flow time t: uniform, or π0's Beta(1.5, 1) toward t=1"),
+        .init("held_out_fraction", \.heldOutFraction, "share of demonstration episodes kept for the held-out loss", .atLeast(0, below: 1)),
+        .init("checkpoint_interval", \.checkpointInterval, "steps between SFT checkpoints", .atLeast(1)),
+    ]}
+
+    public func validate(path: String) throws(ConfigError) {
+        if warmupSteps > steps {
+            throw ConfigError.inconsistent(paths: [Self.join(path, "warmup_steps"), Self.join(path, "steps")],
+                                           message: "warmup (\(warmupSteps) steps) is longer than training "
+                                               + "(\(steps) steps); lower warmup_steps or raise steps.")
         }
-        try check(steps >= 1, "steps", "must be ≥ 1")
-        try check(batchSize >= 1, "batch_size", "must be ≥ 1")
-        try check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number")
-        try check((0...1).contains(finalLearningRateFraction), "final_learning_rate_fraction", "must be in [0, 1]")
-        try check(warmupSteps >= 0, "warmup_steps", "must be ≥ 0")
-        try check(weightDecay >= 0, "weight_decay", "must be ≥ 0")
-        try check(gradientClip > 0, "gradient_clip", "must be > 0")
-        if let d = emaDecay { try check(d > 0 && d < 1, "ema_decay", "must be in (0, 1)") }
-        try check(heldOutFraction >= 0 && heldOutFraction < 1, "held_out_fraction", "must be in [0, 1)")
-        try check(heldOutPairs >= 1, "held_out_pairs", "must be ≥ 1")
-        try check(evalEvery >= 1, "eval_every", "must be ≥ 1")
-        try check(logEvery >= 1, "log_every", "must be ≥ 1")
-        try check(checkpointEvery >= 0, "checkpoint_every", "must be ≥ 0")
     }
 
-    /// One-line description stored in checkpoints.
-    var summary: String {
-        "steps=\(steps) batch=\(batchSize) lr=\(learningRate) warmup=\(warmupSteps) wd=\(weightDecay) ema=\(emaDecay.map { "\($0)" } ?? "off") t=\(timeSampling.rawValue) seed=\(seed)"
+    /// Learning-rate schedule after warmup.
+    public enum LRSchedule: String, ConfigEnum {
+        case constant
+        /// Cosine decay to a tenth of the peak.
+        case cosine
     }
+
+    // The trainer's Float views of the knobs.
+    public var learningRate: Float { Float(lr) }
+    /// The learning rate at the last step as a fraction of the peak.
+    public var finalLearningRateFraction: Float { schedule == .constant ? 1 : 0.1 }
+    var weightDecayRate: Float { Float(weightDecay) }
+    /// The clip threshold; none is a threshold no gradient reaches.
+    var gradientClip: Float { Float(gradClip ?? 1e30) }
+    var emaDecayRate: Float? { emaDecay.map(Float.init) }
+    var heldOutShare: Float { Float(heldOutFraction) }
 }

@@ -19,6 +19,8 @@ import FlowPolicy
 /// moving average of the weights is kept and is what `result.policy` holds.
 public final class SFTTrainer {
     public let config: SFTConfig
+    /// Seed of the episode split, the minibatches and the flow-time and noise draws (the run's seed).
+    public let seed: UInt64
     public let policy: FlowPolicy
     public let train: ChunkedDemonstrations
     public let heldOut: ChunkedDemonstrations?
@@ -26,6 +28,12 @@ public final class SFTTrainer {
     var rng: RandomGenerator
     var ema: [String: Tensor]?
     public private(set) var step = 0
+    /// Steps between held-out evaluations in `run` (and always at the last step).
+    public var evalEvery = 500
+    /// Steps between `run`'s log calls (and always at the last step and with each held-out loss).
+    public var logEvery = 100
+    /// Held-out pairs evaluated (at most).
+    public static let heldOutPairs = 1024
 
     public struct Log: Sendable {
         public var step: Int
@@ -43,38 +51,39 @@ public final class SFTTrainer {
     }
 
     /// Builds a policy whose normalisers are fitted to the training episodes, and the trainer.
-    public convenience init(dataset: DemonstrationDataset, policyConfig: FlowPolicyConfig, config: SFTConfig) throws {
+    public convenience init(dataset: DemonstrationDataset, policyConfig: FlowPolicyConfig, config: SFTConfig, seed: UInt64 = 0) throws {
         guard dataset.episodeCount > 0 else { throw DemonstrationDatasetError.empty(path: dataset.envID) }
         var pc = policyConfig
         pc.observationDim = dataset.observationDim
         pc.actionDim = dataset.actionDim
         if pc.taskCount == 0 && dataset.taskNames.count > 1 { pc.taskCount = dataset.taskNames.count }
         try pc.validate()
-        let (trainSet, _) = Self.split(dataset, heldOutFraction: config.heldOutFraction, seed: config.seed)
-        var rng = RandomGenerator(seed: config.seed)
+        let (trainSet, _) = Self.split(dataset, heldOutFraction: config.heldOutShare, seed: seed)
+        var rng = RandomGenerator(seed: seed)
         let policy = FlowPolicy(config: pc,
                                 observationNormalizer: Normalizer.fit(trainSet.observations, dim: dataset.observationDim, stdFloor: pc.observationStdFloor),
                                 actionNormalizer: Normalizer.fit(trainSet.actions, dim: dataset.actionDim), rng: &rng)
-        try self.init(policy: policy, dataset: dataset, config: config)
+        try self.init(policy: policy, dataset: dataset, config: config, seed: seed)
     }
 
     /// Trains an existing policy (its normalisers are kept).
-    public init(policy: FlowPolicy, dataset: DemonstrationDataset, config: SFTConfig) throws {
-        try config.validate()
+    public init(policy: FlowPolicy, dataset: DemonstrationDataset, config: SFTConfig, seed: UInt64 = 0) throws {
+        try config.validateAll(path: "sft")
         guard dataset.observationDim == policy.config.observationDim, dataset.actionDim == policy.config.actionDim else {
             throw SFTError.datasetMismatch(datasetObs: dataset.observationDim, datasetAct: dataset.actionDim,
                                            policyObs: policy.config.observationDim, policyAct: policy.config.actionDim)
         }
         self.config = config
+        self.seed = seed
         self.policy = policy
-        let (trainSet, heldSet) = Self.split(dataset, heldOutFraction: config.heldOutFraction, seed: config.seed)
+        let (trainSet, heldSet) = Self.split(dataset, heldOutFraction: config.heldOutShare, seed: seed)
         train = ChunkedDemonstrations(trainSet, chunkLength: policy.config.chunkLength)
         heldOut = heldSet.map { ChunkedDemonstrations($0, chunkLength: policy.config.chunkLength) }
         optimizer = AdamW(schedule: .warmupCosine(peak: config.learningRate, warmupSteps: config.warmupSteps,
                                                   totalSteps: config.steps, final: config.learningRate * config.finalLearningRateFraction),
-                          betas: (0.9, 0.95), weightDecay: config.weightDecay)
-        rng = RandomGenerator(seed: config.seed).split(key: 0x5F7)
-        ema = config.emaDecay == nil ? nil : policy.parameterValues()
+                          betas: (0.9, 0.95), weightDecay: config.weightDecayRate)
+        rng = RandomGenerator(seed: seed).split(key: 0x5F7)
+        ema = config.emaDecayRate == nil ? nil : policy.parameterValues()
     }
 
     /// Episode split: a seeded shuffle; at least one training episode; held-out only when ≥ 1 episode fits.
@@ -113,7 +122,7 @@ public final class SFTTrainer {
         guard loss.item.isFinite, grads.isFinite else { throw SFTError.nonFiniteLoss(step: step + 1) }
         optimizer.update(policy, gradients: grads)
         step += 1
-        if let decay = config.emaDecay, var shadow = ema {
+        if let decay = config.emaDecayRate, var shadow = ema {
             for (name, p) in policy.namedParameters() {
                 shadow[name] = shadow[name]! * decay + p.value * (1 - decay)
             }
@@ -127,8 +136,8 @@ public final class SFTTrainer {
     public func heldOutLoss() throws -> Float? {
         guard let heldOut else { return nil }
         let evalPolicy = try currentPolicy()
-        var r = RandomGenerator(seed: config.seed).split(key: 0x4E1D)
-        let n = min(heldOut.count, config.heldOutPairs)
+        var r = RandomGenerator(seed: seed).split(key: 0x4E1D)
+        let n = min(heldOut.count, Self.heldOutPairs)
         let indices = (0..<n).map { _ in r.nextInt(below: heldOut.count) }
         let times = config.timeSampling.sample(n, rng: &r)
         let noise = Tensor.randomNormal([n, policy.config.chunkWidth], rng: &r)
@@ -145,14 +154,14 @@ public final class SFTTrainer {
     }
 
     /// Runs the remaining steps, calling `onLog` every `logEvery` steps (with the held-out loss every
-    /// `evalEvery`) and writing checkpoints every `checkpointEvery` steps when a path is given.
+    /// `evalEvery`) and writing checkpoints every `checkpointInterval` steps when a path is given.
     public func run(checkpointPath: String? = nil, onLog: (Log) -> Void = { _ in }) throws -> Result {
         var last = Log(step: step, trainLoss: .nan, heldOutLoss: nil, learningRate: 0, gradientNorm: 0)
         while step < config.steps {
             last = try trainStep()
-            if step % config.evalEvery == 0 || step == config.steps { last.heldOutLoss = try heldOutLoss() }
-            if step % config.logEvery == 0 || step == config.steps || last.heldOutLoss != nil { onLog(last) }
-            if let path = checkpointPath, config.checkpointEvery > 0, step % config.checkpointEvery == 0 {
+            if step % evalEvery == 0 || step == config.steps { last.heldOutLoss = try heldOutLoss() }
+            if step % logEvery == 0 || step == config.steps || last.heldOutLoss != nil { onLog(last) }
+            if let path = checkpointPath, step % config.checkpointInterval == 0 {
                 try saveCheckpoint(to: path)
             }
         }
@@ -162,23 +171,26 @@ public final class SFTTrainer {
 
     /// The policy (EMA weights when on) with the SFT step in its metadata.
     public func saveCheckpoint(to path: String) throws {
-        try currentPolicy().save(to: path, metadata: ["sft_step": "\(step)", "sft_config": config.summary])
+        try currentPolicy().save(to: path, metadata: ["sft_step": "\(step)", "sft_config": summary])
+    }
+
+    /// The settings in one line, stored in checkpoints.
+    var summary: String {
+        "steps=\(config.steps) batch=\(config.batchSize) lr=\(config.learningRate) warmup=\(config.warmupSteps) "
+            + "wd=\(config.weightDecayRate) ema=\(config.emaDecayRate.map { "\($0)" } ?? "off") t=\(config.timeSampling.rawValue) seed=\(seed)"
     }
 }
 
 public enum SFTError: Error, CustomStringConvertible, Equatable {
     case datasetMismatch(datasetObs: Int, datasetAct: Int, policyObs: Int, policyAct: Int)
     case nonFiniteLoss(step: Int)
-    case invalidConfig(field: String, rule: String)
 
     public var description: String {
         switch self {
         case .datasetMismatch(let dO, let dA, let pO, let pA):
             return "The demonstrations have observation/action widths \(dO)/\(dA) but the policy expects \(pO)/\(pA); use demonstrations of the policy's environment."
         case .nonFiniteLoss(let step):
-            return "The SFT loss became NaN or infinite at step \(step); lower sft.learning_rate or check the demonstrations for extreme values."
-        case .invalidConfig(let field, let rule):
-            return "SFT config field '\(field)' \(rule)."
+            return "The SFT loss became NaN or infinite at step \(step); lower sft.lr or check the demonstrations for extreme values."
         }
     }
 }

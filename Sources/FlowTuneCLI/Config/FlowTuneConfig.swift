@@ -1,4 +1,5 @@
 import FlowConfig
+import FlowRL
 /// Everything a FlowTune run can be told, one section per stage of the pipeline.
 ///
 /// ```swift
@@ -22,7 +23,7 @@ public struct FlowTuneConfig: ConfigSection {
     /// The flow policy's architecture and sampler.
     public var policy = Policy()
     /// Supervised flow matching on the demonstrations.
-    public var sft = SFT()
+    public var sft = SFTConfig()
     /// Online RL fine-tuning.
     public var rl = RL()
     /// Evaluation episodes.

@@ -80,25 +80,6 @@ extension FlowTuneConfig {
         }
     }
 
-    public var sftConfig: FlowRL.SFTConfig {
-        var c = FlowRL.SFTConfig()
-        c.steps = sft.steps
-        c.batchSize = sft.batchSize
-        c.learningRate = Float(sft.lr)
-        c.finalLearningRateFraction = sft.schedule == .constant ? 1 : 0.1
-        c.warmupSteps = sft.warmupSteps
-        c.weightDecay = Float(sft.weightDecay)
-        c.gradientClip = Float(sft.gradClip ?? 1e30)
-        c.emaDecay = sft.emaDecay.map(Float.init)
-        c.timeSampling = sft.timeSampling == .uniform ? .uniform : .beta
-        c.heldOutFraction = Float(sft.heldOutFraction)
-        c.evalEvery = max(1, min(500, sft.steps))
-        c.logEvery = max(1, min(100, sft.steps))
-        c.checkpointEvery = sft.checkpointInterval
-        c.seed = UInt64(run.seed)
-        return c
-    }
-
     /// `policy`, with the noise network that Flow-Noise needs added (seeded by the run seed) when it has none.
     public func withNoiseNetworkIfNeeded(_ policy: FlowPolicy, rl: FlowRL.RLConfig) throws -> FlowPolicy {
         guard rl.algorithm == .flowNoise && policy.noiseNetwork == nil else { return policy }
@@ -189,7 +170,7 @@ extension FlowTuneConfig {
         }
         c.demonstrationAnchor = rl.demoLossCoef.map {
             DemonstrationAnchorSettings(coefficient: Float($0), batchSize: rl.demoBatchSize,
-                                        timeSampling: sft.timeSampling == .uniform ? .uniform : .beta)
+                                        timeSampling: sft.timeSampling)
         }
         c.evalEvery = run.evalInterval
         c.evalEpisodes = eval.periodicEpisodes

@@ -54,7 +54,7 @@ struct Pipeline {
         let policyConfig = config.policyConfig(observationDim: demos.observationDim, actionDim: demos.actionDim,
                                                taskCount: env.spec.numTasks)
         let start = Date()
-        let trainer = try SFTTrainer(dataset: demos, policyConfig: policyConfig, config: config.sftConfig)
+        let trainer = try SFTTrainer(dataset: demos, policyConfig: policyConfig, config: config.sft, seed: UInt64(config.run.seed))
         if case .auto = config.policy.denoisedClip {
             let actions = trainer.policy.actionNormalizer.normalize(Tensor(demos.actions, shape: [demos.stepCount, demos.actionDim]))
             try trainer.policy.setDenoisedClip(DenoisedClamp.automaticBound(normalizedDemonstrationActions: actions))
