@@ -78,7 +78,7 @@ public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
     /// limit, RolloutCollector) and the episode time limit, for the peers' synthetic environment.
     public static func iterationSteps() throws -> (perEnvironment: Int, timeLimit: Int) {
         let limit = try BuiltinEnvironments.make(id: environment, numEnvs: 1).spec.maxEpisodeSteps
-        return (max(RLConfig().stepsPerIteration, limit), limit)
+        return (max(RLConfig().stepsPerIteration(chunkLength: FlowTuneConfig().policy.chunkLength), limit), limit)
     }
 
     /// The benchmark's policy: the built-in tasks' default architecture (widths 128, SiLU, FiLM,

@@ -37,7 +37,7 @@ public final class FPOEpochWorkload {
     }
 
     public static let settings = FPOSettings.fpo
-    public static let dualClip: Float? = RLConfig().dualClip
+    public static let dualClip: Float? = RLConfig().dualClip.map(Float.init)
 
     /// The same decisions as the trainer stores them, and the trainer's update over them.
     let rollout: Rollout
@@ -66,9 +66,7 @@ public final class FPOEpochWorkload {
         stored.fpo = FPORolloutData(chunks: actions, pairs: pairs, oldLosses: data.oldLoss)
         rollout = stored
         var config = PPOEpochWorkload.updateConfig(noise: false, minibatch: minibatch)
-        config.algorithm = .fpo
-        config.fpo = Self.settings
-        config.dualClip = Self.dualClip
+        config.algo = .fpo  // FPOSettings.fpo: per-action ratio, 8 pairs on the grid
         update = PolicyUpdate(policy: policy, config: config)
         rng = g
     }

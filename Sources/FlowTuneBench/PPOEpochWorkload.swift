@@ -41,16 +41,17 @@ public final class PPOEpochWorkload {
     /// the default optimizer settings, advantages used as given, no KL stop.
     static func updateConfig(noise: Bool, minibatch: Int) -> RLConfig {
         var config = RLConfig()
-        config.algorithm = noise ? .flowNoise : .flowSDE
+        config.algo = noise ? .flowNoise : .flowSDE
         config.epochs = 1
         config.minibatchSize = minibatch
         config.normalizeAdvantages = false
         config.klTarget = nil
-        config.aggregation = LogDensityAggregation()
-        config.actorLearningRate = learningRate
-        config.noiseLearningRate = learningRate
-        config.gradientClip = gradientClip
-        config.entropyCoefficient = entropyCoefficient
+        config.logprobSteps = .sum  // log-densities summed over steps and dimensions
+        config.logprobDims = .sum
+        config.actorLR = Double(learningRate)
+        config.noiseLR = Double(learningRate)
+        config.gradClip = Double(gradientClip)
+        config.entropyCoef = Double(entropyCoefficient)
         return config
     }
 

@@ -6,7 +6,7 @@ import FlowRL
 
 /// W4 of `flowtune bench compare`: whole RL iterations of the trainer (collect with one-step
 /// Flow-SDE on `reach-obstacle`, GAE with the separate critic, 4 PPO epochs at minibatch 256 —
-/// RLConfig's defaults), evaluation switched off; throughput in environment steps per second.
+/// RLConfig's defaults — with no KL stop, as the peers), evaluation switched off; throughput in environment steps per second.
 public final class RLIterationWorkload {
     let trainer: RLTrainer
     /// Environment steps taken by the last `runIteration()`.
@@ -14,9 +14,9 @@ public final class RLIterationWorkload {
 
     public init(policy: FlowPolicy, numEnvs: Int) throws {
         var config = RLConfig()
-        config.numEnvs = numEnvs
-        config.evalEvery = 0
-        trainer = try RLTrainer(policy: policy, envID: CompareWorkload.environment, config: config)
+        config.klTarget = nil
+        trainer = try RLTrainer(policy: policy, envID: CompareWorkload.environment, config: config,
+                                run: RLRun(numEnvs: numEnvs, evalEvery: 0))
     }
 
     public func runIteration() throws {

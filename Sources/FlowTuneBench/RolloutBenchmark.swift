@@ -72,11 +72,12 @@ public struct RolloutBenchmark {
 
     /// A trainer of a fresh policy with `workers` workers and the run's placement (workers started).
     func makeTrainer(workers: Int) throws -> RLTrainer {
-        var rl = try config.rlConfig()
-        rl.evalEvery = 0
-        rl.demonstrationAnchor = nil
-        let policy = try config.withNoiseNetworkIfNeeded(try makePolicy(), rl: rl)
-        let trainer = try RLTrainer(policy: policy, envID: config.env.id, config: rl, bridge: .init(workers: workers))
+        var rl = config.rl
+        rl.demoLossCoef = nil
+        var run = config.rlRun
+        run.evalEvery = 0
+        let policy = try config.withNoiseNetworkIfNeeded(try makePolicy())
+        let trainer = try RLTrainer(policy: policy, envID: config.env.id, config: rl, run: run, bridge: .init(workers: workers))
         var placement = config
         placement.run.bridgeWorkers = workers
         trainer.placement = placement.workerPlacement

@@ -1,3 +1,4 @@
+import FlowConfig
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -10,9 +11,10 @@ import Testing
 @Suite struct DemonstrationAnchorTests {
     static let demos: DemonstrationDataset = try! DemonstrationCollector(envID: "reach-obstacle", numEnvs: 8).collect(episodes: 4, seed: 5)
 
-    static func config(anchor coefficient: Float?) -> RLConfig {
+    static func config(anchor coefficient: Double?) -> RLConfig {
         var c = RLTrainerTests.config(.fpo)
-        c.demonstrationAnchor = coefficient.map { DemonstrationAnchorSettings(coefficient: $0, batchSize: 32) }
+        c.demoLossCoef = coefficient
+        c.demoBatchSize = 32
         return c
     }
 
@@ -28,23 +30,23 @@ import Testing
 
     @Test func anAnchorWithoutDemonstrationsIsAnErrorThatSaysWhatToPass() throws {
         #expect {
-            _ = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(anchor: 0.5))
+            _ = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(anchor: 0.5), run: RLTrainerTests.run)
         } throws: { error in
             "\(error)".contains("demonstrations")
         }
     }
 
     @Test func nonPositiveCoefficientIsRejected() throws {
-        #expect(throws: RLError.self) {
-            _ = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(anchor: 0),
+        #expect(throws: ConfigError.self) {
+            _ = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(anchor: 0), run: RLTrainerTests.run,
                               demonstrations: Self.demos)
         }
     }
 
     @Test func theAnchorLowersTheDemonstrationLossBelowTheUnanchoredRun() throws {
         // Same policy, rollouts and seeds; the only difference is λ·CFM(demos) in the actor loss.
-        let plain = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(anchor: nil))
-        let anchored = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(anchor: 5),
+        let plain = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(anchor: nil), run: RLTrainerTests.run)
+        let anchored = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(anchor: 5), run: RLTrainerTests.run,
                                      demonstrations: Self.demos)
         let before = try Self.demonstrationLoss(plain.policy)
         var logged: [Double] = []
@@ -63,9 +65,9 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let config = Self.config(anchor: 1)
-        let uninterrupted = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: config, demonstrations: Self.demos)
+        let uninterrupted = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: config, run: RLTrainerTests.run, demonstrations: Self.demos)
         for _ in 0..<4 { try uninterrupted.runIteration() }
-        let first = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: config, demonstrations: Self.demos)
+        let first = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: config, run: RLTrainerTests.run, demonstrations: Self.demos)
         for _ in 0..<2 { try first.runIteration() }
         let path = dir + "/anchored.safetensors"
         try first.saveCheckpoint(to: path)

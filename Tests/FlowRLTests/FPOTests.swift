@@ -1,3 +1,4 @@
+import FlowConfig
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -143,21 +144,21 @@ import Testing
 
     static let variants: [(String, @Sendable (inout RLConfig) -> Void)] = [
         ("fpo", { _ in }),
-        ("fpo++", { $0.fpo = .fpoPlusPlus }),
-        ("fpo++ aspo", { $0.fpo = .fpoPlusPlus; $0.fpo.trustRegion = .aspo }),
-        ("credit assignment", { $0.fpo.creditAssignment = true }),
-        ("latent exploration", { $0.latentRho = 0.5 }),
-        ("q-ensemble", { $0.criticEnsembleSize = 3; $0.ensemblePessimism = .minOfRandomPair }),
-        ("all of Lyu's components, summed loss", {
-            $0.fpo.creditAssignment = true; $0.latentRho = 0.5; $0.criticEnsembleSize = 3; $0.fpo.lossReduction = .sum
+        ("fpo++", { $0.algo = .fpoPlusPlus }),
+        ("fpo++ aspo", { $0.algo = .fpoPlusPlus; $0.aspo = true }),
+        ("credit assignment", { $0.algo = .fpoLyu; $0.latentExploration = false; $0.qEnsemble = false }),
+        ("latent exploration", { $0.latentExploration = true; $0.latentRho = 0.5 }),
+        ("q-ensemble", {
+            $0.algo = .fpoLyu; $0.creditAssignment = false; $0.latentExploration = false
+            $0.ensembleSize = 3; $0.ensemblePessimism = .minOfTwo
         }),
-        ("flow-sde rollouts", { $0.fpo.rolloutSampler = .flowSDE(schedule: .allSteps, noiseLevel: 0.5) }),
-        ("grpo", { $0.advantageEstimator = .grpo }),
+        ("all of Lyu's components, summed loss", { $0.algo = .fpoLyu; $0.latentRho = 0.5; $0.ensembleSize = 3; $0.fpoLossDims = .sum }),
+        ("flow-sde rollouts", { $0.sdeSchedule = .allSteps; $0.fpoRolloutSampler = .flowSDE }),
     ]
 
     @Test(arguments: 0..<variants.count) func ratioIsExactlyOneOnTheFirstMinibatchOfEveryUpdate(variant: Int) throws {
         let (name, adjust) = Self.variants[variant]
-        let trainer = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(adjust))
+        let trainer = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(adjust), run: RLTrainerTests.run)
         let before = trainer.policy.parameterValues().mapValues(\.scalars)
         for _ in 0..<2 {
             let m = try trainer.runIteration()
@@ -170,9 +171,9 @@ import Testing
     }
 
     @Test func latentExplorationWithRhoZeroReproducesIIDRollouts() throws {
-        let iid = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config())
+        let iid = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: Self.config(), run: RLTrainerTests.run)
         let rhoZero = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle",
-                                    config: Self.config { $0.latentRho = 0 })
+                                    config: Self.config { $0.latentExploration = true; $0.latentRho = 0 }, run: RLTrainerTests.run)
         for _ in 0..<2 {
             try iid.runIteration()
             try rhoZero.runIteration()
@@ -183,7 +184,7 @@ import Testing
 
     @Test func qEnsembleMembersDifferAfterTraining() throws {
         let trainer = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle",
-                                    config: Self.config { $0.criticEnsembleSize = 4 })
+                                    config: Self.config { $0.algo = .fpoLyu; $0.ensembleSize = 4 }, run: RLTrainerTests.run)
         for _ in 0..<3 { try trainer.runIteration() }
         let critic = trainer.critic!
         #expect(critic.heads.count == 4)
@@ -198,8 +199,8 @@ import Testing
     }
 
     @Test func creditAssignmentNeedsACriticThatCanValueEveryStep() throws {
-        let c = Self.config { $0.fpo.creditAssignment = true; $0.criticPlacement = .velocityFeatures }
-        #expect(throws: RLError.self) { _ = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: c) }
+        let c = Self.config { $0.algo = .fpoLyu; $0.criticPlacement = .velocityHead }
+        #expect(throws: ConfigError.self) { _ = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: c, run: RLTrainerTests.run) }
     }
 }
 

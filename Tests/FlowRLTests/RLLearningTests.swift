@@ -28,7 +28,7 @@ import Testing
         let policy = try tenDemoPolicy()
         let evaluator = Evaluator(envID: "reach-obstacle", episodes: 200)
         let before = try evaluator.evaluate(policy)
-        let trainer = try RLTrainer(policy: policy, envID: "reach-obstacle", config: rl)
+        let trainer = try RLTrainer(policy: policy, envID: "reach-obstacle", config: rl, run: RLRun(numEnvs: 64, evalEvery: 0))
         try trainer.run()
         let after = try evaluator.evaluate(trainer.policy)
         let p1 = before.successRate, p2 = after.successRate
@@ -41,23 +41,19 @@ import Testing
 
     @Test func flowSDEPPORaisesReachObstacleSuccessSignificantlyAboveTheTenDemoSFTPolicy() throws {
         var rl = RLConfig()
-        rl.numEnvs = 64
-        rl.stepsPerIteration = 100
+        rl.rolloutSteps = 20  // 100 env steps
         rl.iterations = 100
-        rl.actorLearningRate = 2e-4
-        rl.evalEvery = 0
+        rl.actorLR = 2e-4
+        rl.klTarget = nil
         try Self.expectSignificantLift("Flow-SDE", rl: rl)
     }
 
     @Test func fpoPlusPlusRaisesReachObstacleSuccessSignificantlyAboveTheTenDemoSFTPolicy() throws {
         var rl = RLConfig()
-        rl.algorithm = .fpo
-        rl.fpo = .fpoPlusPlus
-        rl.numEnvs = 64
-        rl.stepsPerIteration = 100
+        rl.algo = .fpoPlusPlus
+        rl.rolloutSteps = 20  // 100 env steps
         rl.iterations = 50
         rl.klTarget = 0.02
-        rl.evalEvery = 0
         try Self.expectSignificantLift("FPO++", rl: rl)
     }
 }

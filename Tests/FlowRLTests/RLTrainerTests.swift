@@ -1,3 +1,4 @@
+import FlowConfig
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -27,18 +28,20 @@ import Testing
         return FlowPolicy(config: pc, rng: &rng)
     }
 
+    /// Small updates: 4 decisions (20 env steps) per environment, 2 epochs of minibatch 16, no KL stop.
     static func config(_ algorithm: RLConfig.Algorithm = .flowSDE) -> RLConfig {
         var c = RLConfig()
-        c.algorithm = algorithm
-        c.numEnvs = 8
-        c.stepsPerIteration = 20
+        c.algo = algorithm
+        c.rolloutSteps = 4
         c.minibatchSize = 16
         c.epochs = 2
-        c.evalEvery = 0
         c.iterations = 4
-        c.seed = 11
+        c.klTarget = nil
         return c
     }
+
+    /// 8 environments, seed 11, no periodic evaluation.
+    static let run = RLRun(numEnvs: 8, seed: 11, evalEvery: 0)
 
     /// Runs one iteration and checks that the critic's parameters moved and the policy's did not.
     static func expectOnlyTheCriticChangesInOneIteration(_ trainer: RLTrainer, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -49,22 +52,21 @@ import Testing
         #expect(trainer.critic!.parameterValues().mapValues(\.scalars) != criticBefore, sourceLocation: sourceLocation)
     }
 
-    static let setups: [(RLConfig.Algorithm, SDESchedule, LogDensityAggregation.Granularity, Critic.Placement, RLConfig.AdvantageEstimator)] = [
-        (.flowSDE, .oneStep, .chunk, .separate, .gae),
-        (.flowSDE, .allSteps, .actionStep, .observationFeatures, .gae),
-        (.flowSDE, .allSteps, .element, .velocityFeatures, .gae),
-        (.flowNoise, .oneStep, .chunk, .separate, .gae),
-        (.flowSDE, .oneStep, .chunk, .separate, .grpo),
+    static let setups: [(RLConfig.Algorithm, SDESchedule, RLConfig.RatioGranularity, RLConfig.CriticPlacement)] = [
+        (.flowSDE, .oneStep, .chunk, .separate),
+        (.flowSDE, .allSteps, .step, .obsHead),
+        (.flowSDE, .allSteps, .element, .velocityHead),
+        (.flowNoise, .oneStep, .chunk, .separate),
+        (.grpo, .oneStep, .chunk, .separate),
     ]
 
     @Test(arguments: 0..<setups.count) func ratioIsExactlyOneOnTheFirstMinibatchOfEveryUpdate(setup: Int) throws {
-        let (algorithm, schedule, granularity, placement, estimator) = Self.setups[setup]
+        let (algorithm, schedule, granularity, placement) = Self.setups[setup]
         var c = Self.config(algorithm)
         c.sdeSchedule = schedule
-        c.aggregation.granularity = granularity
+        c.ratioGranularity = granularity
         c.criticPlacement = placement
-        c.advantageEstimator = estimator
-        let trainer = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle", config: c)
+        let trainer = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle", config: c, run: RLTrainerTests.run)
         for _ in 0..<3 {
             let m = try trainer.runIteration()
             #expect(m["first_minibatch_ratio_deviation"] == 0, "setup \(setup): \(m["first_minibatch_ratio_deviation"] ?? -1)")
@@ -77,31 +79,31 @@ import Testing
     @Test func theKLStopEndsTheUpdateInsideTheFirstEpochOnceTheTargetIsExceeded() throws {
         var c = Self.config()
         c.sdeSchedule = .allSteps
-        c.actorLearningRate = 0.05  // one step moves the policy far past the target below
+        c.actorLR = 0.05  // one step moves the policy far past the target below
         c.klTarget = 1e-6
         c.epochs = 4
-        let m = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c).runIteration()
+        let m = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c, run: RLTrainerTests.run).runIteration()
         let perEpoch = (Int(m["decisions"]!) + c.minibatchSize - 1) / c.minibatchSize
         #expect(perEpoch >= 2)
         #expect(m["update_epochs"] == 1 && m["update_minibatches"] == 1, "\(m)")
         #expect(m["approx_kl_at_stop"].map { $0 > 1.5e-6 } == true)
 
         c.klTarget = nil
-        let all = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c).runIteration()
+        let all = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c, run: RLTrainerTests.run).runIteration()
         #expect(all["update_minibatches"] == Double(4 * perEpoch) && all["approx_kl_at_stop"] == nil)
     }
 
     @Test func anActorScopedKLStopFreezesThePolicyAtTheStopWhileTheCriticFinishesItsEpochs() throws {
         var c = Self.config()
         c.sdeSchedule = .allSteps
-        c.actorLearningRate = 0.05
+        c.actorLR = 0.05
         c.klTarget = 1e-6
         c.epochs = 4
-        c.klStopScope = .actor
+        c.klStop = .actor
         // The same first step as the update-scoped stop: the policy ends where that one ends.
-        let updateScoped = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: { var u = c; u.klStopScope = .update; return u }())
+        let updateScoped = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: { var u = c; u.klStop = .update; return u }(), run: RLTrainerTests.run)
         let u = try updateScoped.runIteration()
-        let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c)
+        let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c, run: RLTrainerTests.run)
         let criticBefore = trainer.critic!.parameterValues().mapValues(\.scalars)
         let m = try trainer.runIteration()
         let perEpoch = (Int(m["decisions"]!) + c.minibatchSize - 1) / c.minibatchSize
@@ -121,9 +123,10 @@ import Testing
         pc.taskCount = env.spec.numTasks
         var rng = RandomGenerator(seed: 2)
         var c = Self.config()
-        c.numEnvs = 20
-        c.stepsPerIteration = 200
-        let m = try RLTrainer(policy: FlowPolicy(config: pc, rng: &rng), envID: "multitask", config: c).runIteration()
+        c.rolloutSteps = 40
+        var run = Self.run
+        run.numEnvs = 20
+        let m = try RLTrainer(policy: FlowPolicy(config: pc, rng: &rng), envID: "multitask", config: c, run: run).runIteration()
         let perTask = env.spec.tasks.compactMap { m["train_success_\($0.name)"] }
         #expect(!perTask.isEmpty && perTask.allSatisfy { (0...1).contains($0) }, "\(m.keys.sorted())")
         // Every task's KL and mean advantage are reported too (all ten tasks have rows here).
@@ -147,10 +150,10 @@ import Testing
     @Test func theKLAdaptiveRateShrinksWhileUpdatesStopAtOnceAndSurvivesAResume() throws {
         var c = Self.config()
         c.sdeSchedule = .allSteps
-        c.actorLearningRate = 0.05  // every update stops after its first step
+        c.actorLR = 0.05  // every update stops after its first step
         c.klTarget = 1e-6
-        c.adaptiveActorLearningRate = true
-        let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c)
+        c.actorLRSchedule = .klAdaptive
+        let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c, run: RLTrainerTests.run)
         let first = try trainer.runIteration(), second = try trainer.runIteration()
         #expect(first["lr_actor"] == Double(Float(0.05)) && second["lr_actor"] == Double(Float(0.05) / 1.5))
         #expect(trainer.actorLearningRate == Float(0.05) / 1.5 / 1.5)
@@ -159,14 +162,14 @@ import Testing
         try trainer.saveCheckpoint(to: path)
         #expect(try RLTrainer.resume(from: path).actorLearningRate == trainer.actorLearningRate)
         c.klTarget = nil
-        #expect(throws: RLError.self) { try c.validate() }
+        #expect(throws: ConfigError.self) { try c.validateAll(path: "rl") }
     }
 
     @Test func adamBetasChangeTheUpdate() throws {
-        func policyAfterOneIteration(beta2: Float) throws -> [String: [Float]] {
+        func policyAfterOneIteration(beta2: Double) throws -> [String: [Float]] {
             var c = Self.config()
             c.adamBeta2 = beta2
-            let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c)
+            let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c, run: RLTrainerTests.run)
             try trainer.runIteration()
             return trainer.policy.parameterValues().mapValues(\.scalars)
         }
@@ -176,7 +179,7 @@ import Testing
     @Test func allStepsChainsReportTheirReachAtEveryChainIndex() throws {
         var c = Self.config()
         c.sdeSchedule = .allSteps
-        let m = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c).runIteration()
+        let m = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c, run: RLTrainerTests.run).runIteration()
         let byIndex = (0...4).compactMap { m["chain_abs_max_x\($0)"] }
         #expect(byIndex.count == 5 && m["chain_abs_max_x5"] == nil, "x_0 … x_K for K = 4")
         #expect(byIndex.max() == m["chain_abs_max"])
@@ -188,11 +191,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for algorithm in RLConfig.Algorithm.allCases {
             let uninterrupted = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle",
-                                              config: Self.config(algorithm))
+                                              config: Self.config(algorithm), run: RLTrainerTests.run)
             for _ in 0..<4 { try uninterrupted.runIteration() }
 
             let first = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle",
-                                      config: Self.config(algorithm))
+                                      config: Self.config(algorithm), run: RLTrainerTests.run)
             for _ in 0..<2 { try first.runIteration() }
             let path = dir + "/\(algorithm.rawValue).safetensors"
             try first.saveCheckpoint(to: path)
@@ -201,7 +204,7 @@ import Testing
             for _ in 0..<2 { try resumed.runIteration() }
             #expect(resumed.policy.parameterValues().mapValues(\.scalars) == uninterrupted.policy.parameterValues().mapValues(\.scalars),
                     "\(algorithm): policy differs after resume")
-            #expect(resumed.critic!.parameterValues().mapValues(\.scalars) == uninterrupted.critic!.parameterValues().mapValues(\.scalars))
+            #expect(resumed.critic?.parameterValues().mapValues(\.scalars) == uninterrupted.critic?.parameterValues().mapValues(\.scalars))
             #expect(resumed.environmentSteps == uninterrupted.environmentSteps)
             // A training checkpoint also loads as a plain policy.
             #expect(try FlowPolicy.load(path).config == first.policy.config)
@@ -227,8 +230,8 @@ import Testing
     @Test func nanRewardFromTheEnvironmentSkipsTheUpdateAndLeavesThePolicyUnchanged() throws {
         let c = Self.config()
         // Iterations last at least reach-obstacle's 60-step time limit: step 70 is in the second one.
-        let env = FaultyEnv(try BuiltinEnvironments.make(id: "reach-obstacle", numEnvs: c.numEnvs), faultAfter: 70)
-        let trainer = try RLTrainer(policy: try Self.policy(), environment: env, evaluationEnvID: "reach-obstacle", config: c)
+        let env = FaultyEnv(try BuiltinEnvironments.make(id: "reach-obstacle", numEnvs: Self.run.numEnvs), faultAfter: 70)
+        let trainer = try RLTrainer(policy: try Self.policy(), environment: env, evaluationEnvID: "reach-obstacle", config: c, run: RLTrainerTests.run)
         var warnings: [String] = []
         trainer.onWarning = { warnings.append($0) }
         try trainer.runIteration()  // steps 1…60: clean
@@ -247,11 +250,12 @@ import Testing
     @Test func invalidConfigurationsAreRejectedWithTheFieldName() throws {
         var c = Self.config()
         c.clipLow = 1.5
-        #expect(throws: RLError.invalidConfig(field: "clip_low", rule: "must be in (0, 1)")) {
-            _ = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c)
+        let error = #expect(throws: ConfigError.self) {
+            _ = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c, run: RLTrainerTests.run)
         }
+        #expect(error?.description.contains("rl.clip_low") == true, "\(String(describing: error))")
         #expect(throws: RLError.self) {
-            _ = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: Self.config(.flowNoise))
+            _ = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: Self.config(.flowNoise), run: RLTrainerTests.run)
         }
     }
 }
@@ -260,7 +264,7 @@ import Testing
     @Test func duringCriticWarmupOnlyTheCriticChanges() throws {
         var c = RLTrainerTests.config()
         c.criticWarmupIterations = 1
-        let trainer = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: c)
+        let trainer = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: c, run: RLTrainerTests.run)
         let policyBefore = trainer.policy.parameterValues().mapValues(\.scalars)
         try RLTrainerTests.expectOnlyTheCriticChangesInOneIteration(trainer)
         try trainer.runIteration()
@@ -272,10 +276,10 @@ import Testing
     @Test func trainingEpisodesNeverReuseEvaluationOrDemonstrationSeeds() throws {
         // Evaluation uses 1_000_000 + i, demonstration collection seed·1_000_003 + i: both small.
         let c = RLTrainerTests.config()
-        let env = try RecordingEnv(id: "reach-obstacle", numEnvs: c.numEnvs)
-        let trainer = try RLTrainer(policy: try RLTrainerTests.policy(), environment: env, evaluationEnvID: "reach-obstacle", config: c)
+        let env = try RecordingEnv(id: "reach-obstacle", numEnvs: RLTrainerTests.run.numEnvs)
+        let trainer = try RLTrainer(policy: try RLTrainerTests.policy(), environment: env, evaluationEnvID: "reach-obstacle", config: c, run: RLTrainerTests.run)
         for _ in 0..<3 { try trainer.runIteration() }
-        #expect(env.seeds.count == 3 * c.numEnvs)
+        #expect(env.seeds.count == 3 * RLTrainerTests.run.numEnvs)
         #expect(env.seeds.allSatisfy { $0 > (1 << 32) }, "a training seed fell into the evaluation/collection range")
         #expect(Set(env.seeds).count == env.seeds.count, "iterations reuse seeds")
     }
@@ -301,10 +305,11 @@ import Testing
         pc.encoderWidths = [16]; pc.velocityWidth = 16; pc.velocityDepth = 1; pc.timeEmbeddingDim = 8
         var rng = RandomGenerator(seed: 1)
         var c = RLTrainerTests.config()
-        c.numEnvs = 4
-        c.stepsPerIteration = 20
+        c.rolloutSteps = 4  // 20 env steps
         c.minibatchSize = 8
-        let trainer = try RLTrainer(policy: FlowPolicy(config: pc, rng: &rng), envID: "push", config: c)
+        var run = RLTrainerTests.run
+        run.numEnvs = 4
+        let trainer = try RLTrainer(policy: FlowPolicy(config: pc, rng: &rng), envID: "push", config: c, run: run)
         let m = try trainer.runIteration()
         #expect(trainer.environmentSteps == 4 * env.spec.maxEpisodeSteps)
         #expect(m["train_episodes"] ?? 0 >= 4, "every environment's first episode finished")
@@ -314,23 +319,23 @@ import Testing
 @Suite struct TrainerMetricsTests {
     @Test func metricsListOnlyTheQuantitiesTheRunHas() throws {
         // A flat 0 for σ, entropy or ensemble disagreement would read as a measurement in the report.
-        let sde = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: RLTrainerTests.config(.flowSDE)).runIteration()
+        let sde = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: RLTrainerTests.config(.flowSDE), run: RLTrainerTests.run).runIteration()
         #expect(sde["sigma_mean"] != nil && sde["entropy"] == nil && sde["ensemble_disagreement"] == nil)
-        let noise = try RLTrainer(policy: try RLTrainerTests.policy(noise: true), envID: "reach-obstacle", config: RLTrainerTests.config(.flowNoise)).runIteration()
+        let noise = try RLTrainer(policy: try RLTrainerTests.policy(noise: true), envID: "reach-obstacle", config: RLTrainerTests.config(.flowNoise), run: RLTrainerTests.run).runIteration()
         #expect(noise["sigma_mean"] != nil && noise["entropy"] != nil)
-        let fpo = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: RLTrainerTests.config(.fpo)).runIteration()
+        let fpo = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: RLTrainerTests.config(.fpo), run: RLTrainerTests.run).runIteration()
         #expect(fpo["sigma_mean"] == nil, "ODE rollouts have no σ")
-        var ensemble = RLTrainerTests.config(.fpo)
-        ensemble.criticEnsembleSize = 3
-        let withEnsemble = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: ensemble).runIteration()
+        var ensemble = RLTrainerTests.config(.fpoLyu)
+        ensemble.ensembleSize = 3
+        let withEnsemble = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: ensemble, run: RLTrainerTests.run).runIteration()
         #expect((withEnsemble["ensemble_disagreement"] ?? 0) > 0)
     }
 
     @Test func theShapedRewardReachesTheTrainingEnvironment() throws {
-        var shaped = RLTrainerTests.config(.flowSDE)
+        var shaped = RLTrainerTests.run
         shaped.shapedReward = true
-        let a = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: RLTrainerTests.config(.flowSDE)).runIteration()
-        let b = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: shaped).runIteration()
+        let a = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: RLTrainerTests.config(.flowSDE), run: RLTrainerTests.run).runIteration()
+        let b = try RLTrainer(policy: try RLTrainerTests.policy(), envID: "reach-obstacle", config: RLTrainerTests.config(.flowSDE), run: shaped).runIteration()
         // Same policy, seeds and actions; only the reward differs (success is still counted the same).
         #expect(a["value_loss"] != b["value_loss"], "sparse \(a["value_loss"] ?? .nan), shaped \(b["value_loss"] ?? .nan)")
         #expect(a["train_success"] == b["train_success"] || (a["train_success"]!.isNaN && b["train_success"]!.isNaN))
@@ -343,13 +348,14 @@ extension RLTrainerTests {
     /// evaluation still runs episodes to the task's own limit.
     @Test func aRolloutTimeLimitShortensTrainingEpisodesButNotEvaluation() throws {
         var c = Self.config()
-        c.rolloutTimeLimit = 10
-        c.stepsPerIteration = 60
-        c.evalEpisodes = 8
-        let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c)
+        c.maxEpisodeSteps = 10
+        c.rolloutSteps = 12  // 60 env steps
+        var run = Self.run
+        run.evalEpisodes = 8
+        let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: c, run: run)
         let metrics = try trainer.runIteration()
         #expect(metrics["train_length"]! <= 10)
-        #expect(metrics["train_episodes"]! >= Double(c.numEnvs * 6), "each environment runs at least six 10-step episodes")
+        #expect(metrics["train_episodes"]! >= Double(run.numEnvs * 6), "each environment runs at least six 10-step episodes")
         let report = try trainer.evaluate()
         #expect(report.meanLength > 10, "a random policy rarely succeeds: evaluation episodes run to 60 steps")
     }
@@ -363,12 +369,13 @@ extension RLTrainerTests {
     func latentExplorationKeepsEveryLikelihoodRatioExact(algorithm: RLConfig.Algorithm) throws {
         var c = Self.config(algorithm)
         c.sdeSchedule = .allSteps
+        c.latentExploration = true
         c.latentRho = 0.9
-        let trainer = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle", config: c)
+        let trainer = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle", config: c, run: RLTrainerTests.run)
         let correlated = try trainer.runIteration()
         #expect(correlated["first_minibatch_ratio_deviation"] == 0)
-        c.latentRho = nil
-        let independent = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle", config: c)
+        c.latentExploration = false
+        let independent = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle", config: c, run: RLTrainerTests.run)
             .runIteration()
         #expect(correlated["policy_loss"] != independent["policy_loss"] && correlated["value_loss"] != independent["value_loss"])
     }

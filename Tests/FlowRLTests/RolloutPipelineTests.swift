@@ -10,25 +10,25 @@ import Testing
 /// training run, whatever the number of parts and workers.
 @Suite struct RolloutPipelineTests {
     static let setups: [(name: String, configure: @Sendable (inout RLConfig) -> Void)] = [
-        ("flow-sde one step", { $0.algorithm = .flowSDE; $0.sdeSchedule = .oneStep }),
-        ("flow-sde all steps", { $0.algorithm = .flowSDE; $0.sdeSchedule = .allSteps; $0.criticPlacement = .velocityFeatures }),
-        ("flow-noise", { $0.algorithm = .flowNoise }),
+        ("flow-sde one step", { $0.algo = .flowSDE; $0.sdeSchedule = .oneStep }),
+        ("flow-sde all steps", { $0.algo = .flowSDE; $0.sdeSchedule = .allSteps; $0.criticPlacement = .velocityHead }),
+        ("flow-noise", { $0.algo = .flowNoise }),
         ("fpo-lyu", {
-            $0.algorithm = .fpo; $0.fpo.rolloutSampler = .flowSDE(schedule: .allSteps, noiseLevel: 0.5)
-            $0.fpo.creditAssignment = true; $0.latentRho = 0.5; $0.criticEnsembleSize = 3
+            $0.algo = .fpoLyu; $0.sdeSchedule = .allSteps; $0.fpoRolloutSampler = .flowSDE
+            $0.latentRho = 0.5; $0.ensembleSize = 3
         }),
-        ("grpo", { $0.advantageEstimator = .grpo; $0.groupSize = 4 }),
+        ("grpo", { $0.algo = .grpo; $0.grpoGroupSize = 4 }),
     ]
 
     /// Everything two iterations leave behind: the parameters and every metric, as bit patterns.
     static func train(_ setup: Int, environment: (any VectorEnv)?, parts: Int = RLTrainer.defaultRolloutParts) throws -> [String: [UInt64]] {
         var config = RLTrainerTests.config()
         config.iterations = 2
-        config.numEnvs = 12
         Self.setups[setup].configure(&config)
-        let policy = try RLTrainerTests.policy(noise: config.algorithm == .flowNoise)
-        let trainer = try environment.map { try RLTrainer(policy: policy, environment: $0, evaluationEnvID: "reach-obstacle", config: config) }
-            ?? RLTrainer(policy: policy, envID: "reach-obstacle", config: config)
+        let run = RLRun(numEnvs: 12, seed: RLTrainerTests.run.seed, evalEvery: 0)
+        let policy = try RLTrainerTests.policy(noise: config.algo == .flowNoise)
+        let trainer = try environment.map { try RLTrainer(policy: policy, environment: $0, evaluationEnvID: "reach-obstacle", config: config, run: run) }
+            ?? RLTrainer(policy: policy, envID: "reach-obstacle", config: config, run: run)
         trainer.rolloutParts = parts
         var out: [String: [UInt64]] = [:]
         for _ in 0..<config.iterations {
@@ -63,14 +63,14 @@ import Testing
     func metaWorldTrainingIsTheSameBitsWithOneTwoOrThreeWorkers() throws {
         var config = RLTrainerTests.config()
         config.iterations = 1
-        config.numEnvs = 6
+        let run = RLRun(numEnvs: 6, seed: RLTrainerTests.run.seed, evalEvery: 0)
         func train(workers: Int) throws -> [String: [UInt64]] {
-            let env = try PythonBridgeEnv(id: "metaworld/reach-v3", numEnvs: config.numEnvs, options: .init(maxEpisodeSteps: 15),
+            let env = try PythonBridgeEnv(id: "metaworld/reach-v3", numEnvs: run.numEnvs, options: .init(maxEpisodeSteps: 15),
                                           configuration: .init(workers: workers, onWorkerRestart: { _ in }))
             defer { env.close() }
             let policy = RLTrainerTests.policy(observationDim: env.spec.observationDim, actionDim: env.spec.actionDim)
             let trainer = try RLTrainer(policy: policy, environment: env,
-                                        evaluationEnvID: "metaworld/reach-v3", config: config)
+                                        evaluationEnvID: "metaworld/reach-v3", config: config, run: run)
             var out: [String: [UInt64]] = [:]
             for (key, value) in try trainer.runIteration() { out[key] = [value.bitPattern] }
             for (name, value) in trainer.policy.parameterValues() { out["policy " + name] = value.scalars.map { UInt64($0.bitPattern) } }

@@ -3,8 +3,9 @@ import Foundation
 import Testing
 
 /// Every accepted key has its effect: set to a legal value other than its default, it changes what
-/// the CLI hands to the libraries (the RL, SFT, policy and noise-network configs, the demonstration
-/// collector, the worker placement, the final evaluation), or, for the keys the run pipeline itself consumes, what a run
+/// the CLI hands to the libraries (the `rl` and `sft` sections, which are FlowRL's `RLConfig` and
+/// `SFTConfig`, the `RLRun`, the policy and noise-network configs, the demonstration collector, the
+/// worker placement, the final evaluation), or, for the keys the run pipeline itself consumes, what a run
 /// writes (`PipelineKeyEffectTests`). A key in neither table fails `everyKeyIsInExactlyOneTable`, so
 /// a new knob cannot be accepted and ignored.
 @Suite struct ConfigEffectTests {
@@ -139,9 +140,9 @@ import Testing
 
     /// What the CLI hands to the libraries, as text (every field of every config).
     static func effect(_ config: FlowTuneConfig) throws -> [String: String] {
-        let rl = try config.rlConfig()
         return [
-            "rl": String(describing: rl),
+            "rl": String(describing: config.rl),
+            "rl run": String(describing: config.rlRun),
             "noise network": String(describing: config.noiseNetworkConfig),
             "policy": String(describing: config.policyConfig(observationDim: 8, actionDim: 2, taskCount: 10)),
             "sft": String(describing: config.sft),

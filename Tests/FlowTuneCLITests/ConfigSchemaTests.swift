@@ -41,7 +41,7 @@ func snakeCase(_ name: String) -> String {
         checkSection(FlowTuneConfig.Demos.self)
         checkSection(FlowTuneConfig.Policy.self)
         checkSection(SFTConfig.self)
-        checkSection(FlowTuneConfig.RL.self)
+        checkSection(RLConfig.self)
         checkSection(FlowTuneConfig.Eval.self)
     }
 
@@ -66,7 +66,7 @@ func snakeCase(_ name: String) -> String {
     }
 
     @Test func methodDependentDefaultsResolveByAlgorithm() {
-        var rl = FlowTuneConfig.RL()
+        var rl = RLConfig()
         #expect(rl.effectiveEntropyCoef == 0)
         #expect(rl.effectiveFPOSamples == 8 && rl.effectiveTauSampling == .grid)
         rl.algo = .flowNoise
@@ -85,7 +85,7 @@ func snakeCase(_ name: String) -> String {
         #expect(paths.allSatisfy { $0.split(separator: ".").count == 2 })
         #expect(paths.contains("rl.ensemble_beta") && paths.contains("policy.task_embedding_dim"))
         let counts: [Int] = [FlowTuneConfig.Run.fields.count, FlowTuneConfig.Env.fields.count, FlowTuneConfig.Demos.fields.count,
-                             FlowTuneConfig.Policy.fields.count, SFTConfig.fields.count, FlowTuneConfig.RL.fields.count,
+                             FlowTuneConfig.Policy.fields.count, SFTConfig.fields.count, RLConfig.fields.count,
                              FlowTuneConfig.Eval.fields.count]
         let total = counts.reduce(0, +)
         #expect(paths.count == total)

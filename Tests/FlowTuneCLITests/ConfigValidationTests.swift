@@ -1,4 +1,5 @@
 import FlowConfig
+import FlowRL
 import FlowTestSupport
 import FlowTuneCLI
 import Foundation
@@ -13,7 +14,7 @@ import Testing
         }
         #expect(path == "rl.actor_lrr")
         #expect(section == "rl")
-        #expect(known == FlowTuneConfig.RL.fields.map(\.key))
+        #expect(known == RLConfig.fields.map(\.key))
         #expect(suggestion == "rl.actor_lr")
         let text = error!.description
         #expect(text.contains("'rl.actor_lrr'") && text.contains("did you mean 'rl.actor_lr'?"))
@@ -36,19 +37,19 @@ import Testing
     }
 
     @Test func theKLAdaptiveActorRateNeedsAKLTarget() throws {
-        #expect(try FlowTuneConfig.load(yaml: "", overrides: ["rl.actor_lr_schedule=kl-adaptive"]).rlConfig().adaptiveActorLearningRate)
+        #expect(try FlowTuneConfig.load(yaml: "", overrides: ["rl.actor_lr_schedule=kl-adaptive"]).rl.adaptiveActorLearningRate)
         let error = configError { _ = try FlowTuneConfig.load(yaml: "", overrides: ["rl.actor_lr_schedule=kl-adaptive", "rl.kl_target=null"]) }
         #expect(error?.description.contains("kl_target") == true)
     }
 
     @Test func adamBetasReachTheTrainersConfig() throws {
-        let rl = try FlowTuneConfig.load(yaml: "", overrides: ["rl.adam_beta1=0.8", "rl.adam_beta2=0.99"]).rlConfig()
+        let rl = try FlowTuneConfig.load(yaml: "", overrides: ["rl.adam_beta1=0.8", "rl.adam_beta2=0.99"]).rl
         #expect(rl.adamBeta1 == 0.8 && rl.adamBeta2 == 0.99)
     }
 
     @Test func theTrainingTimeLimitReachesTheTrainerAndTheEnvironmentsLimitIsStillRefused() throws {
-        #expect(try FlowTuneConfig.load(yaml: "", overrides: ["rl.max_episode_steps=150"]).rlConfig().rolloutTimeLimit == 150)
-        #expect(try FlowTuneConfig.load(yaml: "").rlConfig().rolloutTimeLimit == nil)
+        #expect(try FlowTuneConfig.load(yaml: "", overrides: ["rl.max_episode_steps=150"]).rl.maxEpisodeSteps == 150)
+        #expect(try FlowTuneConfig.load(yaml: "").rl.maxEpisodeSteps == nil)
         #expect(configError { _ = try FlowTuneConfig.load(yaml: "", overrides: ["rl.max_episode_steps=0"]) } != nil)
         #expect(configError { _ = try FlowTuneConfig.load(yaml: "", overrides: ["env.max_episode_steps=150"]) }?
             .description.contains("rl.max_episode_steps") == true)
@@ -56,7 +57,7 @@ import Testing
 
     @Test func everyListedCriticAndNoiseNetworkWidthReachesTheTrainer() throws {
         let config = try FlowTuneConfig.load(yaml: "", overrides: ["rl.critic_widths=[40, 30, 20]", "rl.noise_net_widths=[24]"])
-        #expect(try config.rlConfig().criticWidths == [40, 30, 20])
+        #expect(config.rl.criticWidths == [40, 30, 20])
         #expect(config.noiseNetworkConfig.widths == [24])
     }
 

@@ -8,7 +8,7 @@ import Testing
 /// Synthetic runs with the metrics a trainer logs, written as real run directories.
 enum SyntheticRuns {
     /// A run of `iterations` iterations whose success climbs from `start` to `end`.
-    static func write(in root: String, name: String, algo: FlowTuneConfig.RL.Algorithm, iterations: Int = 40, start: Double, end: Double,
+    static func write(in root: String, name: String, algo: RLConfig.Algorithm, iterations: Int = 40, start: Double, end: Double,
                       seed: UInt64, ensemble: Bool = false, noise: Bool = false) throws -> RunDirectory {
         var config = FlowTuneConfig()
         config.run.name = name

@@ -1,3 +1,4 @@
+import FlowConfig
 /// How a chunk is sampled (docs/algorithms.md §3).
 public enum SamplingMode: Sendable, Equatable, Codable {
     /// Deterministic Euler steps of the ODE (§3.1): evaluation, and FPO rollouts whose
@@ -13,10 +14,10 @@ public enum SamplingMode: Sendable, Equatable, Codable {
 }
 
 /// Which denoising steps of Flow-SDE are stochastic.
-public enum SDESchedule: String, Sendable, Codable, CaseIterable {
-    /// Every step is an SDE step (Flow-GRPO style).
-    case allSteps = "all"
+public enum SDESchedule: String, Codable, ConfigEnum {
     /// π_RL's hybrid: per chain one step `j ∈ {0…K−2}` (never the last) is SDE, the rest ODE.
     /// `j` is drawn independently for every environment's chain and stored with it.
     case oneStep = "one"
+    /// Every step is an SDE step (Flow-GRPO style).
+    case allSteps = "all"
 }

@@ -1,3 +1,4 @@
+import FlowConfig
 import FlowNN
 import FlowPolicy
 
@@ -76,7 +77,7 @@ public final class Critic: Module {
 /// The critic's regression loss (docs/algorithms.md §4.4): Huber (δ = 10) with PPO value clipping
 /// (0.2, around the rollout's values: the larger of the clipped and unclipped losses), or plain MSE.
 public struct ValueLoss: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable, CaseIterable { case huber, mse }
+    public enum Kind: String, Codable, ConfigEnum { case huber, mse }
     public var kind: Kind = .huber
     public var huberDelta: Float = 10
     /// Value clipping range (nil: off).

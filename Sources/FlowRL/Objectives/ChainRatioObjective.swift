@@ -22,7 +22,7 @@ struct ChainRatioObjective: Objective {
         self.record = record
         self.oldLogDensity = oldLogDensity
         aggregation = config.aggregation
-        surrogate = ClippedSurrogate(clipLow: config.clipLow, clipHigh: config.clipHigh, dualClip: config.dualClip)
+        surrogate = ClippedSurrogate(clipLow: Float(config.clipLow), clipHigh: Float(config.clipHigh), dualClip: config.dualClip.map(Float.init))
         denoisingDiscount = record.transitions.count > 1 ? config.denoisingDiscount : nil
         entropyBonus = config.usesEntropyBonus
     }

@@ -60,9 +60,9 @@ struct PPOUpdate {
     }
 
     static func makeOptimizers(_ config: RLConfig) -> (actor: AdamW, noise: AdamW, critic: AdamW) {
-        let betas = (config.adamBeta1, config.adamBeta2)
-        return (AdamW(schedule: .constant(config.actorLearningRate), betas: betas, weightDecay: config.weightDecay),
-                AdamW(schedule: .constant(config.noiseLearningRate), betas: betas, weightDecay: config.weightDecay),
+        let betas = (Float(config.adamBeta1), Float(config.adamBeta2))
+        return (AdamW(schedule: .constant(config.actorLearningRate), betas: betas, weightDecay: Float(config.weightDecay)),
+                AdamW(schedule: .constant(config.noiseLearningRate), betas: betas, weightDecay: Float(config.weightDecay)),
                 AdamW(schedule: .constant(config.criticLearningRate), betas: betas, weightDecay: 0))
     }
 
@@ -82,7 +82,7 @@ struct PPOUpdate {
         let n = rollout.count
         let od = policy.config.observationDim
         var advantages = config.normalizeAdvantages ? normalizeAdvantages(rollout.advantages) : rollout.advantages
-        if let diagnostic = config.advantageDiagnostic { advantages = diagnostic.apply(advantages) }
+        if let diagnostic = config.diagnosticAdvantages { advantages = diagnostic.apply(advantages) }
         // Credit assignment: one advantage per executed action step, normalised over executed steps.
         let stepMask = rollout.steps?.mask
         let stepAdvantages: [Float]? = rollout.stepAdvantages.map { a in
@@ -92,7 +92,7 @@ struct PPOUpdate {
             var out = [Float](repeating: 0, count: a.count)
             for (k, s) in executedSlots.enumerated() { out[s] = normalized[k] }
             return out
-        }.map { a in config.advantageDiagnostic?.apply(a) ?? a }
+        }.map { a in config.diagnosticAdvantages?.apply(a) ?? a }
         let objective = objective(for: rollout, stepAdvantages: stepAdvantages, stepMask: stepMask)
         let targets = rollout.valueTargets
         let heads = rollout.valueHeads
@@ -169,12 +169,12 @@ struct PPOUpdate {
                 // The trust region's early stop, tested before every step as Stable-Baselines3 does:
                 // once this minibatch's ratios show the policy has moved past 1.5× the target, no
                 // further step is taken, not even the rest of the first epoch (docs/algorithms.md §4.1).
-                let stopStatistic = config.klStopPerTask && perTaskDiagnostics
+                let stopStatistic = config.klPerTask && perTaskDiagnostics
                     ? taskDiagnostics.values.map(\.trimmedApproxKL).max() ?? 0
                     : diagnostics.trimmedApproxKL
-                if updatesPolicy, let target = config.klTarget, stopStatistic > Double(target) * 1.5 {
+                if updatesPolicy, let target = config.klTarget.map(Float.init), stopStatistic > Double(target) * 1.5 {
                     stats.stopKL = stopStatistic
-                    guard config.klStopScope == .actor, targets != nil else { break epochs }
+                    guard config.klStop == .actor, targets != nil else { break epochs }
                     // This minibatch's critic gradient is the critic-only step's: take it.
                     try stepCritic(grads, groups: groups)
                     criticOnlyValueLoss += Double(valueLossValue)
@@ -231,8 +231,8 @@ struct PPOUpdate {
         let input = try critic.inputs(policy: policy, observations: v.observations, taskIndices: v.taskIndices,
                                       velocityFeatures: v.velocityFeatures)
         return heads == 1
-            ? config.valueLoss.loss(predicted: critic(input), returns: v.returns, oldValues: v.oldHeadValues.reshaped([v.returns.count]))
-            : config.valueLoss.ensembleLoss(predicted: critic.allHeads(input), returns: v.returns,
+            ? config.criticLoss.loss(predicted: critic(input), returns: v.returns, oldValues: v.oldHeadValues.reshaped([v.returns.count]))
+            : config.criticLoss.ensembleLoss(predicted: critic.allHeads(input), returns: v.returns,
                                             oldValues: v.oldHeadValues, masks: v.bootstrapMasks)
     }
 

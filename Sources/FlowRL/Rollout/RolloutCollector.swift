@@ -23,6 +23,9 @@ import FlowPolicy
 /// the same bits whatever the number of parts or workers.
 struct RolloutCollector {
     let config: RLConfig
+    /// The run's seed (reset seeds) and environment steps per iteration.
+    let seed: UInt64
+    let stepsPerIteration: Int
     let policy: FlowPolicy
     let critic: Critic?
     let env: any VectorEnv
@@ -48,14 +51,14 @@ struct RolloutCollector {
         let n = env.numEnvs, od = env.spec.observationDim, ad = env.spec.actionDim
         let h = policy.config.chunkLength
         let grpo = config.advantageEstimator == .grpo
-        try env.reset(seeds: Self.resetSeeds(runSeed: config.seed, iteration: iteration, numEnvs: n,
-                                             groupSize: grpo ? config.groupSize : 1))
+        try env.reset(seeds: Self.resetSeeds(runSeed: seed, iteration: iteration, numEnvs: n,
+                                             groupSize: grpo ? config.grpoGroupSize : 1))
 
         let buffers = env.buffers
         let sampler = ChunkSampler(mode: config.samplingMode)
-        let usesFPO = config.algorithm == .fpo
+        let usesFPO = config.ratioFamily == .fpo
         let heads = critic?.heads.count ?? 1
-        var latent = config.latentRho.map { CorrelatedLatentNoise(rho: $0, environments: n, width: h * ad) }
+        var latent = config.latentCorrelation.map { CorrelatedLatentNoise(rho: $0, environments: n, width: h * ad) }
         let creditAssignment = usesFPO && config.fpo.creditAssignment
         var stepObservations: [Float] = [], stepRewards: [Float] = [], executed: [Int] = []
         var stats = RolloutStatistics()
@@ -85,7 +88,7 @@ struct RolloutCollector {
 
         func closeDecision(_ i: Int, end: Bool, bootstrapValue: Float?, bootstrapObservation: [Float]?) {
             let d = open[i]
-            let (r, g) = config.rewardDiscounting.chunkReward(pendingRewards[i], gamma: config.gamma)
+            let (r, g) = config.rewardDiscounting.chunkReward(pendingRewards[i], gamma: Float(config.gamma))
             rewards[d] = r
             discounts[d] = g
             ends[d] = end
@@ -103,7 +106,7 @@ struct RolloutCollector {
 
         // Every episode started at this iteration's reset must be able to finish: an iteration shorter
         // than the time limit would only ever see the episodes that succeed early.
-        let steps = Self.stepsPerIteration(config.stepsPerIteration, timeLimit: env.spec.maxEpisodeSteps)
+        let steps = Self.stepsPerIteration(stepsPerIteration, timeLimit: env.spec.maxEpisodeSteps)
 
         // Samples the chunks that the part's environments need and writes the part's action rows.
         func prepare(_ part: Range<Int>) throws {
@@ -169,7 +172,7 @@ struct RolloutCollector {
                         if currentEpisode[i] < 0 {
                             currentEpisode[i] = episodeReturns.count
                             episodeReturns.append(0)
-                            episodeGroup.append(i / config.groupSize)
+                            episodeGroup.append(i / config.grpoGroupSize)
                         }
                         episodeOfDecision.append(currentEpisode[i])
                         open[i] = d

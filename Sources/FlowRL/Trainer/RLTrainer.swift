@@ -7,7 +7,7 @@ import Foundation
 ///
 /// ```swift
 /// let policy = try FlowPolicy.load("sft.safetensors")
-/// let trainer = try RLTrainer(policy: policy, envID: "reach-obstacle", config: RLConfig())
+/// let trainer = try RLTrainer(policy: policy, envID: "reach-obstacle", config: RLConfig(), run: RLRun(numEnvs: 64, seed: 0))
 /// try trainer.run { metrics in print(metrics["train_success"] ?? .nan) }
 /// try trainer.saveCheckpoint(to: "runs/x/latest.safetensors")   // everything needed to resume
 /// ```
@@ -17,6 +17,7 @@ import Foundation
 /// resumed from iteration k's checkpoint reproduces the uninterrupted run bit for bit.
 public final class RLTrainer {
     public let config: RLConfig
+    public let run: RLRun
     public let envID: String
     public let policy: FlowPolicy
     public let critic: Critic?
@@ -46,24 +47,27 @@ public final class RLTrainer {
     /// each); nil leaves `ComputeSettings.threads` alone.
     public var placement: WorkerPlacement? = nil
 
-    /// A trainer on `config.numEnvs` environments `envID` (built-in, or Python simulators run by the
+    /// A trainer on `run.numEnvs` environments `envID` (built-in, or Python simulators run by the
     /// bridge with `bridge`'s workers).
-    /// `demonstrations` are needed when `config.demonstrationAnchor` is set (and ignored otherwise).
-    public convenience init(policy: FlowPolicy, envID: String, config: RLConfig, demonstrations: DemonstrationDataset? = nil,
-                            bridge: PythonBridgeEnv.Configuration = .init()) throws {
-        try config.validate()
-        let options = BuiltinEnvironments.Options(shapedReward: config.shapedReward ?? false, maxEpisodeSteps: config.rolloutTimeLimit)
+    /// `demonstrations` are needed when `config.demo_loss_coef` is set (and ignored otherwise).
+    public convenience init(policy: FlowPolicy, envID: String, config: RLConfig, run: RLRun = RLRun(),
+                            demonstrations: DemonstrationDataset? = nil, bridge: PythonBridgeEnv.Configuration = .init()) throws {
+        try config.validateAll(path: "rl")
+        try run.validate(for: config)
+        let options = BuiltinEnvironments.Options(shapedReward: run.shapedReward, maxEpisodeSteps: config.maxEpisodeSteps)
         try self.init(policy: policy,
-                      environment: EnvironmentRegistry.make(id: envID, numEnvs: config.numEnvs, options: options, bridge: bridge),
-                      evaluationEnvID: envID, config: config, demonstrations: demonstrations)
+                      environment: EnvironmentRegistry.make(id: envID, numEnvs: run.numEnvs, options: options, bridge: bridge),
+                      evaluationEnvID: envID, config: config, run: run, demonstrations: demonstrations)
     }
 
     /// A trainer on a given vector environment (e.g. a wrapper or a bridge environment); evaluation
     /// runs on fresh built-in environments `evaluationEnvID`.
     public init(policy: FlowPolicy, environment: any VectorEnv, evaluationEnvID: String, config: RLConfig,
-                demonstrations: DemonstrationDataset? = nil) throws {
-        try config.validate()
+                run: RLRun = RLRun(), demonstrations: DemonstrationDataset? = nil) throws {
+        try config.validateAll(path: "rl")
+        try run.validate(for: config)
         self.config = config
+        self.run = run
         self.envID = evaluationEnvID
         self.policy = policy
         if config.samplingMode == .flowNoise && policy.noiseNetwork == nil {
@@ -73,7 +77,7 @@ public final class RLTrainer {
         guard env.spec.observationDim == policy.config.observationDim, env.spec.actionDim == policy.config.actionDim else {
             throw RLError.policyMismatch(reason: "environment '\(environment.spec.id)' has observations \(env.spec.observationDim) and actions \(env.spec.actionDim), the policy \(policy.config.observationDim) and \(policy.config.actionDim)")
         }
-        if let settings = config.demonstrationAnchor {
+        if let settings = config.demonstrationAnchor(timeSampling: run.demonstrationTimeSampling) {
             guard let demonstrations else {
                 throw RLError.policyMismatch(reason: "the demonstration anchor (demo_loss_coef) needs the demonstrations; pass the ones the policy was fitted to")
             }
@@ -84,9 +88,9 @@ public final class RLTrainer {
         } else {
             anchor = nil
         }
-        var initRNG = RandomGenerator(seed: config.seed).split(key: 0xC817)
+        var initRNG = RandomGenerator(seed: run.seed).split(key: 0xC817)
         critic = config.advantageEstimator == .gae
-            ? Critic(placement: config.criticPlacement, policy: policy, hiddenWidths: config.criticWidths,
+            ? Critic(placement: config.criticHeadPlacement, policy: policy, hiddenWidths: config.criticWidths,
                      ensembleSize: config.criticEnsembleSize, rng: &initRNG) : nil
         model = ActorCritic(policy: policy, critic: critic)
         if config.freezeEncoder {
@@ -94,8 +98,8 @@ public final class RLTrainer {
             policy.setFrozen(true, prefix: "taskEmbedding")
         }
         (actorOptimizer, noiseOptimizer, criticOptimizer) = PPOUpdate.makeOptimizers(config)
-        rolloutRNG = RandomGenerator(seed: config.seed).split(key: 0x7011)
-        updateRNG = RandomGenerator(seed: config.seed).split(key: 0x0FD8)
+        rolloutRNG = RandomGenerator(seed: run.seed).split(key: 0x7011)
+        updateRNG = RandomGenerator(seed: run.seed).split(key: 0x0FD8)
     }
 
     /// One iteration; returns its metrics, named as in `metrics.jsonl` (`train_success`, `policy_loss`,
@@ -103,7 +107,7 @@ public final class RLTrainer {
     @discardableResult
     public func runIteration() throws -> [String: Double] {
         if let placement { ComputeSettings.threads = placement.rolloutThreads }
-        let collector = RolloutCollector(config: config, policy: policy, critic: critic, env: env, parts: rolloutParts)
+        let collector = RolloutCollector(config: config, seed: run.seed, stepsPerIteration: config.stepsPerIteration(chunkLength: policy.config.chunkLength), policy: policy, critic: critic, env: env, parts: rolloutParts)
         var (rollout, rs) = try collector.collect(iteration: iteration, rng: &rolloutRNG)
         if let placement { ComputeSettings.threads = placement.updateThreads }
         environmentSteps += rs.environmentSteps
@@ -150,7 +154,7 @@ public final class RLTrainer {
             metrics["chunk_abs_max"] = Double(fpo.chunks.largestMagnitude)
         }
         if config.advantageEstimator == .gae {
-            try rollout.computeGAE(lambda: config.lambda, gamma: config.gamma, pessimism: config.ensemblePessimism,
+            try rollout.computeGAE(lambda: Float(config.gaeLambda), gamma: Float(config.gamma), pessimism: config.pessimism,
                                    stepHeadValues: stepHeadValues(rollout), observationDim: policy.config.observationDim,
                                    rng: &updateRNG)
             if config.criticEnsembleSize > 1 { metrics["ensemble_disagreement"] = rollout.ensembleDisagreement }
@@ -178,7 +182,7 @@ public final class RLTrainer {
             metrics["update_skipped"] = 1
             return metrics
         }
-        if config.adaptiveActorLearningRate, update.updatesPolicy, let target = config.klTarget {
+        if config.adaptiveActorLearningRate, update.updatesPolicy, let target = config.klTarget.map(Float.init) {
             let rate = KLAdaptiveLearningRate.next(actorLearningRate, base: config.actorLearningRate,
                                                    stoppedInFirstEpoch: us.stopKL != nil && us.epochsRun == 1,
                                                    ranEveryEpoch: us.stopKL == nil, approxKL: us.approxKL, target: target)
@@ -206,7 +210,7 @@ public final class RLTrainer {
         }
         if anchor != nil { metrics["demo_cfm_loss"] = us.demonstrationLoss }
         if config.usesEntropyBonus { metrics["entropy"] = us.entropy }
-        if config.evalEvery > 0 && iteration % config.evalEvery == 0 {
+        if run.evalEvery > 0 && iteration % run.evalEvery == 0 {
             metrics.merge(try evaluate().metrics(prefix: "eval_")) { $1 }
         }
         return metrics
@@ -223,10 +227,10 @@ public final class RLTrainer {
         return critic.allHeads(input).transposed().scalars
     }
 
-    /// Evaluation on the fixed evaluation episodes with `config.evaluationMode`; recorded in `evaluations`.
+    /// Evaluation on the fixed evaluation episodes with `run.evaluationMode`; recorded in `evaluations`.
     @discardableResult
     public func evaluate() throws -> EvaluationReport {
-        let report = try Evaluator(envID: envID, episodes: config.evalEpisodes, mode: config.evaluationMode).evaluate(policy)
+        let report = try Evaluator(envID: envID, episodes: run.evalEpisodes, mode: run.evaluationMode).evaluate(policy)
         evaluations.append((iteration, report))
         return report
     }

@@ -6,9 +6,10 @@ import SafeTensors
 
 /// A training checkpoint is one safetensors file holding everything a resumed run needs: the policy
 /// (its own checkpoint entries), the critic, the three optimizers' moments and steps, both random
-/// generators, the iteration and environment-step counters, and the RL config (metadata).
+/// generators, the iteration and environment-step counters, the `rl:` knobs as YAML and the run's
+/// settings as JSON (metadata).
 extension RLTrainer {
-    public static let checkpointFormat = "flowtune.rl-checkpoint/1"
+    public static let checkpointFormat = "flowtune.rl-checkpoint/2"
 
     public func saveCheckpoint(to path: String) throws {
         var file = try policy.checkpointFile()
@@ -19,7 +20,8 @@ extension RLTrainer {
         file.metadata["env_steps"] = "\(environmentSteps)"
         // The KL-adapted rate, exactly (a resumed run continues with it).
         file.metadata["actor_learning_rate_bits"] = "\(actorLearningRate.bitPattern)"
-        file.metadata["rl_config"] = String(decoding: try JSONEncoder.sortedKeys.encode(config), as: UTF8.self)
+        file.metadata["rl_config"] = config.yaml(comments: false)
+        file.metadata["rl_run"] = String(decoding: try JSONEncoder.sortedKeys.encode(run), as: UTF8.self)
         if let critic { file.insert(critic.parameterValues(), prefix: "critic") }
         file.insert(actorOptimizer.stateTensors(), prefix: "optimizer.actor")
         file.insert(noiseOptimizer.stateTensors(), prefix: "optimizer.noise")
@@ -36,17 +38,24 @@ extension RLTrainer {
     public static func resume(from path: String, demonstrations: DemonstrationDataset? = nil,
                               bridge: PythonBridgeEnv.Configuration = .init()) throws -> RLTrainer {
         let file = try SafeTensorsFile.read(from: path)
+        if let format = file.metadata["trainer_format"], format != checkpointFormat, format.hasPrefix("flowtune.rl-checkpoint/") {
+            throw RLError.notACheckpoint(path: path, reason: "it was written by an earlier FlowTune (format \(format), this one reads \(checkpointFormat)); "
+                                            + "finish that run with the FlowTune that started it, or start a new run from its policy with --init")
+        }
         guard file.metadata["trainer_format"] == checkpointFormat, let envID = file.metadata["env_id"],
-              let json = file.metadata["rl_config"], let iteration = Int(file.metadata["iteration"] ?? ""),
+              let yaml = file.metadata["rl_config"], let json = file.metadata["rl_run"], let iteration = Int(file.metadata["iteration"] ?? ""),
               let steps = Int(file.metadata["env_steps"] ?? "") else {
             throw RLError.notACheckpoint(path: path, reason: "its metadata lacks the trainer format, env id, config or counters")
         }
-        let config: RLConfig
-        do { config = try JSONDecoder().decode(RLConfig.self, from: Data(json.utf8)) } catch {
-            throw RLError.notACheckpoint(path: path, reason: "its RL config does not decode: \(error)")
+        let config: RLConfig, run: RLRun
+        do {
+            config = try RLConfig.load(yaml: yaml, source: "the checkpoint's rl_config")
+            run = try JSONDecoder().decode(RLRun.self, from: Data(json.utf8))
+        } catch {
+            throw RLError.notACheckpoint(path: path, reason: "its RL settings do not decode: \(error)")
         }
         let policy = try FlowPolicy.load(from: file, path: path)
-        let trainer = try RLTrainer(policy: policy, envID: envID, config: config, demonstrations: demonstrations, bridge: bridge)
+        let trainer = try RLTrainer(policy: policy, envID: envID, config: config, run: run, demonstrations: demonstrations, bridge: bridge)
         if let critic = trainer.critic { try critic.loadParameterValues(try file.tensorValues(prefix: "critic")) }
         try trainer.actorOptimizer.loadState(try file.tensorValues(prefix: "optimizer.actor"))
         try trainer.noiseOptimizer.loadState(try file.tensorValues(prefix: "optimizer.noise"))

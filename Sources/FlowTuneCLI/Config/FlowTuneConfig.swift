@@ -25,7 +25,7 @@ public struct FlowTuneConfig: ConfigSection {
     /// Supervised flow matching on the demonstrations.
     public var sft = SFTConfig()
     /// Online RL fine-tuning.
-    public var rl = RL()
+    public var rl = RLConfig()
     /// Evaluation episodes.
     public var eval = Eval()
 

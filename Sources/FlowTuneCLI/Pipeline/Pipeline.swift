@@ -117,10 +117,9 @@ struct Pipeline {
         if let resumed {
             trainer = resumed
         } else {
-            let rl = try config.rlConfig()
-            let policy = try config.withNoiseNetworkIfNeeded(initial!, rl: rl)
-            trainer = try RLTrainer(policy: policy, envID: config.env.id, config: rl, demonstrations: try anchorDemonstrations(),
-                                    bridge: config.bridgeConfiguration)
+            let policy = try config.withNoiseNetworkIfNeeded(initial!)
+            trainer = try RLTrainer(policy: policy, envID: config.env.id, config: config.rl, run: config.rlRun,
+                                    demonstrations: try anchorDemonstrations(), bridge: config.bridgeConfiguration)
         }
         trainer.onWarning = { log.warning($0) }
         trainer.placement = config.workerPlacement
@@ -139,7 +138,7 @@ struct Pipeline {
         let shutdown = ShutdownSignal.shared
         shutdown.install()
         defer { shutdown.uninstall() }
-        log.info("RL (\(config.rl.algo.rawValue)) on \(config.env.id): \(trainer.config.numEnvs) environments, \(trainer.config.iterations) iterations, from iteration \(trainer.iteration)")
+        log.info("RL (\(config.rl.algo.rawValue)) on \(config.env.id): \(trainer.run.numEnvs) environments, \(trainer.config.iterations) iterations, from iteration \(trainer.iteration)")
         if let p = trainer.placement, p.workers > 0 {
             log.info("\(p.workers) simulator worker\(p.workers == 1 ? "" : "s"); trainer threads: \(p.rolloutThreads) in the rollout, \(p.updateThreads) in the update")
         }

@@ -14,7 +14,7 @@ struct FPORatioObjective: Objective {
 
     init(data: FPORolloutData, stepAdvantages: [Float]?, stepMask: [Float]?, config: RLConfig) {
         self.data = data
-        objective = FPOObjective(settings: config.fpo, dualClip: config.dualClip)
+        objective = FPOObjective(settings: config.fpo, dualClip: config.dualClip.map(Float.init))
         self.stepAdvantages = stepAdvantages
         self.stepMask = stepMask
     }
