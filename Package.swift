@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
         .target(name: "FlowTestSupport", dependencies: ["FlowPolicy", "FlowNN", "FlowConfig"], path: "Tests/FlowTestSupport"),
         .testTarget(name: "FlowPolicyTests", dependencies: ["FlowPolicy", "FlowNN", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
-        .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN", "FlowConfig", "FlowTestSupport"],
+        .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN", "FlowConfig", "SafeTensors", "FlowTestSupport"],
                     swiftSettings: hostCPU),
         .testTarget(name: "FlowConfigTests", dependencies: ["FlowConfig", "FlowTestSupport"]),
         .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI", "FlowConfig", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),

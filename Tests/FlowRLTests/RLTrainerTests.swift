@@ -5,6 +5,7 @@ import FlowPolicy
 import FlowRL
 import FlowTestSupport
 import Foundation
+import SafeTensors
 import Testing
 
 /// Trainer properties that need no learning: the ratio identity, resume, fault handling.
@@ -378,5 +379,22 @@ extension RLTrainerTests {
         let independent = try RLTrainer(policy: try Self.policy(noise: algorithm == .flowNoise), envID: "reach-obstacle", config: c, run: RLTrainerTests.run)
             .runIteration()
         #expect(correlated["policy_loss"] != independent["policy_loss"] && correlated["value_loss"] != independent["value_loss"])
+    }
+}
+
+extension RLTrainerTests {
+    /// A checkpoint of an earlier format (its RL settings were a JSON copy of a struct that no longer
+    /// exists) is refused with what to do instead, not misread.
+    @Test func aCheckpointOfAnEarlierFormatIsRefusedWithWhatToDo() throws {
+        let trainer = try RLTrainer(policy: try Self.policy(), envID: "reach-obstacle", config: Self.config(), run: Self.run)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("old-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try trainer.saveCheckpoint(to: path)
+        var file = try SafeTensorsFile.read(from: path)
+        file.metadata["trainer_format"] = "flowtune.rl-checkpoint/1"
+        try file.write(to: path)
+        let error = #expect(throws: RLError.self) { _ = try RLTrainer.resume(from: path) }
+        #expect(error?.description.contains("earlier FlowTune") == true && error?.description.contains("--init") == true,
+                "\(String(describing: error))")
     }
 }
