@@ -16,7 +16,7 @@ public final class RLIterationWorkload {
         var config = RLConfig()
         config.klTarget = nil
         trainer = try RLTrainer(policy: policy, envID: CompareWorkload.environment, config: config,
-                                run: RLRun(numEnvs: numEnvs, evalEvery: 0))
+                                run: RLRun(numEnvs: numEnvs, seed: 0))
     }
 
     public func runIteration() throws {

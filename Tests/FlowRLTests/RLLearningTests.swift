@@ -28,7 +28,7 @@ import Testing
         let policy = try tenDemoPolicy()
         let evaluator = Evaluator(envID: "reach-obstacle", episodes: 200)
         let before = try evaluator.evaluate(policy)
-        let trainer = try RLTrainer(policy: policy, envID: "reach-obstacle", config: rl, run: RLRun(numEnvs: 64, evalEvery: 0))
+        let trainer = try RLTrainer(policy: policy, envID: "reach-obstacle", config: rl, run: RLRun(numEnvs: 64, seed: 0))
         try trainer.run()
         let after = try evaluator.evaluate(trainer.policy)
         let p1 = before.successRate, p2 = after.successRate

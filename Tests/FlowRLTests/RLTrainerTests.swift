@@ -42,7 +42,7 @@ import Testing
     }
 
     /// 8 environments, seed 11, no periodic evaluation.
-    static let run = RLRun(numEnvs: 8, seed: 11, evalEvery: 0)
+    static let run = RLRun(numEnvs: 8, seed: 11)
 
     /// Runs one iteration and checks that the critic's parameters moved and the policy's did not.
     static func expectOnlyTheCriticChangesInOneIteration(_ trainer: RLTrainer, sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -25,7 +25,7 @@ import Testing
         var config = RLTrainerTests.config()
         config.iterations = 2
         Self.setups[setup].configure(&config)
-        let run = RLRun(numEnvs: 12, seed: RLTrainerTests.run.seed, evalEvery: 0)
+        let run = RLRun(numEnvs: 12, seed: RLTrainerTests.run.seed)
         let policy = try RLTrainerTests.policy(noise: config.algo == .flowNoise)
         let trainer = try environment.map { try RLTrainer(policy: policy, environment: $0, evaluationEnvID: "reach-obstacle", config: config, run: run) }
             ?? RLTrainer(policy: policy, envID: "reach-obstacle", config: config, run: run)
@@ -63,7 +63,7 @@ import Testing
     func metaWorldTrainingIsTheSameBitsWithOneTwoOrThreeWorkers() throws {
         var config = RLTrainerTests.config()
         config.iterations = 1
-        let run = RLRun(numEnvs: 6, seed: RLTrainerTests.run.seed, evalEvery: 0)
+        let run = RLRun(numEnvs: 6, seed: RLTrainerTests.run.seed)
         func train(workers: Int) throws -> [String: [UInt64]] {
             let env = try PythonBridgeEnv(id: "metaworld/reach-v3", numEnvs: run.numEnvs, options: .init(maxEpisodeSteps: 15),
                                           configuration: .init(workers: workers, onWorkerRestart: { _ in }))

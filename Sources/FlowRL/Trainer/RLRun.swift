@@ -18,7 +18,9 @@ public struct RLRun: Sendable, Equatable, Codable {
     /// How the demonstration anchor draws flow times (the SFT's `time_sampling`).
     public var demonstrationTimeSampling: ConditionalFlowMatching.TimeSampling
 
-    public init(numEnvs: Int = 64, seed: UInt64 = 0, shapedReward: Bool = false, evalEvery: Int = 10, evalEpisodes: Int = 200,
+    /// The environments and the seed are the caller's to give; the rest defaults to FlowTune's
+    /// (`env.shaped_reward` false, no periodic evaluation, the ODE sampler, π0's Beta times).
+    public init(numEnvs: Int, seed: UInt64, shapedReward: Bool = false, evalEvery: Int = 0, evalEpisodes: Int = 200,
                 evaluationMode: SamplingMode = .ode, demonstrationTimeSampling: ConditionalFlowMatching.TimeSampling = .beta) {
         self.numEnvs = numEnvs
         self.seed = seed

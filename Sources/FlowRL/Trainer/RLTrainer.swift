@@ -50,7 +50,7 @@ public final class RLTrainer {
     /// A trainer on `run.numEnvs` environments `envID` (built-in, or Python simulators run by the
     /// bridge with `bridge`'s workers).
     /// `demonstrations` are needed when `config.demo_loss_coef` is set (and ignored otherwise).
-    public convenience init(policy: FlowPolicy, envID: String, config: RLConfig, run: RLRun = RLRun(),
+    public convenience init(policy: FlowPolicy, envID: String, config: RLConfig, run: RLRun,
                             demonstrations: DemonstrationDataset? = nil, bridge: PythonBridgeEnv.Configuration = .init()) throws {
         try config.validateAll(path: "rl")
         try run.validate(for: config)
@@ -63,7 +63,7 @@ public final class RLTrainer {
     /// A trainer on a given vector environment (e.g. a wrapper or a bridge environment); evaluation
     /// runs on fresh built-in environments `evaluationEnvID`.
     public init(policy: FlowPolicy, environment: any VectorEnv, evaluationEnvID: String, config: RLConfig,
-                run: RLRun = RLRun(), demonstrations: DemonstrationDataset? = nil) throws {
+                run: RLRun, demonstrations: DemonstrationDataset? = nil) throws {
         try config.validateAll(path: "rl")
         try run.validate(for: config)
         self.config = config
