@@ -32,7 +32,7 @@ import Testing
         trainer.rolloutParts = parts
         var out: [String: [UInt64]] = [:]
         for _ in 0..<config.iterations {
-            for (key, value) in try trainer.runIteration() { out["iteration \(trainer.iteration) \(key)"] = [value.bitPattern] }
+            for (key, value) in try trainer.runIteration() where !RLTrainer.isTimingMetric(key) { out["iteration \(trainer.iteration) \(key)"] = [value.bitPattern] }
         }
         for (name, value) in trainer.policy.parameterValues() { out["policy " + name] = value.scalars.map { UInt64($0.bitPattern) } }
         for (name, value) in trainer.critic?.parameterValues() ?? [:] { out["critic " + name] = value.scalars.map { UInt64($0.bitPattern) } }
@@ -72,7 +72,7 @@ import Testing
             let trainer = try RLTrainer(policy: policy, environment: env,
                                         evaluationEnvID: "metaworld/reach-v3", config: config, run: run)
             var out: [String: [UInt64]] = [:]
-            for (key, value) in try trainer.runIteration() { out[key] = [value.bitPattern] }
+            for (key, value) in try trainer.runIteration() where !RLTrainer.isTimingMetric(key) { out[key] = [value.bitPattern] }
             for (name, value) in trainer.policy.parameterValues() { out["policy " + name] = value.scalars.map { UInt64($0.bitPattern) } }
             #expect(env.restarts.isEmpty)
             return out

@@ -102,14 +102,24 @@ public final class RLTrainer {
         updateRNG = RandomGenerator(seed: run.seed).split(key: 0x0FD8)
     }
 
+    /// Wall-clock metrics of an iteration's phases (`rollout_seconds`, `update_seconds`,
+    /// `eval_seconds`): like `wall_time`, they differ from run to run; every other metric is the same
+    /// bits for the same seed.
+    public static func isTimingMetric(_ key: String) -> Bool { key.hasSuffix("_seconds") }
+
     /// One iteration; returns its metrics, named as in `metrics.jsonl` (`train_success`, `policy_loss`,
-    /// `ratio_mean`, `clip_fraction`, `sigma_mean`, `eval_success`, …).
+    /// `ratio_mean`, `clip_fraction`, `sigma_mean`, `eval_success`, …), with the seconds each phase
+    /// took (`rollout_seconds`: collecting; `update_seconds`: advantages and the update;
+    /// `eval_seconds`: a periodic evaluation).
     @discardableResult
     public func runIteration() throws -> [String: Double] {
+        let started = DispatchTime.now()
+        func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
         if let placement { ComputeSettings.threads = placement.rolloutThreads }
         let collector = RolloutCollector(config: config, seed: run.seed, stepsPerIteration: config.stepsPerIteration(chunkLength: policy.config.chunkLength), policy: policy, critic: critic, env: env, parts: rolloutParts)
         var (rollout, rs) = try collector.collect(iteration: iteration, rng: &rolloutRNG)
         if let placement { ComputeSettings.threads = placement.updateThreads }
+        let rolloutSeconds = seconds(since: started), collected = DispatchTime.now()
         environmentSteps += rs.environmentSteps
         iteration += 1
         var metrics: [String: Double] = [
@@ -117,7 +127,7 @@ public final class RLTrainer {
             "train_success": rs.successRate, "train_episodes": Double(rs.episodesFinished),
             "train_return": rs.meanReturn, "train_length": rs.meanLength, "decisions": Double(rs.decisions),
             "lr_actor": Double(actorLearningRate), "lr_critic": Double(config.criticLearningRate),
-            "lr_noise": Double(config.noiseLearningRate),
+            "lr_noise": Double(config.noiseLearningRate), "rollout_seconds": rolloutSeconds,
         ]
         // Only quantities the run has: no σ for ODE rollouts, no entropy without Flow-Noise's bonus,
         // no disagreement without an ensemble (a flat 0 would read as a measurement in the report).
@@ -210,8 +220,11 @@ public final class RLTrainer {
         }
         if anchor != nil { metrics["demo_cfm_loss"] = us.demonstrationLoss }
         if config.usesEntropyBonus { metrics["entropy"] = us.entropy }
+        metrics["update_seconds"] = seconds(since: collected)
         if run.evalEvery > 0 && iteration % run.evalEvery == 0 {
+            let evaluationStarted = DispatchTime.now()
             metrics.merge(try evaluate().metrics(prefix: "eval_")) { $1 }
+            metrics["eval_seconds"] = seconds(since: evaluationStarted)
         }
         return metrics
     }
