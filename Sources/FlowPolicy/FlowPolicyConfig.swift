@@ -1,60 +1,78 @@
+import FlowConfig
+import FlowTensor
 import FlowNN
 
 /// Everything that determines a `FlowPolicy`'s architecture. It is stored in the checkpoint's
-/// metadata, so `FlowPolicy.load(path)` rebuilds the network with nothing else.
+/// metadata, so `FlowPolicy.load(path)` rebuilds the network with nothing else. Its knobs and their
+/// defaults are `PolicyArchitecture`'s (the `policy:` section); this adds what the environment and the
+/// method decide (widths, task count, noise network, the fitted denoised bound).
 public struct FlowPolicyConfig: Codable, Sendable, Equatable {
     /// Length of an observation vector.
     public var observationDim: Int
     /// Dimension `D` of one action.
     public var actionDim: Int
     /// Actions per chunk `H` (docs/algorithms.md §5: 5).
-    public var chunkLength: Int = 5
+    public var chunkLength: Int
     /// Denoising steps `K` (docs/algorithms.md §5: 4–10).
-    public var denoisingSteps: Int = 5
+    public var denoisingSteps: Int
     /// Number of tasks for a multi-task policy (0: no task embedding).
     public var taskCount: Int = 0
     /// Width of the learned task embedding.
-    public var taskEmbeddingDim: Int = 16
+    public var taskEmbeddingDim: Int
     /// Hidden widths of the observation encoder; its output width is the last entry.
-    public var encoderWidths: [Int] = [256, 256]
+    public var encoderWidths: [Int]
     /// Width of the sinusoidal time embedding (and of the time MLP that follows it).
-    public var timeEmbeddingDim: Int = 64
+    public var timeEmbeddingDim: Int
     /// Hidden width of the velocity network.
-    public var velocityWidth: Int = 256
+    public var velocityWidth: Int
     /// Hidden layers of the velocity network.
-    public var velocityDepth: Int = 3
-    public var activation: Activation = .silu
+    public var velocityDepth: Int
+    public var activation: Activation
     /// How the velocity network sees observation and time.
-    public var conditioning: Conditioning = .film
+    public var conditioning: Conditioning
     /// Layer normalisation in the hidden layers.
-    public var layerNorm: Bool = false
+    public var layerNorm: Bool
     /// The learned noise network of Flow-Noise (§3.3); nil when the policy has none.
     public var noiseNetwork: NoiseNetworkConfig? = nil
     /// Normalised observations are clipped to `±observationClip` before the encoder; nil = no clip.
     /// A dimension that barely moved in the demonstrations (MetaWorld's cube orientation: std 0.0009
     /// over 10 pick-place demonstrations) otherwise feeds the encoder values in the hundreds once it
     /// moves during RL. Stable Baselines' VecNormalize clips at 10 for the same reason.
-    public var observationClip: Float? = nil
+    public var observationClip: Float?
     /// The smallest std the observation normaliser divides by when it is fitted to demonstrations
     /// (`Normalizer.fit`); nil = each dimension's own std. Only fitting reads it: a saved policy keeps
     /// the normaliser it was fitted with.
-    public var observationStdFloor: Float? = nil
+    public var observationStdFloor: Float?
     /// Every denoising step clamps its data estimate `x − t·v` to `±denoisedClip` in normalised
     /// action units (`DenoisedClamp`, docs/algorithms.md §3.4), in rollouts, updates and evaluation
     /// alike; nil = unbounded chains. A sampling setting, not part of the weights: it may be changed
     /// on a trained policy (`FlowPolicy.setDenoisedClip`).
     public var denoisedClip: Float? = nil
 
-    public enum Conditioning: String, Codable, Sendable, CaseIterable {
+    public enum Conditioning: String, Codable, ConfigEnum {
         /// Each hidden layer is modulated by FiLM from `[observation features, time features]`.
         case film
         /// `[x, observation features, time features]` concatenated at the input.
         case concat
     }
 
-    public init(observationDim: Int, actionDim: Int) {
+    /// A single-task policy for observations and actions of these widths with `architecture`'s knobs
+    /// (FlowTune's defaults unless given); no noise network, no denoised bound until one is set.
+    public init(observationDim: Int, actionDim: Int, architecture: PolicyArchitecture = PolicyArchitecture()) {
         self.observationDim = observationDim
         self.actionDim = actionDim
+        chunkLength = architecture.chunkLength
+        denoisingSteps = architecture.denoisingSteps
+        encoderWidths = architecture.encoderWidths
+        velocityWidth = architecture.hiddenWidth
+        velocityDepth = architecture.depth
+        activation = FlowTensor.Activation(rawValue: architecture.activation.rawValue) ?? .silu
+        layerNorm = architecture.layerNorm
+        observationClip = architecture.observationClip.map(Float.init)
+        observationStdFloor = architecture.observationStdFloor.map(Float.init)
+        timeEmbeddingDim = architecture.timeEmbeddingDim
+        conditioning = architecture.conditioning
+        taskEmbeddingDim = architecture.taskEmbeddingDim
     }
 
     /// Flattened chunk width `H·D`.

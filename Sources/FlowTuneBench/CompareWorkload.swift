@@ -88,7 +88,7 @@ public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
         let spec = try BuiltinEnvironments.make(id: environment, numEnvs: 1).spec
         var c = defaults.policyConfig(observationDim: spec.observationDim, actionDim: spec.actionDim, taskCount: 0)
         c.denoisingSteps = steps
-        if noise { c.noiseNetwork = defaults.noiseNetworkConfig }
+        if noise { c.noiseNetwork = defaults.rl.noiseNetwork }
         return c
     }
 }

@@ -71,6 +71,7 @@ public enum FlowPolicyBenchmarkDefaults {
         c.velocityWidth = 256
         c.velocityDepth = 3
         c.timeEmbeddingDim = 64
+        c.observationClip = nil
         return c
     }
 }

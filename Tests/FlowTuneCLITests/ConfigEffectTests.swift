@@ -143,7 +143,7 @@ import Testing
         return [
             "rl": String(describing: config.rl),
             "rl run": String(describing: config.rlRun),
-            "noise network": String(describing: config.noiseNetworkConfig),
+            "noise network": String(describing: config.rl.noiseNetwork),
             "policy": String(describing: config.policyConfig(observationDim: 8, actionDim: 2, taskCount: 10)),
             "sft": String(describing: config.sft),
             "demonstrations": String(describing: config.demonstrationCollector),

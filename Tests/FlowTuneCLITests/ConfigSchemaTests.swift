@@ -1,4 +1,5 @@
 import FlowConfig
+import FlowPolicy
 import FlowRL
 import FlowTuneCLI
 import Foundation
@@ -39,7 +40,7 @@ func snakeCase(_ name: String) -> String {
         checkSection(FlowTuneConfig.Run.self)
         checkSection(FlowTuneConfig.Env.self)
         checkSection(FlowTuneConfig.Demos.self)
-        checkSection(FlowTuneConfig.Policy.self)
+        checkSection(PolicyArchitecture.self)
         checkSection(SFTConfig.self)
         checkSection(RLConfig.self)
         checkSection(FlowTuneConfig.Eval.self)
@@ -85,7 +86,7 @@ func snakeCase(_ name: String) -> String {
         #expect(paths.allSatisfy { $0.split(separator: ".").count == 2 })
         #expect(paths.contains("rl.ensemble_beta") && paths.contains("policy.task_embedding_dim"))
         let counts: [Int] = [FlowTuneConfig.Run.fields.count, FlowTuneConfig.Env.fields.count, FlowTuneConfig.Demos.fields.count,
-                             FlowTuneConfig.Policy.fields.count, SFTConfig.fields.count, RLConfig.fields.count,
+                             PolicyArchitecture.fields.count, SFTConfig.fields.count, RLConfig.fields.count,
                              FlowTuneConfig.Eval.fields.count]
         let total = counts.reduce(0, +)
         #expect(paths.count == total)

@@ -58,7 +58,7 @@ import Testing
     @Test func everyListedCriticAndNoiseNetworkWidthReachesTheTrainer() throws {
         let config = try FlowTuneConfig.load(yaml: "", overrides: ["rl.critic_widths=[40, 30, 20]", "rl.noise_net_widths=[24]"])
         #expect(config.rl.criticWidths == [40, 30, 20])
-        #expect(config.noiseNetworkConfig.widths == [24])
+        #expect(config.rl.noiseNetwork.widths == [24])
     }
 
     @Test func theDenoisedClipIsAutoANumberOrNullAndNothingElse() throws {

@@ -120,6 +120,16 @@ extension RLConfig {
         demoLossCoef.map { DemonstrationAnchorSettings(coefficient: Float($0), batchSize: demoBatchSize, timeSampling: timeSampling) }
     }
 
+    /// Flow-Noise's σ network (§3.3) of `sigma_min`, `sigma_max`, `noise_net_widths` and `noise_net_sees_action`.
+    public var noiseNetwork: NoiseNetworkConfig {
+        var n = NoiseNetworkConfig()
+        n.widths = noiseNetWidths
+        n.sigmaMin = Float(sigmaMin)
+        n.sigmaMax = Float(sigmaMax)
+        n.includeChainState = noiseNetSeesAction
+        return n
+    }
+
     /// Environment steps per environment per iteration: `rollout_steps` decisions of `chunkLength` steps.
     public func stepsPerIteration(chunkLength: Int) -> Int { rolloutSteps * chunkLength }
 }

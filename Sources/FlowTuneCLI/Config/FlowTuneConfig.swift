@@ -1,4 +1,5 @@
 import FlowConfig
+import FlowPolicy
 import FlowRL
 /// Everything a FlowTune run can be told, one section per stage of the pipeline.
 ///
@@ -21,7 +22,7 @@ public struct FlowTuneConfig: ConfigSection {
     /// Expert demonstrations for SFT.
     public var demos = Demos()
     /// The flow policy's architecture and sampler.
-    public var policy = Policy()
+    public var policy = PolicyArchitecture()
     /// Supervised flow matching on the demonstrations.
     public var sft = SFTConfig()
     /// Online RL fine-tuning.

@@ -11,31 +11,9 @@ import Foundation
 extension FlowTuneConfig {
     /// The policy architecture for an environment with the given widths and task count.
     public func policyConfig(observationDim: Int, actionDim: Int, taskCount: Int) -> FlowPolicyConfig {
-        var c = FlowPolicyConfig(observationDim: observationDim, actionDim: actionDim)
-        c.chunkLength = policy.chunkLength
-        c.denoisingSteps = policy.denoisingSteps
-        c.encoderWidths = policy.encoderWidths
-        c.velocityWidth = policy.hiddenWidth
-        c.velocityDepth = policy.depth
-        c.activation = FlowTensor.Activation(rawValue: policy.activation.rawValue) ?? .silu
-        c.layerNorm = policy.layerNorm
-        c.observationClip = policy.observationClip.map(Float.init)
-        c.observationStdFloor = policy.observationStdFloor.map(Float.init)
-        c.timeEmbeddingDim = policy.timeEmbeddingDim
-        c.conditioning = policy.conditioning == .film ? .film : .concat
+        var c = FlowPolicyConfig(observationDim: observationDim, actionDim: actionDim, architecture: policy)
         c.taskCount = taskCount > 1 ? taskCount : 0
-        c.taskEmbeddingDim = policy.taskEmbeddingDim
         return c
-    }
-
-    /// The Flow-Noise noise network of `rl.*`.
-    public var noiseNetworkConfig: NoiseNetworkConfig {
-        var n = NoiseNetworkConfig()
-        n.widths = rl.noiseNetWidths
-        n.sigmaMin = Float(rl.sigmaMin)
-        n.sigmaMax = Float(rl.sigmaMax)
-        n.includeChainState = rl.noiseNetSeesAction
-        return n
     }
 
     /// The expert collection of `demos.*` (used when `demos.path` is null). Its width is fixed:
@@ -65,7 +43,7 @@ extension FlowTuneConfig {
     public func withNoiseNetworkIfNeeded(_ policy: FlowPolicy) throws -> FlowPolicy {
         guard rl.ratioFamily == .flowNoise && policy.noiseNetwork == nil else { return policy }
         var rng = RandomGenerator(seed: UInt64(run.seed)).split(key: 0x4015E)
-        return try policy.addingNoiseNetwork(noiseNetworkConfig, rng: &rng)
+        return try policy.addingNoiseNetwork(rl.noiseNetwork, rng: &rng)
     }
 
     /// Simulator workers and the trainer's rollout and update threads on this machine's cores
