@@ -23,9 +23,8 @@ import FlowPolicy
 /// the same bits whatever the number of parts or workers.
 struct RolloutCollector {
     let config: RLConfig
-    /// The run's seed (reset seeds) and environment steps per iteration.
+    /// The run's seed, from which the reset seeds derive.
     let seed: UInt64
-    let stepsPerIteration: Int
     let policy: FlowPolicy
     let critic: Critic?
     let env: any VectorEnv
@@ -106,7 +105,7 @@ struct RolloutCollector {
 
         // Every episode started at this iteration's reset must be able to finish: an iteration shorter
         // than the time limit would only ever see the episodes that succeed early.
-        let steps = Self.stepsPerIteration(stepsPerIteration, timeLimit: env.spec.maxEpisodeSteps)
+        let steps = Self.stepsPerIteration(config.stepsPerIteration(chunkLength: h), timeLimit: env.spec.maxEpisodeSteps)
 
         // Samples the chunks that the part's environments need and writes the part's action rows.
         func prepare(_ part: Range<Int>) throws {

@@ -41,7 +41,7 @@ extension RLConfig {
         f.lossReduction = fpoLossDims == .sum ? .sum : .mean
         switch fpoRolloutSampler {
         case .ode: f.rolloutSampler = .ode
-        case .flowSDE: f.rolloutSampler = .flowSDE(schedule: sdeSchedule, noiseLevel: Float(noiseLevel))
+        case .flowSDE: f.rolloutSampler = flowSDESamplingMode
         case .flowNoise: f.rolloutSampler = .flowNoise
         }
         if algo == .fpoLyu { f.creditAssignment = creditAssignment }
@@ -51,7 +51,7 @@ extension RLConfig {
     /// The sampler of rollouts.
     public var samplingMode: SamplingMode {
         switch ratioFamily {
-        case .flowSDE: return .flowSDE(schedule: sdeSchedule, noiseLevel: Float(noiseLevel))
+        case .flowSDE: return flowSDESamplingMode
         case .flowNoise: return .flowNoise
         case .fpo: return fpo.rolloutSampler
         }

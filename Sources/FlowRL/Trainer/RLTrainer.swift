@@ -116,7 +116,7 @@ public final class RLTrainer {
         let started = DispatchTime.now()
         func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
         if let placement { ComputeSettings.threads = placement.rolloutThreads }
-        let collector = RolloutCollector(config: config, seed: run.seed, stepsPerIteration: config.stepsPerIteration(chunkLength: policy.config.chunkLength), policy: policy, critic: critic, env: env, parts: rolloutParts)
+        let collector = RolloutCollector(config: config, seed: run.seed, policy: policy, critic: critic, env: env, parts: rolloutParts)
         var (rollout, rs) = try collector.collect(iteration: iteration, rng: &rolloutRNG)
         if let placement { ComputeSettings.threads = placement.updateThreads }
         let rolloutSeconds = seconds(since: started), collected = DispatchTime.now()
