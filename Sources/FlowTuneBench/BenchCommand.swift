@@ -12,7 +12,7 @@ public struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure FlowTune's speed on this machine.",
         discussion: """
-            Every benchmark reports ratios measured in one run (FlowTune against a reference on the
+            Every benchmark reports ratios measured in one run (FlowTune against a reference on the \
             same machine at the same time), because absolute times on a shared machine drift.
 
             Examples:
@@ -31,10 +31,10 @@ struct BenchKernelsCommand: ParsableCommand {
         commandName: "kernels",
         abstract: "SGEMM GFLOP/s against the system OpenBLAS, and fused vs unfused linear layers.",
         discussion: """
-            Measures C = A·Bᵀ (the layout of a linear layer) for square sizes 64–1024 and the policy
-            shapes M ∈ {64, 256, 1024, 4096} × K = N ∈ {128, 256, 512}, on 1 and 2 threads, next to
-            the best reference SGEMM found (Debian's OpenBLAS, loaded with OPENBLAS_CORETYPE set for
-            this CPU so it does not fall back to its generic kernel). Install the reference with
+            Measures C = A·Bᵀ (the layout of a linear layer) for square sizes 64–1024 and the policy \
+            shapes M ∈ {64, 256, 1024, 4096} × K = N ∈ {128, 256, 512}, on 1 and 2 threads, next to \
+            the best reference SGEMM found (Debian's OpenBLAS, loaded with OPENBLAS_CORETYPE set for \
+            this CPU so it does not fall back to its generic kernel). Install the reference with \
             `apt-get install libopenblas0-pthread`.
 
             Examples:
@@ -168,8 +168,8 @@ struct BenchPolicyCommand: ParsableCommand {
         commandName: "policy",
         abstract: "CFM training samples/s and K-step sampling chunks/s of the flow policy.",
         discussion: """
-            The policy is the default architecture (encoder 256-256, velocity MLP 3×256 with FiLM,
-            H = 5, K = 5, 16-d observations, 4-d actions). Training is one CFM step (forward, backward,
+            The policy is the default architecture (encoder 256-256, velocity MLP 3×256 with FiLM, \
+            H = 5, K = 5, 16-d observations, 4-d actions). Training is one CFM step (forward, backward, \
             AdamW); sampling is the deterministic ODE and the one-step Flow-SDE sampler.
 
             Examples:
@@ -208,7 +208,7 @@ struct BenchEnvsCommand: ParsableCommand {
         commandName: "envs",
         abstract: "Environment steps per second of every built-in task on one core.",
         discussion: """
-            Steps N environments together with random actions (simulator throughput) and with the
+            Steps N environments together with random actions (simulator throughput) and with the \
             scripted expert acting (throughput including the expert).
 
             Examples:
@@ -241,14 +241,14 @@ struct BenchBridgeCommand: ParsableCommand {
         commandName: "bridge",
         abstract: "Python simulators through the worker bridge vs plain Python loops.",
         discussion: """
-            Steps N environments of a bridge id (default MetaWorld reach-v3) with random actions,
-            through the bridge with each worker count P and, as the reference for each, in P plain
-            Python processes stepping the same shards with nothing between them
-            (python -m flowtune_bridge bench --processes P). Every repetition measures every row back
-            to back; the table shows medians and the ratios are medians of within-repetition ratios,
-            because the simulator's own speed drifts by ±20% on a shared machine. Reports the per-step
-            overhead of the bridge at one worker, the speed-up of more workers, and the speed-up P
-            independent Python processes reach on this machine (the ceiling for P workers). Needs the
+            Steps N environments of a bridge id (default MetaWorld reach-v3) with random actions, \
+            through the bridge with each worker count P and, as the reference for each, in P plain \
+            Python processes stepping the same shards with nothing between them \
+            (python -m flowtune_bridge bench --processes P). Every repetition measures every row back \
+            to back; the table shows medians and the ratios are medians of within-repetition ratios, \
+            because the simulator's own speed drifts by ±20% on a shared machine. Reports the per-step \
+            overhead of the bridge at one worker, the speed-up of more workers, and the speed-up P \
+            independent Python processes reach on this machine (the ceiling for P workers). Needs the \
             simulator's Python packages (pip install 'metaworld==3.1.1' packaging).
 
             Examples:

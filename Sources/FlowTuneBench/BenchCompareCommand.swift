@@ -9,16 +9,16 @@ struct BenchCompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "FlowTune against PyTorch (eager, torch.compile) and JAX (jit) on the same workloads.",
         discussion: """
-            Runs FlowTune's workloads in-process and each available peer (bench/peers/peer.py, installed
-            with bench/peers/install.sh) as a child process on the same weights, alternating repetition
-            by repetition, and prints one table of per-call medians with ratios FlowTune ÷ peer
-            (speed; > 1 means FlowTune is faster), for each thread count, plus FlowTune's GEMM FLOP
+            Runs FlowTune's workloads in-process and each available peer (bench/peers/peer.py, installed \
+            with bench/peers/install.sh) as a child process on the same weights, alternating repetition \
+            by repetition, and prints one table of per-call medians with ratios FlowTune ÷ peer \
+            (speed; > 1 means FlowTune is faster), for each thread count, plus FlowTune's GEMM FLOP \
             rate in W2/W3 as a fraction of its best SGEMM rate measured in the same run.
 
-            Workloads (see bench/peers/workloads.py): W1 sample-ode/sample-sde (K = 5, 10; batch 1, 16,
-            64, 256, 1024), W2 ppo-sde/ppo-noise (one PPO epoch of 4096 decisions, minibatch 256, 1024),
-            W3 fpo (one FPO epoch, N_mc = 8, minibatch 256, 1024), W4 rl-iteration (collect + update
-            on reach-obstacle, 64 environments; the peers step a synthetic environment with the same
+            Workloads (see bench/peers/workloads.py): W1 sample-ode/sample-sde (K = 5, 10; batch 1, 16, \
+            64, 256, 1024), W2 ppo-sde/ppo-noise (one PPO epoch of 4096 decisions, minibatch 256, 1024), \
+            W3 fpo (one FPO epoch, N_mc = 8, minibatch 256, 1024), W4 rl-iteration (collect + update \
+            on reach-obstacle, 64 environments; the peers step a synthetic environment with the same \
             widths, see bench/peers/rl_iteration.py).
 
             Examples:

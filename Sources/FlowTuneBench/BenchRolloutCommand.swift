@@ -12,15 +12,15 @@ struct BenchRolloutCommand: ParsableCommand {
         commandName: "rollout",
         abstract: "Env steps/s of whole RL iterations on a Python simulator vs the plain Python loop.",
         discussion: """
-            For each worker count P: first P plain Python processes step the environments with random
-            actions and nothing between the steps (python -m flowtune_bridge bench --processes P, as in
-            `flowtune bench bridge`), then RL trains the policy for --iterations whole iterations
-            (rollout and update, no evaluation) with P bridge workers, the rollout pipeline and the
-            run's worker placement (run.threads, run.update_on_worker_cores); the two alternate
-            --repetitions times (the training continues), and the table shows the median rates and
-            the median of the back-to-back ratios; the last line is that ratio at the largest worker
-            count. The RL settings come
-            from --config and --set (rl.*, policy.*, run.threads); the policy from --policy, else a
+            For each worker count P: first P plain Python processes step the environments with random \
+            actions and nothing between the steps (python -m flowtune_bridge bench --processes P, as in \
+            `flowtune bench bridge`), then RL trains the policy for --iterations whole iterations \
+            (rollout and update, no evaluation) with P bridge workers, the rollout pipeline and the \
+            run's worker placement (run.threads, run.update_on_worker_cores); the two alternate \
+            --repetitions times (the training continues), and the table shows the median rates and \
+            the median of the back-to-back ratios; the last line is that ratio at the largest worker \
+            count. The RL settings come \
+            from --config and --set (rl.*, policy.*, run.threads); the policy from --policy, else a \
             freshly initialised one of policy.*. Needs the simulator's Python packages.
 
             Examples:

@@ -7,7 +7,7 @@ struct ConfigCommand: ParsableCommand {
         commandName: "config",
         abstract: "Print the effective config: as YAML with every knob's meaning, or with --show each value's source.",
         discussion: """
-            The config a run would use, from FlowTune's defaults, then --config, then the --set overrides
+            The config a run would use, from FlowTune's defaults, then --config, then the --set overrides \
             in order. Errors are the ones a run would report.
 
             Examples:

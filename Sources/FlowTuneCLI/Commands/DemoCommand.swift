@@ -20,9 +20,9 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Collect demonstrations, fit a flow policy, fine-tune it with RL, and report — on a built-in task.",
         discussion: """
-            With no arguments: 10 scripted-expert demonstrations of reach-obstacle, supervised flow
-            matching, evaluation on 200 fixed episodes, 300 iterations of PPO with Flow-SDE, evaluation
-            again, and an HTML report. Prints the success before and after RL and where the report is.
+            With no arguments: 10 scripted-expert demonstrations of reach-obstacle, supervised flow \
+            matching, evaluation on 200 fixed episodes, 300 iterations of PPO with Flow-SDE, evaluation \
+            again, and an HTML report. Prints the success before and after RL and where the report is. \
             The run directory is runs/demo-<time>/. Any setting can still be changed with --set.
 
             Preset (applied before your --set values):

@@ -9,10 +9,10 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Train several RL methods over several seeds from one starting policy and tabulate the results.",
         discussion: """
-            Every method × seed is a complete run directory inside runs/<name>/ (config, metrics,
-            checkpoints, log); the sweep writes table.md (final success mean ± std over seeds, per-seed
-            values, area under the success curve, env steps, minutes) and results.json beside them.
-            Methods: \(SweepMethods.known.keys.sorted().joined(separator: ", ")).
+            Every method × seed is a complete run directory inside runs/<name>/ (config, metrics, \
+            checkpoints, log); the sweep writes table.md (final success mean ± std over seeds, per-seed \
+            values, area under the success curve, env steps, minutes) and results.json beside them. \
+            Methods: \(SweepMethods.known.keys.sorted().joined(separator: ", ")). \
             Without --init, demonstrations are collected and an SFT policy is fitted once, first.
 
             Examples:
@@ -43,8 +43,8 @@ struct AblateCommand: ParsableCommand {
         commandName: "ablate",
         abstract: "Ablate Lyu et al.'s FPO components: all on, each one off, all off — same seeds, one table.",
         discussion: """
-            Variants (rl.algo=fpo-lyu): all; no-credit-assignment; no-latent-exploration; no-q-ensemble;
-            none (all three off: plain FPO with the same settings). Writes table.md and results.json
+            Variants (rl.algo=fpo-lyu): all; no-credit-assignment; no-latent-exploration; no-q-ensemble; \
+            none (all three off: plain FPO with the same settings). Writes table.md and results.json \
             into runs/<name>/ like `flowtune sweep`.
 
             Examples:

@@ -62,9 +62,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Fine-tune a flow policy with online RL (PPO with Flow-SDE or Flow-Noise, GRPO, FPO, FPO++ or FPO with Lyu et al.'s components).",
         discussion: """
-            Starts from --init (a policy or training checkpoint), or runs collect + SFT first when no
-            --init is given. Writes metrics.jsonl, TensorBoard events, checkpoints (latest, best and
-            every run.checkpoint_interval iterations) and log.txt. Ctrl-C writes a checkpoint and exits;
+            Starts from --init (a policy or training checkpoint), or runs collect + SFT first when no \
+            --init is given. Writes metrics.jsonl, TensorBoard events, checkpoints (latest, best and \
+            every run.checkpoint_interval iterations) and log.txt. Ctrl-C writes a checkpoint and exits; \
             --resume continues a run bit-identically.
 
             Examples:
