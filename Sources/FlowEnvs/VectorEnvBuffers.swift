@@ -96,6 +96,17 @@ public final class VectorEnvBuffers {
         UnsafeBufferPointer(rebasing: finalObservations[(i * observationDim)..<((i + 1) * observationDim)])
     }
 
+    /// What `reset(seeds:)` leaves for environment `i` before its first step: no reward, not done,
+    /// no success, step 0, no invalid actions counted.
+    public func clearForReset(_ i: Int) {
+        rewards[i] = 0
+        terminated[i] = false
+        truncated[i] = false
+        success[i] = false
+        episodeSteps[i] = 0
+        invalidActionCounts[i] = 0
+    }
+
     /// Whether environment `i`'s episode ended in the latest step (`terminated || truncated`).
     @inlinable
     public func isDone(_ i: Int) -> Bool { terminated[i] || truncated[i] }

@@ -251,12 +251,7 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
             streams[i] = RandomGenerator(seed: seeds[i]).split(key: Self.streamKey)
             buffers.episodeSeeds[i] = seeds[i]
             pendingSeeds[i] = streams[i].next()
-            buffers.rewards[i] = 0
-            buffers.terminated[i] = false
-            buffers.truncated[i] = false
-            buffers.success[i] = false
-            buffers.episodeSteps[i] = 0
-            buffers.invalidActionCounts[i] = 0
+            buffers.clearForReset(i)
         }
         var failed: [(Shard, Error)] = []
         for s in shards {

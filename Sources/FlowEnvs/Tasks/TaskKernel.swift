@@ -161,15 +161,7 @@ final class EpisodeDriver {
 
     /// Clears the per-step buffers; kernels then reset their own environments with `reset(_:seeds:)`.
     func beginReset() {
-        let b = buffers
-        for i in 0..<numEnvs {
-            b.rewards[i] = 0
-            b.terminated[i] = false
-            b.truncated[i] = false
-            b.success[i] = false
-            b.episodeSteps[i] = 0
-            b.invalidActionCounts[i] = 0
-        }
+        for i in 0..<numEnvs { buffers.clearForReset(i) }
         hasReset = true
     }
 

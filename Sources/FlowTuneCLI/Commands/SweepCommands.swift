@@ -117,14 +117,7 @@ func runSweep(kind: String, variants: [Sweep.Variant], seeds: [Int], options: Ru
     let config = try opts.load()
     let (directory, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
     let pipeline = Pipeline(config: config, run: directory, log: log)
-    let initial: FlowPolicy
-    if let initialPolicy {
-        initial = try FlowPolicy.load(initialPolicy)
-        log.info("starting policy \(initialPolicy)")
-        try pipeline.adoptDenoisedClip(initial)
-    } else {
-        initial = try pipeline.supervisedFineTuning(try pipeline.demonstrations())
-    }
+    let initial = try pipeline.startingPolicy(from: initialPolicy)
     let before = try pipeline.evaluate(initial, label: "starting policy")
     let sweep = Sweep(configFile: options.configFile, baseOverrides: options.overrides, variants: variants, seeds: seeds,
                       directory: directory, log: log)

@@ -113,14 +113,7 @@ struct TrainCommand: ParsableCommand {
         let config = try options.load(extra: algo.map { ["rl.algo=\($0)"] } ?? [])
         let (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
         let pipeline = Pipeline(config: config, run: run, log: log)
-        let initial: FlowPolicy
-        if let path = initialPolicy {
-            initial = try FlowPolicy.load(path)
-            log.info("initial policy \(path)")
-            try pipeline.adoptDenoisedClip(initial)
-        } else {
-            initial = try pipeline.supervisedFineTuning(try pipeline.demonstrations())
-        }
+        let initial = try pipeline.startingPolicy(from: initialPolicy)
         let before = try pipeline.evaluate(initial, label: "initial policy")
         _ = try pipeline.reinforcementLearning(from: initial, initialEvaluation: before)
     }

@@ -71,6 +71,16 @@ struct Pipeline {
         return result.policy
     }
 
+    /// The policy RL starts from: the checkpoint at `path` with `policy.denoised_clip` applied, or,
+    /// without one, demonstrations and SFT in this run.
+    func startingPolicy(from path: String?) throws -> FlowPolicy {
+        guard let path else { return try supervisedFineTuning(try demonstrations()) }
+        let policy = try FlowPolicy.load(path)
+        log.info("initial policy \(path)")
+        try adoptDenoisedClip(policy)
+        return policy
+    }
+
     /// Applies `policy.denoised_clip` to a policy (one fitted here, or given to `train --init` /
     /// `sweep --init`): a number or null replaces its bound, `auto` keeps the one it has.
     func adoptDenoisedClip(_ policy: FlowPolicy) throws {
