@@ -54,7 +54,7 @@ let package = Package(
             name: "flowtune",
             dependencies: ["FlowTuneCLI", "FlowTuneBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: hostCPU),
-        .testTarget(name: "FlowTensorTests", dependencies: ["FlowTensor"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowTensorTests", dependencies: ["FlowTensor", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FlowTensor", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),

@@ -194,6 +194,97 @@ def grpo():
             "note": "population std (ddof=0); a group with equal returns gets zero advantage"}
 
 
+# Image ops (docs/architecture.md, "Image ops"): NHWC layout, written as plain loops over the
+# definitions so that they share nothing with FlowTune's im2col lowering.
+
+def conv2d_nhwc(x, w, b, stride, padding):
+    n, h, wd, c = x.shape
+    o, kh, kw, _ = w.shape
+    ho, wo = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
+    xp = np.zeros((n, h + 2 * padding, wd + 2 * padding, c))
+    xp[:, padding:padding + h, padding:padding + wd, :] = x
+    y = np.zeros((n, ho, wo, o))
+    for i in range(ho):
+        for j in range(wo):
+            patch = xp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]
+            y[:, i, j, :] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    return y
+
+
+def pool_nhwc(x, kernel, stride, padding, kind):
+    n, h, wd, c = x.shape
+    ho, wo = (h + 2 * padding - kernel) // stride + 1, (wd + 2 * padding - kernel) // stride + 1
+    y = np.zeros((n, ho, wo, c))
+    for i in range(ho):
+        for j in range(wo):
+            y0, x0 = i * stride - padding, j * stride - padding
+            window = x[:, max(y0, 0):min(y0 + kernel, h), max(x0, 0):min(x0 + kernel, wd), :]
+            y[:, i, j, :] = window.max(axis=(1, 2)) if kind == "max" else window.mean(axis=(1, 2))
+    return y
+
+
+def conv2d():
+    """2-D convolution, NHWC images, [out, kh, kw, in] filters, zero padding."""
+    rng = np.random.default_rng(21)
+    out = []
+    for shape, (o, k), stride, padding in [((2, 5, 6, 3), (4, 3), 1, 1), ((1, 7, 7, 2), (3, 3), 2, 1),
+                                           ((3, 4, 4, 5), (2, 1), 1, 0), ((1, 8, 6, 2), (2, 4), 3, 2)]:
+        x = rng.normal(size=shape)
+        w = rng.normal(size=(o, k, k, shape[3])) / k
+        b = rng.normal(size=o)
+        out.append({"x": x.ravel().tolist(), "x_shape": list(shape), "weight": w.ravel().tolist(),
+                    "weight_shape": list(w.shape), "bias": b.tolist(), "stride": stride, "padding": padding,
+                    "y": conv2d_nhwc(x, w, b, stride, padding).ravel().tolist()})
+    return out
+
+
+def pool2d():
+    """Max and average pooling, NHWC; padded cells are left out of both (average over covered pixels)."""
+    rng = np.random.default_rng(22)
+    out = []
+    for shape, kernel, stride, padding in [((2, 6, 6, 3), 2, 2, 0), ((1, 7, 5, 2), 3, 2, 1), ((2, 4, 4, 1), 4, 4, 0)]:
+        x = rng.normal(size=shape)
+        out.append({"x": x.ravel().tolist(), "x_shape": list(shape), "kernel": kernel, "stride": stride,
+                    "padding": padding, "max": pool_nhwc(x, kernel, stride, padding, "max").ravel().tolist(),
+                    "avg": pool_nhwc(x, kernel, stride, padding, "avg").ravel().tolist()})
+    return out
+
+
+def group_norm():
+    """Group normalisation over each sample's group of consecutive channels, biased variance, no affine."""
+    rng = np.random.default_rng(23)
+    out = []
+    for shape, groups in [((2, 3, 3, 4), 2), ((3, 5, 6), 3), ((2, 2, 2, 4), 1)]:
+        x = rng.normal(size=shape) * 2 + 0.5
+        n, c, eps = shape[0], shape[-1], 1e-5
+        g = x.reshape(n, -1, groups, c // groups)
+        mean = g.mean(axis=(1, 3), keepdims=True)
+        var = g.var(axis=(1, 3), keepdims=True)
+        y = ((g - mean) / np.sqrt(var + eps)).reshape(shape)
+        out.append({"x": x.ravel().tolist(), "x_shape": list(shape), "groups": groups, "eps": eps,
+                    "y": y.ravel().tolist()})
+    return out
+
+
+def spatial_softmax():
+    """Soft-argmax keypoints: per channel, softmax(z / T) over positions, expected x then expected y in [-1, 1]."""
+    rng = np.random.default_rng(24)
+    out = []
+    for shape, temperature in [((2, 4, 5, 3), 1.0), ((1, 3, 3, 2), 0.5)]:
+        x = rng.normal(size=shape) * 2
+        n, h, w, c = shape
+        xs, ys = np.linspace(-1, 1, w), np.linspace(-1, 1, h)
+        z = x.reshape(n, h * w, c) / temperature
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        ex = np.einsum("nsc,s->nc", p, np.tile(xs, h))
+        ey = np.einsum("nsc,s->nc", p, np.repeat(ys, w))
+        out.append({"x": x.ravel().tolist(), "x_shape": list(shape), "temperature": temperature,
+                    "y": np.concatenate([ex, ey], axis=1).ravel().tolist(),
+                    "note": "y is [N, 2C]: the C expected x coordinates, then the C expected y"})
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Registration: one line per case, in the order they appear in vectors.json.
 # ---------------------------------------------------------------------------------------------
@@ -210,6 +301,10 @@ CASES = [
     ("chunk_reward", chunk_reward),
     ("grpo", grpo),
     ("flow_sde_step_clamped", flow_sde_step_clamped),
+    ("conv2d", conv2d),
+    ("pool2d", pool2d),
+    ("group_norm", group_norm),
+    ("spatial_softmax", spatial_softmax),
 ]
 
 
