@@ -209,7 +209,8 @@ struct BenchEnvsCommand: ParsableCommand {
         abstract: "Environment steps per second of every built-in task on one core.",
         discussion: """
             Steps N environments together with random actions (simulator throughput) and with the \
-            scripted expert acting (throughput including the expert).
+            scripted expert acting (throughput including the expert), and renders their top-down RGB \
+            frames at 64×64 and 84×84 (frames/s of rendering alone).
 
             Examples:
               flowtune bench envs
@@ -227,11 +228,15 @@ struct BenchEnvsCommand: ParsableCommand {
     }
 
     func run() throws {
-        print(pad("task", 18) + pad("env steps/s", 16) + "with expert acting")
+        print(pad("task", 18) + pad("env steps/s", 16) + pad("with expert acting", 22) + pad("64×64 frames/s", 18) + "84×84 frames/s")
         for id in BuiltinEnvironments.ids {
             let random = try EnvBenchmark.run(id: id, numEnvs: numEnvs, steps: steps, actions: .random)
             let expert = try EnvBenchmark.run(id: id, numEnvs: numEnvs, steps: steps, actions: .expert)
-            print(pad(id, 18) + pad(format(random.stepsPerSecond, 0), 16) + format(expert.stepsPerSecondWithExpert, 0))
+            let renders = max(1, min(steps, 50))
+            let small = try RenderBenchmark.framesPerSecond(id: id, numEnvs: numEnvs, size: 64, renders: renders)
+            let large = try RenderBenchmark.framesPerSecond(id: id, numEnvs: numEnvs, size: 84, renders: renders)
+            print(pad(id, 18) + pad(format(random.stepsPerSecond, 0), 16) + pad(format(expert.stepsPerSecondWithExpert, 0), 22)
+                  + pad(format(small, 0), 18) + format(large, 0))
         }
     }
 }

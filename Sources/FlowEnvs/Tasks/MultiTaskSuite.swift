@@ -35,7 +35,7 @@ import FlowTensor
 /// measured with the suite's tolerances one step tighter than now: grasp 0.02, push angle 0.2):
 /// 10 / 50 / 100 demonstrations in total → 20.5% / 26% / 31.5% average success, very uneven:
 /// the reach tasks reach 65–100%, the push and pick-place tasks 0–15%.
-public final class MultiTaskEnv: VectorEnv {
+public final class MultiTaskEnv: VectorEnv, FrameRendering {
     /// The suite's tasks in index order.
     public static let tasks: [TaskDescription] = suite.map(\.description)
 
@@ -153,6 +153,13 @@ public final class MultiTaskEnv: VectorEnv {
         driver.advance(reach, actions: a)
         driver.advance(push, actions: a)
         driver.advance(pick, actions: a)
+    }
+
+    public func renderFrames(size: Int, into frames: UnsafeMutableBufferPointer<UInt8>) {
+        checkFrameBuffer(size: size, frames)
+        renderScenes(reach, size: size, into: frames)
+        renderScenes(push, size: size, into: frames)
+        renderScenes(pick, size: size, into: frames)
     }
 
     // MARK: The suite

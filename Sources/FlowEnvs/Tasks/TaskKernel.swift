@@ -32,6 +32,9 @@ protocol TaskKernel: AnyObject {
     func observe(_ j: Int, into out: UnsafeMutablePointer<Float>)
     /// The time limit of environment `j`'s task.
     func maxSteps(_ j: Int) -> Int32
+    /// Draws environment `j`'s objects on a canvas that already shows the empty table
+    /// (`Rendering/TaskScenes.swift`).
+    func render(_ j: Int, on canvas: Canvas)
 }
 
 /// Which environments of the `VectorEnv` a kernel owns (`globalIndex[j]` for its environment `j`)
@@ -70,13 +73,14 @@ final class KernelAssignment {
 ///
 /// The driver's generic functions are specialised for the concrete kernel when the subclass
 /// initialises this class, so `reset` and `step` make one indirect call per batch, not per env.
-public class KernelEnv: VectorEnv {
+public class KernelEnv: VectorEnv, FrameRendering {
     public let spec: EnvSpec
     public var numEnvs: Int { driver.numEnvs }
     public var buffers: VectorEnvBuffers { driver.buffers }
     let driver: EpisodeDriver
     private let resetKernel: ([UInt64]) throws -> Void
     private let stepKernel: (UnsafeBufferPointer<Float>) throws -> Void
+    private let renderKernel: (Int, UnsafeMutableBufferPointer<UInt8>) -> Void
 
     /// A single task named `id` for every one of the kernel's environments.
     init<K: TaskKernel>(id: String, instruction: String, observation: BoxSpace, maxEpisodeSteps: Int,
@@ -89,11 +93,17 @@ public class KernelEnv: VectorEnv {
         self.driver = driver
         resetKernel = { seeds in try driver.resetAll(kernel, seeds: seeds) }
         stepKernel = { actions in try driver.stepAll(kernel, actions: actions) }
+        renderKernel = { size, frames in renderScenes(kernel, size: size, into: frames) }
     }
 
     public func reset(seeds: [UInt64]) throws { try resetKernel(seeds) }
 
     public func step(actions: UnsafeBufferPointer<Float>) throws { try stepKernel(actions) }
+
+    public func renderFrames(size: Int, into frames: UnsafeMutableBufferPointer<UInt8>) {
+        checkFrameBuffer(size: size, frames)
+        renderKernel(size, frames)
+    }
 }
 
 /// Per-environment bookkeeping common to every built-in task: buffers, seed streams, action bounds
