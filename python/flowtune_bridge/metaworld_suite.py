@@ -28,6 +28,7 @@ potential's total change, so succeeding, and succeeding sooner, is always worth 
 import numpy as np
 
 from .errors import MissingPackage, UnknownEnvironment
+from .metaworld_instructions import INSTRUCTIONS
 
 INSTALL = "pip install 'metaworld==3.1.1' packaging"
 SUITES = ("MT10", "MT50")
@@ -97,7 +98,7 @@ class MetaWorldSuite:
         return {
             "observation": {"names": names, "low": low, "high": high},
             "action": {"names": ["dx", "dy", "dz", "grip"], "low": [-1.0] * 4, "high": [1.0] * 4},
-            "tasks": [{"name": n, "instruction": n, "max_episode_steps": self.max_steps} for n in self.names],
+            "tasks": [{"name": n, "instruction": INSTRUCTIONS[n], "max_episode_steps": self.max_steps} for n in self.names],
             "max_episode_steps": self.max_steps,
             "has_expert": True,
             "images": [],

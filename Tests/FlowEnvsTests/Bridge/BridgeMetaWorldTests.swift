@@ -132,15 +132,16 @@ extension BridgeTests {
             #expect(one.contains { $0.truncated.contains(true) }, "the run should include auto-resets")
         }
 
-        @Test func mt10RunsTaskIModTenWithItsNameAsInstructionAndAOneHotObservation() throws {
+        @Test func mt10RunsTaskIModTenWithItsInstructionSentenceAndAOneHotObservation() throws {
             let env = try PythonBridgeEnv(id: "metaworld/MT10", numEnvs: 12, configuration: quietBridge(workers: 2))
             defer { env.close() }
             #expect(env.spec.numTasks == 10 && env.spec.observationDim == 49)
-            #expect(env.spec.tasks[0].name == "reach-v3" && env.spec.tasks[2].instruction == "pick-place-v3")
+            #expect(env.spec.tasks[0].name == "reach-v3" && env.spec.tasks[2].instruction == "pick up the puck and place it at the goal")
+            #expect(Set(env.spec.tasks.map(\.instruction)).count == 10, "one distinct sentence per task")
             try env.reset(seeds: (0..<12).map { UInt64($0) })
             for i in 0..<12 {
                 #expect(env.taskIndex(forEnv: i) == i % 10)
-                #expect(env.instruction(forEnv: i) == env.spec.tasks[i % 10].name)
+                #expect(env.instruction(forEnv: i) == env.spec.tasks[i % 10].instruction)
                 let oneHot = Array(env.buffers.observation(ofEnv: i)[39...])
                 #expect(oneHot == (0..<10).map { $0 == i % 10 ? Float(1) : 0 })
             }
