@@ -19,6 +19,13 @@ public final class FlowPolicy: Module {
     public var observationNormalizer: Normalizer
     public var actionNormalizer: Normalizer
     let taskEmbedding: Parameter?
+    /// With `config.instructions`: the encoder that turns a task's instruction into its features.
+    public let instructionEncoder: InstructionEncoder?
+    /// The words `instructionEncoder` knows (from `config.instructions`).
+    public let vocabulary: InstructionVocabulary?
+    /// The token ids of each task's instruction: the training instructions, unless
+    /// `instruct(with:)` replaced them (e.g. by paraphrases, to probe generalisation).
+    public private(set) var instructionTokens: [[Int]] = []
     public let encoder: MLP
     let timeEmbedding: SinusoidalTimeEmbedding
     let timeMLP: MLP
@@ -32,8 +39,19 @@ public final class FlowPolicy: Module {
         self.actionNormalizer = actionNormalizer ?? .identity(config.actionDim)
         precondition(self.observationNormalizer.dim == config.observationDim, "observation normaliser width")
         precondition(self.actionNormalizer.dim == config.actionDim, "action normaliser width")
-        taskEmbedding = config.taskCount > 0
+        taskEmbedding = config.taskCount > 0 && config.instructions == nil
             ? Parameter(Tensor.randomNormal([config.taskCount, config.taskEmbeddingDim], std: 0.5, rng: &rng)) : nil
+        if let instructions = config.instructions {
+            let vocabulary = InstructionVocabulary(sentences: instructions)
+            self.vocabulary = vocabulary
+            instructionEncoder = InstructionEncoder(vocabularySize: vocabulary.words.count, embeddingDim: config.taskEmbeddingDim,
+                                                    hiddenWidth: config.encoderWidths[0], outputWidth: config.taskEmbeddingDim,
+                                                    activation: config.activation, rng: &rng)
+            instructionTokens = instructions.map(vocabulary.tokens)
+        } else {
+            vocabulary = nil
+            instructionEncoder = nil
+        }
         let encoderIn = config.observationDim + (config.taskCount > 0 ? config.taskEmbeddingDim : 0)
         encoder = MLP(widths: [encoderIn] + config.encoderWidths, activation: config.activation,
                       layerNorm: config.layerNorm, outputActivation: config.activation, rng: &rng)
@@ -61,6 +79,19 @@ public final class FlowPolicy: Module {
     }
     public var featureWidth: Int { config.encoderWidths.last! }
 
+    /// Conditions an instruction policy on other sentences for its tasks (one per task index), read
+    /// with the training vocabulary: words it never saw count as unknown. Returns how many words of
+    /// the new sentences are unknown. The weights are untouched.
+    @discardableResult
+    public func instruct(with sentences: [String]) throws -> Int {
+        guard let vocabulary else { throw FlowPolicyError.invalidConfig(field: "instructions", rule: "this policy is not conditioned on instructions") }
+        guard sentences.count == config.taskCount else {
+            throw FlowPolicyError.invalidConfig(field: "instructions", rule: "needs one sentence per task (\(config.taskCount))")
+        }
+        instructionTokens = sentences.map(vocabulary.tokens)
+        return sentences.reduce(0) { $0 + vocabulary.unknownWords(in: $1) }
+    }
+
     /// Raw observations `[B, obsDim]` as every network of the policy sees them: normalised with the
     /// demonstrations' statistics, then clipped to `±observationClip`. The critic reads the same
     /// rows, so a dimension that barely moved in the demonstrations cannot feed either network
@@ -78,14 +109,14 @@ public final class FlowPolicy: Module {
             throw FlowPolicyError.observationShape(expected: config.observationDim, got: observations.shape)
         }
         var input = normalizedObservations(observations)
-        if let table = taskEmbedding {
+        if let table = instructionEncoder.map({ $0(instructionTokens) }) ?? taskEmbedding?.value {
             let b = observations.shape[0]
             let indices = taskIndices ?? [Int](repeating: 0, count: b)
             precondition(indices.count == b, "one task index per observation row")
             for i in indices where i < 0 || i >= config.taskCount {
                 throw FlowPolicyError.taskIndexOutOfRange(index: i, taskCount: config.taskCount)
             }
-            input = Tensor.concat([input, table.value.gatherRows(indices)], axis: -1)
+            input = Tensor.concat([input, table.gatherRows(indices)], axis: -1)
         }
         return encoder(input)
     }

@@ -17,8 +17,12 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
     public var denoisingSteps: Int
     /// Number of tasks for a multi-task policy (0: no task embedding).
     public var taskCount: Int = 0
-    /// Width of the learned task embedding.
+    /// Width of the learned task embedding (or of the instruction features that replace it).
     public var taskEmbeddingDim: Int
+    /// The tasks' instruction sentences, one per task index, when the policy knows its task from the
+    /// instruction (an `InstructionEncoder` over their words) instead of a learned embedding per
+    /// index; nil = the embedding. The vocabulary is rebuilt from these, so the checkpoint keeps them.
+    public var instructions: [String]? = nil
     /// Hidden widths of the observation encoder; its output width is the last entry.
     public var encoderWidths: [Int]
     /// Width of the sinusoidal time embedding (and of the time MLP that follows it).
@@ -89,6 +93,9 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
         try check(denoisingSteps >= 2, "denoisingSteps", "must be ≥ 2 (Flow-SDE's one-step schedule needs a non-final step)")
         try check(taskCount >= 0, "taskCount", "must be ≥ 0")
         try check(taskCount == 0 || taskEmbeddingDim >= 1, "taskEmbeddingDim", "must be ≥ 1 when taskCount > 0")
+        if let instructions {
+            try check(taskCount > 0 && instructions.count == taskCount, "instructions", "needs one sentence per task of a multi-task policy")
+        }
         try check(!encoderWidths.isEmpty && encoderWidths.allSatisfy { $0 >= 1 }, "encoderWidths", "must be a non-empty list of positive widths")
         try check(timeEmbeddingDim >= 2 && timeEmbeddingDim % 2 == 0, "timeEmbeddingDim", "must be an even number ≥ 2")
         try check(velocityWidth >= 1, "velocityWidth", "must be ≥ 1")

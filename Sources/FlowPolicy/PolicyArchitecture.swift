@@ -29,6 +29,7 @@ public struct PolicyArchitecture: ConfigSection {
     public var timeEmbeddingDim = 32
     public var conditioning = FlowPolicyConfig.Conditioning.film
     public var taskEmbeddingDim = 16
+    public var taskConditioning = TaskConditioning.embedding
 
     public init() {}
 
@@ -52,6 +53,8 @@ public struct PolicyArchitecture: ConfigSection {
         .init("time_embedding_dim", \.timeEmbeddingDim, "size of the sinusoidal flow-time embedding", .within(2...4096)),
         .init("conditioning", \.conditioning, "how observation and time enter the velocity net: FiLM or concatenation"),
         .init("task_embedding_dim", \.taskEmbeddingDim, "learned task-index embedding for multi-task suites; 0 = none", .within(0...4096)),
+        .init("task_conditioning", \.taskConditioning,
+              "how a multi-task policy knows its task: a learned embedding per task index, or the task's instruction sentence (a word-embedding encoder trained with the policy)"),
     ]}
 
     public func validate(path: String) throws(ConfigError) {
@@ -67,6 +70,13 @@ public struct PolicyArchitecture: ConfigSection {
 
     /// The nonlinearity of the policy's MLPs.
     public enum Activation: String, ConfigEnum { case gelu, silu, relu, tanh }
+
+    public enum TaskConditioning: String, ConfigEnum {
+        /// A learned vector per task index.
+        case embedding
+        /// The task's instruction through an `InstructionEncoder` (`FlowPolicyConfig.instructions`).
+        case instruction
+    }
 }
 
 /// `policy.denoised_clip`: `auto`, a positive number, or null (docs/algorithms.md §3.4).

@@ -64,7 +64,7 @@ struct BenchRolloutCommand: ParsableCommand {
             let probe = try EnvironmentRegistry.make(id: env, numEnvs: 1, bridge: .init(workers: 1))
             let spec = probe.spec
             probe.close()
-            let policyConfig = config.policyConfig(observationDim: spec.observationDim, actionDim: spec.actionDim, taskCount: spec.numTasks)
+            let policyConfig = config.policyConfig(observationDim: spec.observationDim, actionDim: spec.actionDim, tasks: spec.tasks)
             makePolicy = {
                 var rng = RandomGenerator(seed: UInt64(config.run.seed))
                 return FlowPolicy(config: policyConfig, rng: &rng)

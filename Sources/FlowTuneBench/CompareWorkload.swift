@@ -86,7 +86,7 @@ public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
     public static func policyConfig(steps: Int = 5, noise: Bool = false) throws -> FlowPolicyConfig {
         let defaults = FlowTuneConfig()
         let spec = try BuiltinEnvironments.make(id: environment, numEnvs: 1).spec
-        var c = defaults.policyConfig(observationDim: spec.observationDim, actionDim: spec.actionDim, taskCount: 0)
+        var c = defaults.policyConfig(observationDim: spec.observationDim, actionDim: spec.actionDim, tasks: [])
         c.denoisingSteps = steps
         if noise { c.noiseNetwork = defaults.rl.noiseNetwork }
         return c

@@ -1,3 +1,4 @@
+import FlowEnvs
 import FlowTuneCLI
 import Foundation
 import Testing
@@ -46,6 +47,7 @@ import Testing
         Row(key: "policy.time_embedding_dim", value: "16"),
         Row(key: "policy.conditioning", value: "concat"),
         Row(key: "policy.task_embedding_dim", value: "8"),
+        Row(key: "policy.task_conditioning", value: "instruction"),
         Row(key: "sft.steps", value: "300"),
         Row(key: "sft.batch_size", value: "64"),
         Row(key: "sft.lr", value: "0.0005"),
@@ -144,7 +146,8 @@ import Testing
             "rl": String(describing: config.rl),
             "rl run": String(describing: config.rlRun),
             "noise network": String(describing: config.rl.noiseNetwork),
-            "policy": String(describing: config.policyConfig(observationDim: 8, actionDim: 2, taskCount: 10)),
+            "policy": String(describing: config.policyConfig(observationDim: 8, actionDim: 2,
+                                                             tasks: (0..<10).map { TaskDescription(name: "t\($0)", instruction: "do task \($0)", maxEpisodeSteps: 10) })),
             "sft": String(describing: config.sft),
             "demonstrations": String(describing: config.demonstrationCollector),
             "placement": String(describing: config.workerPlacement),

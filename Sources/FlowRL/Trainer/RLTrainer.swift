@@ -96,6 +96,7 @@ public final class RLTrainer {
         if config.freezeEncoder {
             policy.setFrozen(true, prefix: "encoder")
             policy.setFrozen(true, prefix: "taskEmbedding")
+            policy.setFrozen(true, prefix: "instructionEncoder")
         }
         (actorOptimizer, noiseOptimizer, criticOptimizer) = PPOUpdate.makeOptimizers(config)
         rolloutRNG = RandomGenerator(seed: run.seed).split(key: 0x7011)

@@ -128,6 +128,7 @@ struct EvalCommand: ParsableCommand {
             Examples:
               flowtune eval runs/demo-20261121-120000/checkpoints/best.safetensors --env reach-obstacle
               flowtune eval sft.safetensors --env multitask --episodes 500 --stochastic
+              flowtune eval sft.safetensors --env multitask --instructions configs/multitask-paraphrases.txt
             """)
 
     @Argument(help: "A policy or training checkpoint.")
@@ -145,12 +146,24 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Sample with one-step Flow-SDE (noise level 0.5) instead of the deterministic ODE.")
     var stochastic = false
 
+    @Option(help: "For a policy conditioned on instructions: a text file with another sentence for each task, one per line in task order ('#' lines are comments), e.g. configs/multitask-paraphrases.txt.")
+    var instructions: String?
+
     func validate() throws {
         guard episodes >= 1 else { throw ValidationError("--episodes must be ≥ 1") }
     }
 
     func run() throws {
         let policy = try FlowPolicy.load(checkpoint)
+        if let instructions {
+            guard let text = try? String(contentsOfFile: instructions, encoding: .utf8) else {
+                throw ValidationError("cannot read the instructions file \(instructions)")
+            }
+            let sentences = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            let unknown = try policy.instruct(with: sentences)
+            print("instructions from \(instructions): \(sentences.count) sentences, \(unknown) words the policy never saw")
+        }
         let mode: SamplingMode = stochastic ? .flowSDE(schedule: .oneStep, noiseLevel: 0.5) : .ode
         let report = try Evaluator(envID: env, episodes: episodes, seed: seed, mode: mode).evaluate(policy)
         print("\(env): \(report.summary)")

@@ -9,10 +9,12 @@ import Foundation
 /// collector, the worker placement and `RLRun`. The `sft` and `rl` sections are the libraries' own
 /// `SFTConfig` and `RLConfig` and need no translation.
 extension FlowTuneConfig {
-    /// The policy architecture for an environment with the given widths and task count.
-    public func policyConfig(observationDim: Int, actionDim: Int, taskCount: Int) -> FlowPolicyConfig {
+    /// The policy architecture for an environment with the given widths and tasks (a multi-task
+    /// policy for more than one; with `policy.task_conditioning: instruction` it reads their instructions).
+    public func policyConfig(observationDim: Int, actionDim: Int, tasks: [TaskDescription]) -> FlowPolicyConfig {
         var c = FlowPolicyConfig(observationDim: observationDim, actionDim: actionDim, architecture: policy)
-        c.taskCount = taskCount > 1 ? taskCount : 0
+        c.taskCount = tasks.count > 1 ? tasks.count : 0
+        if c.taskCount > 0 && policy.taskConditioning == .instruction { c.instructions = tasks.map(\.instruction) }
         return c
     }
 

@@ -52,7 +52,7 @@ struct Pipeline {
         let env = try EnvironmentRegistry.make(id: config.env.id, numEnvs: 1)
         defer { env.close() }
         let policyConfig = config.policyConfig(observationDim: demos.observationDim, actionDim: demos.actionDim,
-                                               taskCount: env.spec.numTasks)
+                                               tasks: env.spec.tasks)
         let start = Date()
         let trainer = try SFTTrainer(dataset: demos, policyConfig: policyConfig, config: config.sft, seed: UInt64(config.run.seed))
         if case .auto = config.policy.denoisedClip {
