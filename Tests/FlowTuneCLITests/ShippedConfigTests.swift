@@ -23,7 +23,10 @@ import Testing
 
     /// `configs/<suite>/<task>-<algo>.yaml` sets `env.id` `<suite>/<task>` (the bridge simulators).
     @Test func everyShippedSimulatorConfigLoadsAndNamesItsEnvironment() throws {
-        let suites = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { !$0.hasSuffix(".yaml") }.sorted()
+        let suites = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { name in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: Self.directory + "/" + name, isDirectory: &isDirectory) && isDirectory.boolValue
+        }.sorted()
         #expect(suites.contains("metaworld"))
         for suite in suites {
             let dir = Self.directory + "/" + suite
