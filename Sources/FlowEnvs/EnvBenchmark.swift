@@ -76,15 +76,17 @@ public enum EnvBenchmark {
                 }
             }
         }
-        func toSeconds(_ d: Duration) -> Double {
-            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-        }
-        let seconds = toSeconds(elapsed), expertSeconds = toSeconds(expertElapsed)
+        let seconds = Self.seconds(elapsed), expertSeconds = Self.seconds(expertElapsed)
         let total = numEnvs * steps
         return Result(id: try BuiltinEnvironments.canonicalID(id), numEnvs: numEnvs, steps: steps, totalEnvSteps: total,
                       seconds: seconds, stepsPerSecond: seconds > 0 ? Double(total) / seconds : .infinity,
                       expertSeconds: expertSeconds,
                       stepsPerSecondWithExpert: seconds + expertSeconds > 0 ? Double(total) / (seconds + expertSeconds) : .infinity,
                       episodesFinished: finished, successes: successes)
+    }
+
+    /// A measured duration in seconds (also `RenderBenchmark`'s).
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 }

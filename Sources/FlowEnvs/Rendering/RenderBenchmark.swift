@@ -25,7 +25,6 @@ public enum RenderBenchmark {
             frames.withUnsafeMutableBufferPointer { renderer.renderFrames(size: size, into: $0) }
             elapsed += clock.now - start
         }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return Double(numEnvs * renders) / seconds
+        return Double(numEnvs * renders) / EnvBenchmark.seconds(elapsed)
     }
 }
