@@ -22,12 +22,19 @@ public enum BuiltinEnvironments {
         /// A time limit in steps for every task whose own limit is longer; nil keeps each task's own.
         public var maxEpisodeSteps: Int?
         public var invalidActionPolicy: InvalidActionPolicy
+        /// State vectors, the top-down camera's frames, or both (`PixelObservationEnv`).
+        public var observation: ObservationMode
+        /// Frames are `imageSize × imageSize` RGB (pixel observations only).
+        public var imageSize: Int
 
-        public init(shapedReward: Bool = false, maxEpisodeSteps: Int? = nil, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
+        public init(shapedReward: Bool = false, maxEpisodeSteps: Int? = nil, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount,
+                    observation: ObservationMode = .state, imageSize: Int = 64) {
             precondition((maxEpisodeSteps ?? 1) >= 1, "a time limit must be at least one step")
             self.shapedReward = shapedReward
             self.maxEpisodeSteps = maxEpisodeSteps
             self.invalidActionPolicy = invalidActionPolicy
+            self.observation = observation
+            self.imageSize = imageSize
         }
 
         /// `own`, or the shorter `maxEpisodeSteps`.
@@ -62,6 +69,13 @@ public enum BuiltinEnvironments {
 
     /// A new vector of `numEnvs` environments of task `id`; call `reset(seeds:)` before stepping.
     public static func make(id: String, numEnvs: Int, options: Options = Options()) throws -> any VectorEnv {
+        let env = try makeSimulator(id: id, numEnvs: numEnvs, options: options)
+        guard options.observation != .state else { return env }
+        return try PixelObservationEnv(wrapping: env, mode: options.observation, size: options.imageSize)
+    }
+
+    /// The task itself, observed through its state vector.
+    private static func makeSimulator(id: String, numEnvs: Int, options: Options) throws -> any FrameRendering {
         let canonical = try canonicalID(id)
         guard numEnvs >= 1 else { throw Error.invalidNumEnvs(numEnvs) }
         switch canonical {
@@ -91,6 +105,8 @@ public enum BuiltinEnvironments {
         case let e as PushEnv: return PushExpert(env: e, noiseStd: noiseStd, seed: seed)
         case let e as PickPlaceEnv: return PickPlaceExpert(env: e, noiseStd: noiseStd, seed: seed)
         case let e as MultiTaskEnv: return MultiTaskExpert(env: e, noiseStd: noiseStd, seed: seed)
+        case let e as PixelObservationEnv:
+            return StateReadingExpert(env: e, expert: try makeExpert(for: e.wrapped, noiseStd: noiseStd, seed: seed))
         default: throw Error.noExpert(envID: env.spec.id)
         }
     }

@@ -79,15 +79,18 @@ public struct EnvSpec: Sendable, Equatable {
     public var maxEpisodeSteps: Int
     /// The tasks, indexed by `VectorEnvBuffers.taskIndices`.
     public var tasks: [TaskDescription]
+    /// Where a camera image sits in each observation row (pixel observations); nil for state vectors.
+    public var image: ImageLayout?
 
     public init(id: String, observation: BoxSpace, action: BoxSpace, maxEpisodeSteps: Int,
-                tasks: [TaskDescription]) {
+                tasks: [TaskDescription], image: ImageLayout? = nil) {
         precondition(!tasks.isEmpty, "an EnvSpec has at least one task")
         self.id = id
         self.observation = observation
         self.action = action
         self.maxEpisodeSteps = maxEpisodeSteps
         self.tasks = tasks
+        self.image = image
     }
 
     public var observationDim: Int { observation.dim }

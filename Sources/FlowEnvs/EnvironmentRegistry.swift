@@ -36,6 +36,7 @@ public enum EnvironmentRegistry {
                             bridge: PythonBridgeEnv.Configuration = .init()) throws -> any VectorEnv {
         let canonical = try canonicalID(id)
         guard isBridgeID(canonical) else { return try BuiltinEnvironments.make(id: canonical, numEnvs: numEnvs, options: options) }
+        guard options.observation == .state else { throw PixelObservationError.notRendered(envID: canonical) }
         return try PythonBridgeEnv(id: canonical, numEnvs: numEnvs,
                                    options: .init(denseReward: options.shapedReward, maxEpisodeSteps: options.maxEpisodeSteps,
                                                   invalidActionPolicy: options.invalidActionPolicy),

@@ -10,8 +10,8 @@
 ///
 /// Parameters are named `stem.weight`, `stemNorm.scale`, `blocks.i.first.weight`, `blocks.i.skip.weight`, …
 public final class ImageEncoder: Module {
-    public struct Config: Equatable, Sendable {
-        public enum Head: String, Equatable, Sendable, CaseIterable {
+    public struct Config: Equatable, Sendable, Codable {
+        public enum Head: String, Equatable, Sendable, CaseIterable, Codable {
             /// `[N, 2C]`: each last-layer channel's expected (x, y) position.
             case spatialSoftmax = "spatial-softmax"
             /// `[N, C]`: each last-layer channel's mean over positions.

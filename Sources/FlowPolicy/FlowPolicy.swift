@@ -26,6 +26,8 @@ public final class FlowPolicy: Module {
     /// The token ids of each task's instruction: the training instructions, unless
     /// `instruct(with:)` replaced them (e.g. by paraphrases, to probe generalisation).
     public private(set) var instructionTokens: [[Int]] = []
+    /// With `config.image`: the convolutional encoder of the camera image.
+    public let imageEncoder: ImageEncoder?
     public let encoder: MLP
     let timeEmbedding: SinusoidalTimeEmbedding
     let timeMLP: MLP
@@ -52,7 +54,8 @@ public final class FlowPolicy: Module {
             vocabulary = nil
             instructionEncoder = nil
         }
-        let encoderIn = config.observationDim + (config.taskCount > 0 ? config.taskEmbeddingDim : 0)
+        imageEncoder = config.image.map { ImageEncoder(config: $0.encoder, rng: &rng) }
+        let encoderIn = observationFeatureWidth(config) + (config.taskCount > 0 ? config.taskEmbeddingDim : 0)
         encoder = MLP(widths: [encoderIn] + config.encoderWidths, activation: config.activation,
                       layerNorm: config.layerNorm, outputActivation: config.activation, rng: &rng)
         timeEmbedding = SinusoidalTimeEmbedding(dim: config.timeEmbeddingDim)
@@ -78,6 +81,8 @@ public final class FlowPolicy: Module {
         config = c
     }
     public var featureWidth: Int { config.encoderWidths.last! }
+    /// The width of `observationInputs` rows.
+    public var observationInputWidth: Int { observationFeatureWidth(config) }
 
     /// Conditions an instruction policy on other sentences for its tasks (one per task index), read
     /// with the training vocabulary: words it never saw count as unknown. Returns how many words of
@@ -102,13 +107,32 @@ public final class FlowPolicy: Module {
         return normalized.clamped(min: -c, max: c)
     }
 
+    /// What the observation MLP reads of raw observation rows `[B, obsDim]`: the normalised (and
+    /// clipped) rows; for a pixel policy the normalised state components followed by the image
+    /// encoder's features, the image read as `(pixel − 0.5)·2` in [−1, 1] (the normaliser's
+    /// per-pixel statistics are not used: a pixel's spread over a few demonstrations says nothing
+    /// about where objects will be).
+    public func observationInputs(_ observations: Tensor) -> Tensor {
+        guard let image = config.image, let imageEncoder else { return normalizedObservations(observations) }
+        let b = observations.shape[0]
+        let pixels = observations.slice(axis: 1, image.offset..<image.rowWidth).detached()
+            .reshaped([b, image.size, image.size, image.channels])
+        let features = imageEncoder((pixels - 0.5) * 2)
+        guard image.offset > 0 else { return features }
+        let state = observations.slice(axis: 1, 0..<image.offset).detached()
+        var normalized = Normalizer(mean: Array(observationNormalizer.mean[0..<image.offset]),
+                                    std: Array(observationNormalizer.std[0..<image.offset])).normalize(state)
+        if let c = config.observationClip { normalized = normalized.clamped(min: -c, max: c) }
+        return Tensor.concat([normalized, features], axis: -1)
+    }
+
     /// Observation features `[B, F]` from raw observations `[B, obsDim]` (and task indices for a
     /// multi-task policy; ignored otherwise).
     public func encode(observations: Tensor, taskIndices: [Int]? = nil) throws -> Tensor {
         guard observations.rank == 2, observations.shape[1] == config.observationDim else {
             throw FlowPolicyError.observationShape(expected: config.observationDim, got: observations.shape)
         }
-        var input = normalizedObservations(observations)
+        var input = observationInputs(observations)
         if let table = instructionEncoder.map({ $0(instructionTokens) }) ?? taskEmbedding?.value {
             let b = observations.shape[0]
             let indices = taskIndices ?? [Int](repeating: 0, count: b)
@@ -223,4 +247,11 @@ public struct PreparedObservation {
         return PreparedObservation(features: sourceFeatures, projections: projections,
                                    rowIndex: rowIndex.map { r in indices.map { r[$0] } } ?? indices)
     }
+}
+
+/// The width of `FlowPolicy.observationInputs`: the observation, or for a pixel policy its state
+/// components plus the image features.
+func observationFeatureWidth(_ config: FlowPolicyConfig) -> Int {
+    guard let image = config.image else { return config.observationDim }
+    return image.offset + image.encoder.outputWidth
 }

@@ -52,6 +52,9 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
     /// alike; nil = unbounded chains. A sampling setting, not part of the weights: it may be changed
     /// on a trained policy (`FlowPolicy.setDenoisedClip`).
     public var denoisedClip: Float? = nil
+    /// For pixel observations: where the camera image sits in each observation row and the
+    /// convolutional encoder that reads it; nil for state vectors.
+    public var image: ImageInput? = nil
 
     public enum Conditioning: String, Codable, ConfigEnum {
         /// Each hidden layer is modulated by FiLM from `[observation features, time features]`.
@@ -103,11 +106,39 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
         if let c = observationClip { try check(c > 0 && c.isFinite, "observationClip", "must be a positive number") }
         if let f = observationStdFloor { try check(f > 0 && f.isFinite, "observationStdFloor", "must be a positive number") }
         if let c = denoisedClip { try check(c > 0 && c.isFinite, "denoisedClip", "must be a positive number") }
+        if let image {
+            try check(image.offset >= 0 && image.size >= 8 && image.channels == image.encoder.inputChannels
+                      && image.rowWidth == observationDim, "image",
+                      "must describe the observation rows: offset + size·size·channels = observationDim (\(observationDim)), channels = the encoder's")
+            try check(!image.encoder.blockChannels.isEmpty && image.encoder.blockChannels.count == image.encoder.blockStrides.count
+                      && ([image.encoder.stemChannels] + image.encoder.blockChannels).allSatisfy { $0 >= 1 && $0 % image.encoder.groups == 0 },
+                      "image.encoder", "needs one stride per block and channel counts divisible by the groups")
+        }
         if let noise = noiseNetwork {
             try check(!noise.widths.isEmpty && noise.widths.allSatisfy { $0 >= 1 }, "noiseNetwork.widths", "must be one or more widths ≥ 1")
             try check(noise.sigmaMin > 0 && noise.sigmaMax >= noise.sigmaMin, "noiseNetwork.sigmaMin/sigmaMax", "need 0 < sigmaMin ≤ sigmaMax")
         }
     }
+}
+
+/// How a pixel policy reads its observation rows: `offset` state components, then a
+/// `size × size × channels` image with values in [0, 1] (NHWC), read by an `ImageEncoder` whose
+/// features are concatenated with the normalised state before the observation MLP.
+public struct ImageInput: Codable, Sendable, Equatable {
+    public var offset: Int
+    public var size: Int
+    public var channels: Int
+    public var encoder: ImageEncoder.Config
+
+    public init(offset: Int, size: Int, channels: Int = 3, encoder: ImageEncoder.Config) {
+        self.offset = offset
+        self.size = size
+        self.channels = channels
+        self.encoder = encoder
+    }
+
+    /// The width of a whole observation row.
+    public var rowWidth: Int { offset + size * size * channels }
 }
 
 /// Flow-Noise's noise network (docs/algorithms.md §3.3).

@@ -1,5 +1,6 @@
 import FlowConfig
 import FlowTensor
+import FlowNN
 
 /// The `policy:` section of a FlowTune config: the flow policy's architecture (docs/algorithms.md
 /// §1–3), each knob declared once, here, with its YAML key, default, bounds and meaning.
@@ -30,8 +31,22 @@ public struct PolicyArchitecture: ConfigSection {
     public var conditioning = FlowPolicyConfig.Conditioning.film
     public var taskEmbeddingDim = 16
     public var taskConditioning = TaskConditioning.embedding
+    public var imageChannels = [16, 16, 32, 32]
+    public var imageFeatures = ImageEncoder.Config.Head.spatialSoftmax
 
     public init() {}
+
+    /// The image encoder of a pixel policy: a stem of `imageChannels[0]`, then one residual block per
+    /// entry, halving the resolution every second block (docs/architecture.md, "Image observations").
+    public var imageEncoder: ImageEncoder.Config {
+        var c = ImageEncoder.Config()
+        c.stemChannels = imageChannels[0]
+        c.blockChannels = imageChannels
+        c.blockStrides = imageChannels.indices.map { $0 % 2 == 1 ? 2 : 1 }
+        c.groups = imageChannels.allSatisfy { $0 % 8 == 0 } ? 8 : 1
+        c.head = imageFeatures
+        return c
+    }
 
     public static var fields: [ConfigField<Self>] {[
         .init("chunk_length", \.chunkLength, "H: actions per chunk, all executed before the next decision", .within(1...256)),
@@ -55,6 +70,11 @@ public struct PolicyArchitecture: ConfigSection {
         .init("task_embedding_dim", \.taskEmbeddingDim, "learned task-index embedding for multi-task suites; 0 = none", .within(0...4096)),
         .init("task_conditioning", \.taskConditioning,
               "how a multi-task policy knows its task: a learned embedding per task index, or the task's instruction sentence (a word-embedding encoder trained with the policy)"),
+        .init("image_channels", \.imageChannels,
+              "pixel policies: channels of the image encoder's residual blocks (the stem has the first; every second block halves the resolution)",
+              each: .within(1...1024)),
+        .init("image_features", \.imageFeatures,
+              "pixel policies: what the image encoder hands on, each last channel's soft-argmax position (spatial-softmax) or its mean (average-pool)"),
     ]}
 
     public func validate(path: String) throws(ConfigError) {
@@ -107,3 +127,5 @@ public enum DenoisedClip: ConfigValue {
         }
     }
 }
+
+extension ImageEncoder.Config.Head: ConfigEnum {}

@@ -23,9 +23,13 @@ public struct DemonstrationCollector: Sendable, Equatable {
     public var successOnly: Bool
     /// Give up after this many environment steps without reaching the requested count.
     public var maxSteps: Int
+    /// How the environments are built; `options.observation` decides what the episodes record
+    /// (state vectors, or camera frames the expert never reads: it plans from the state).
+    public var options: BuiltinEnvironments.Options
 
     public init(envID: String, numEnvs: Int = 32, noiseStd: Float = defaultExpertNoiseStd, successOnly: Bool = true,
-                maxSteps: Int = 5_000_000) {
+                maxSteps: Int = 5_000_000, options: BuiltinEnvironments.Options = .init()) {
+        self.options = options
         self.envID = envID
         self.numEnvs = numEnvs
         self.noiseStd = noiseStd
@@ -44,13 +48,13 @@ public struct DemonstrationCollector: Sendable, Equatable {
     }
 
     public func collectWithReport(episodes wanted: Int, seed: UInt64) throws -> (dataset: DemonstrationDataset, report: Report) {
-        var env = try EnvironmentRegistry.make(id: envID, numEnvs: numEnvs)
+        var env = try EnvironmentRegistry.make(id: envID, numEnvs: numEnvs, options: options)
         if env.spec.numTasks > numEnvs {
             // A suite of more tasks than environments (MetaWorld MT50 with 16) gets one environment
             // per task, so that every task has demonstrations.
             let tasks = env.spec.numTasks
             env.close()
-            env = try EnvironmentRegistry.make(id: envID, numEnvs: tasks)
+            env = try EnvironmentRegistry.make(id: envID, numEnvs: tasks, options: options)
         }
         defer { env.close() }
         let numEnvs = env.numEnvs
@@ -59,6 +63,7 @@ public struct DemonstrationCollector: Sendable, Equatable {
         var dataset = DemonstrationDataset(envID: spec.id, observationDim: od, actionDim: ad,
                                            source: "scripted expert, noise std \(noiseStd), seed \(seed)",
                                            taskNames: spec.tasks.map(\.name))
+        dataset.image = spec.image
         try env.reset(seeds: (0..<numEnvs).map { seed &* 1_000_003 &+ UInt64($0) })
         var obs = [[Float]](repeating: [], count: numEnvs)
         var act = [[Float]](repeating: [], count: numEnvs)

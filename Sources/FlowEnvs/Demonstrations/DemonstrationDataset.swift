@@ -23,6 +23,16 @@ import Foundation
 ///
 /// Metadata (strings): `format` = `flowtune.demos/1`, `env_id`, `observation_dim`, `action_dim`,
 /// `source` (what produced the episodes), and `task_names` (JSON list).
+///
+/// Pixel observations (`image` set, see `ImageLayout`) keep their frames as bytes: `observations`
+/// holds only the `image_offset` state components of each row (absent for `pixels` alone), and
+///
+/// | tensor | dtype | shape | meaning |
+/// |---|---|---|---|
+/// | `images` | U8 | `[steps, size, size, 3]` | the camera frame before each action |
+///
+/// with metadata `image_size` and `image_offset`. In memory the rows are whole again (pixels as
+/// byte ÷ 255), so a 64×64 frame takes 12 KiB on disk and 48 KiB in memory.
 public struct DemonstrationDataset: Sendable, Equatable {
     public static let formatTag = "flowtune.demos/1"
 
@@ -40,6 +50,8 @@ public struct DemonstrationDataset: Sendable, Equatable {
     public var episodeLengths: [Int]
     public var episodeSuccess: [Bool]
     public var episodeTasks: [Int]
+    /// Where each row's camera image is, for pixel observations; nil for state vectors.
+    public var image: ImageLayout?
 
     public init(envID: String, observationDim: Int, actionDim: Int, source: String, taskNames: [String] = [],
                 observations: [Float] = [], actions: [Float] = [], rewards: [Float] = [],
@@ -78,6 +90,7 @@ public struct DemonstrationDataset: Sendable, Equatable {
     public func episodes(_ indices: [Int]) -> DemonstrationDataset {
         var out = DemonstrationDataset(envID: envID, observationDim: observationDim, actionDim: actionDim,
                                        source: source, taskNames: taskNames)
+        out.image = image
         for e in indices {
             let s = episodeStarts[e], n = episodeLengths[e]
             out.append(observations: Array(observations[(s * observationDim)..<((s + n) * observationDim)]),
@@ -92,7 +105,14 @@ public struct DemonstrationDataset: Sendable, Equatable {
     public func write(to path: String) throws {
         try validate(path: path)
         var file = SafeTensorsFile()
-        file.tensors["observations"] = SafeTensor(floats: observations, shape: [stepCount, observationDim])
+        if let image {
+            if image.offset > 0 {
+                file.tensors["observations"] = SafeTensor(floats: stateColumns(image), shape: [stepCount, image.offset])
+            }
+            file.tensors["images"] = SafeTensor(uint8s: imageBytes(image), shape: [stepCount, image.size, image.size, image.channels])
+        } else {
+            file.tensors["observations"] = SafeTensor(floats: observations, shape: [stepCount, observationDim])
+        }
         file.tensors["actions"] = SafeTensor(floats: actions, shape: [stepCount, actionDim])
         file.tensors["rewards"] = SafeTensor(floats: rewards, shape: [stepCount])
         file.tensors["episode_starts"] = SafeTensor(int64s: episodeStarts.map(Int64.init), shape: [episodeCount])
@@ -102,7 +122,39 @@ public struct DemonstrationDataset: Sendable, Equatable {
         let names = String(decoding: try JSONEncoder().encode(taskNames), as: UTF8.self)
         file.metadata = ["format": Self.formatTag, "env_id": envID, "observation_dim": "\(observationDim)",
                          "action_dim": "\(actionDim)", "source": source, "task_names": names]
+        if let image {
+            file.metadata["image_size"] = "\(image.size)"
+            file.metadata["image_offset"] = "\(image.offset)"
+        }
         try file.write(to: path)
+    }
+
+    /// The state components of every row (`[steps, image.offset]`).
+    private func stateColumns(_ image: ImageLayout) -> [Float] {
+        var out = [Float](); out.reserveCapacity(stepCount * image.offset)
+        for r in 0..<stepCount { out += observations[(r * observationDim)..<(r * observationDim + image.offset)] }
+        return out
+    }
+
+    /// The image of every row as bytes (`[steps, size, size, channels]`).
+    private func imageBytes(_ image: ImageLayout) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: stepCount * image.pixelCount)
+        for r in 0..<stepCount {
+            let row = r * observationDim + image.offset, at = r * image.pixelCount
+            for k in 0..<image.pixelCount { out[at + k] = UInt8((min(max(observations[row + k], 0), 1) * 255).rounded()) }
+        }
+        return out
+    }
+
+    /// Rows `[state, bytes ÷ 255]` from a file's two parts.
+    private static func rows(state: [Float], bytes: [UInt8], steps: Int, image: ImageLayout) -> [Float] {
+        var out = [Float](repeating: 0, count: steps * image.rowWidth)
+        for r in 0..<steps {
+            let row = r * image.rowWidth
+            for k in 0..<image.offset { out[row + k] = state[r * image.offset + k] }
+            for k in 0..<image.pixelCount { out[row + image.offset + k] = Float(bytes[r * image.pixelCount + k]) / 255 }
+        }
+        return out
     }
 
     /// Reads and validates a dataset file; every inconsistency is a `DemonstrationDatasetError`.
@@ -118,13 +170,32 @@ public struct DemonstrationDataset: Sendable, Equatable {
         }
         let names = (try? JSONDecoder().decode([String].self, from: Data((file.metadata["task_names"] ?? "[]").utf8))) ?? []
         func ints(_ name: String) throws -> [Int] { try file.tensor(name).int64s().map { Int(clamping: $0) } }
+        var image: ImageLayout?
+        let observations: [Float]
+        if let sizeText = file.metadata["image_size"] {
+            guard let size = Int(sizeText), ImageLayout.sizes.contains(size), let offset = Int(file.metadata["image_offset"] ?? ""),
+                  offset >= 0, offset + size * size * 3 == od else {
+                throw fail("its image metadata (image_size \(sizeText), image_offset \(file.metadata["image_offset"] ?? "none")) does not add up to observation_dim \(od)")
+            }
+            let layout = ImageLayout(offset: offset, size: size)
+            let bytes = try file.uint8s("images")
+            guard bytes.count % layout.pixelCount == 0 else { throw fail("its images are not whole \(size)×\(size)×3 frames") }
+            let steps = bytes.count / layout.pixelCount
+            let state = offset > 0 ? try file.tensor("observations").floats() : []
+            guard state.count == steps * offset else { throw fail("its observations are not [\(steps), \(offset)] beside \(steps) images") }
+            observations = rows(state: state, bytes: bytes, steps: steps, image: layout)
+            image = layout
+        } else {
+            observations = try file.tensor("observations").floats()
+        }
         var data = DemonstrationDataset(
             envID: env, observationDim: od, actionDim: ad, source: file.metadata["source"] ?? "", taskNames: names,
-            observations: try file.tensor("observations").floats(), actions: try file.tensor("actions").floats(),
+            observations: observations, actions: try file.tensor("actions").floats(),
             rewards: try file.tensor("rewards").floats(), episodeStarts: try ints("episode_starts"),
             episodeLengths: try ints("episode_lengths"),
             episodeSuccess: try file.tensor("episode_success").uint8s().map { $0 != 0 },
             episodeTasks: try ints("episode_tasks"))
+        data.image = image
         try data.validate(path: path)
         data.taskNames = names
         return data

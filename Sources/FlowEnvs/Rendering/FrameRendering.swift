@@ -10,6 +10,10 @@ public protocol FrameRendering: VectorEnv {
     /// Draws every environment's current state into `frames`: `numEnvs` images of `size × size`
     /// RGB pixels, rows top to bottom (NHWC, 3 bytes a pixel), the table's [−1, 1]² filling each.
     func renderFrames(size: Int, into frames: UnsafeMutableBufferPointer<UInt8>)
+
+    /// From now on, draws each finished episode's last state into the returned frames at the step
+    /// that ends it, before the auto-reset (replacing any earlier recording). See `FinalFrames`.
+    func recordFinalFrames(size: Int) -> FinalFrames
 }
 
 extension FrameRendering {

@@ -162,6 +162,8 @@ public final class MultiTaskEnv: VectorEnv, FrameRendering {
         renderScenes(pick, size: size, into: frames)
     }
 
+    public func recordFinalFrames(size: Int) -> FinalFrames { driver.recordFinalFrames(size: size) }
+
     // MARK: The suite
 
     enum Family: Sendable {

@@ -104,6 +104,8 @@ public class KernelEnv: VectorEnv, FrameRendering {
         checkFrameBuffer(size: size, frames)
         renderKernel(size, frames)
     }
+
+    public func recordFinalFrames(size: Int) -> FinalFrames { driver.recordFinalFrames(size: size) }
 }
 
 /// Per-environment bookkeeping common to every built-in task: buffers, seed streams, action bounds
@@ -120,6 +122,8 @@ final class EpisodeDriver {
     let streams: UnsafeMutablePointer<RandomGenerator>
     let policy: InvalidActionPolicy
     private(set) var hasReset = false
+    /// When set, the last state of every finished episode is drawn here before the auto-reset.
+    private(set) var finalFrames: FinalFrames?
 
     /// Keys that separate an environment's seed stream from its first episode's generator.
     static let streamKey: UInt64 = 0x5EED_5EED_0000_0001
@@ -167,6 +171,12 @@ final class EpisodeDriver {
                 throw VectorEnvError.nonFiniteAction(env: idx / actionDim, component: idx % actionDim)
             }
         }
+    }
+
+    func recordFinalFrames(size: Int) -> FinalFrames {
+        let frames = FinalFrames(numEnvs: numEnvs, size: size)
+        finalFrames = frames
+        return frames
     }
 
     /// Clears the per-step buffers; kernels then reset their own environments with `reset(_:seeds:)`.
@@ -227,6 +237,7 @@ final class EpisodeDriver {
             b.truncated[i] = timeUp
             if terminal || timeUp {
                 kernel.observe(j, into: finalObs + i * observationDim)
+                finalFrames?.draw(kernel, j, globalIndex: i)
                 let seed = streams[i].next()
                 b.episodeSeeds[i] = seed
                 var rng = RandomGenerator(seed: seed)

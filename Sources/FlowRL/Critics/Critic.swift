@@ -9,7 +9,9 @@ import FlowPolicy
 /// let v = critic(critic.inputs(policy: policy, observations: obs, taskIndices: tasks, velocityFeatures: s.meanVelocityFeatures))
 /// ```
 /// - `separate`: an MLP on the observation as the policy sees it (normalised and clipped,
-///   `FlowPolicy.normalizedObservations`), plus a one-hot task for multi-task policies;
+///   `FlowPolicy.normalizedObservations`), plus a one-hot task for multi-task policies; for a pixel
+///   policy the image part is the policy's image features (detached): a second convolutional
+///   encoder would double the convolution work of every update;
 /// - `observationFeatures`: an MLP head on the policy's observation features (detached);
 /// - `velocityFeatures`: an MLP head on the velocity network's last hidden features averaged over
 ///   the denoising steps of the rollout's sampling pass (π0-style action-expert critic, detached).
@@ -32,7 +34,7 @@ public final class Critic: Module {
         taskCount = policy.config.taskCount
         let inWidth: Int
         switch placement {
-        case .separate: inWidth = policy.config.observationDim + taskCount
+        case .separate: inWidth = policy.observationInputWidth + taskCount
         case .observationFeatures: inWidth = policy.featureWidth
         case .velocityFeatures: inWidth = policy.config.velocityWidth
         }
@@ -45,7 +47,8 @@ public final class Critic: Module {
     public func inputs(policy: FlowPolicy, observations: Tensor, taskIndices: [Int]?, velocityFeatures: Tensor?) throws -> Tensor {
         switch placement {
         case .separate:
-            let normalized = policy.normalizedObservations(observations)
+            let normalized = policy.config.image == nil ? policy.normalizedObservations(observations)
+                : policy.observationInputs(observations).detached()
             guard taskCount > 0 else { return normalized }
             let b = observations.shape[0]
             let idx = taskIndices ?? [Int](repeating: 0, count: b)

@@ -44,7 +44,7 @@ public struct Evaluator {
         var taskNames: [String] = []
         while start < episodes {
             let n = min(batchSize, episodes - start)
-            let env = try EnvironmentRegistry.make(id: envID, numEnvs: n)
+            let env = try EnvironmentRegistry.make(id: envID, numEnvs: n, options: BuiltinEnvironments.Options().observing(for: policy))
             taskNames = env.spec.tasks.map(\.name)
             try env.reset(seeds: (0..<n).map { seed &+ UInt64(start + $0) })
             var episodeNoise = (0..<n).map { base.split(key: UInt64(start + $0)) }

@@ -73,6 +73,9 @@ public final class SFTTrainer {
             throw SFTError.datasetMismatch(datasetObs: dataset.observationDim, datasetAct: dataset.actionDim,
                                            policyObs: policy.config.observationDim, policyAct: policy.config.actionDim)
         }
+        let datasetImage = dataset.image.map { "\($0.size)×\($0.size) image (after \($0.offset) state values)" } ?? "state"
+        let policyImage = policy.config.image.map { "\($0.size)×\($0.size) image (after \($0.offset) state values)" } ?? "state"
+        guard datasetImage == policyImage else { throw SFTError.observationKindMismatch(dataset: datasetImage, policy: policyImage) }
         self.config = config
         self.seed = seed
         self.policy = policy
@@ -184,9 +187,13 @@ public final class SFTTrainer {
 public enum SFTError: Error, CustomStringConvertible, Equatable {
     case datasetMismatch(datasetObs: Int, datasetAct: Int, policyObs: Int, policyAct: Int)
     case nonFiniteLoss(step: Int)
+    case observationKindMismatch(dataset: String, policy: String)
 
     public var description: String {
         switch self {
+        case .observationKindMismatch(let dataset, let policy):
+            return "The demonstrations hold \(dataset) observations but the policy reads \(policy); collect demonstrations with the policy's env.observation and env.image_size."
+
         case .datasetMismatch(let dO, let dA, let pO, let pA):
             return "The demonstrations have observation/action widths \(dO)/\(dA) but the policy expects \(pO)/\(pA); use demonstrations of the policy's environment."
         case .nonFiniteLoss(let step):

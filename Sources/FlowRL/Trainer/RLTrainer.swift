@@ -55,6 +55,7 @@ public final class RLTrainer {
         try config.validateAll(path: "rl")
         try run.validate(for: config)
         let options = BuiltinEnvironments.Options(shapedReward: run.shapedReward, maxEpisodeSteps: config.maxEpisodeSteps)
+            .observing(for: policy)
         try self.init(policy: policy,
                       environment: EnvironmentRegistry.make(id: envID, numEnvs: run.numEnvs, options: options, bridge: bridge),
                       evaluationEnvID: envID, config: config, run: run, demonstrations: demonstrations)
@@ -95,6 +96,7 @@ public final class RLTrainer {
         model = ActorCritic(policy: policy, critic: critic)
         if config.freezeEncoder {
             policy.setFrozen(true, prefix: "encoder")
+            policy.setFrozen(true, prefix: "imageEncoder")
             policy.setFrozen(true, prefix: "taskEmbedding")
             policy.setFrozen(true, prefix: "instructionEncoder")
         }

@@ -1,4 +1,7 @@
 import FlowConfig
+import FlowEnvs
+
+extension ObservationMode: ConfigEnum {}
 extension FlowTuneConfig {
     /// The `env:` section: which simulator, how many copies in parallel.
     ///
@@ -16,6 +19,8 @@ extension FlowTuneConfig {
         public var numEnvs = 64
         public var maxEpisodeSteps: Int? = nil
         public var shapedReward = false
+        public var observation = ObservationMode.state
+        public var imageSize = 64
 
         public init() {}
 
@@ -24,6 +29,9 @@ extension FlowTuneConfig {
             .init("num_envs", \.numEnvs, "environments stepped in parallel (one batched policy call for all)", .within(1...65_536)),
             .init("max_episode_steps", \.maxEpisodeSteps, "must stay null: evaluation keeps each task's own time limit (rl.max_episode_steps shortens the training episodes)", .atLeast(1)),
             .init("shaped_reward", \.shapedReward, "add progress toward the goal (a potential's change; MetaWorld: its shaped reward ÷ 10) to the success reward of 1"),
+            .init("observation", \.observation,
+                  "what the policy sees: the state vector, the top-down camera's RGB frames (pixels), or both (pixels+state); built-in tasks only. A trained policy keeps its own: evaluation and RL from a checkpoint use what it was trained on"),
+            .init("image_size", \.imageSize, "pixel observations: frames are image_size × image_size RGB", .within(16...128)),
         ]}
     }
 }

@@ -11,8 +11,9 @@ import Foundation
 extension FlowTuneConfig {
     /// The policy architecture for an environment with the given widths and tasks (a multi-task
     /// policy for more than one; with `policy.task_conditioning: instruction` it reads their instructions).
-    public func policyConfig(observationDim: Int, actionDim: Int, tasks: [TaskDescription]) -> FlowPolicyConfig {
+    public func policyConfig(observationDim: Int, actionDim: Int, tasks: [TaskDescription], image: ImageLayout? = nil) -> FlowPolicyConfig {
         var c = FlowPolicyConfig(observationDim: observationDim, actionDim: actionDim, architecture: policy)
+        c.image = image.map { ImageInput(offset: $0.offset, size: $0.size, channels: $0.channels, encoder: policy.imageEncoder) }
         c.taskCount = tasks.count > 1 ? tasks.count : 0
         if c.taskCount > 0 && policy.taskConditioning == .instruction { c.instructions = tasks.map(\.instruction) }
         return c
@@ -22,7 +23,8 @@ extension FlowTuneConfig {
     /// which episodes are collected depends on it (environment i is seeded with seed·1_000_003 + i),
     /// and the calibration in docs/results/builtin-tasks.md was measured with 16.
     public var demonstrationCollector: DemonstrationCollector {
-        DemonstrationCollector(envID: env.id, numEnvs: 16, noiseStd: Float(demos.expertNoise), successOnly: demos.successOnly)
+        DemonstrationCollector(envID: env.id, numEnvs: 16, noiseStd: Float(demos.expertNoise), successOnly: demos.successOnly,
+                               options: .init(observation: env.observation, imageSize: env.imageSize))
     }
 
     /// The final evaluation of `eval.*` with sampler `mode`: `eval.episodes` fixed episodes from `eval.seed`.

@@ -22,6 +22,10 @@ struct Pipeline {
             guard d.envID == (try EnvironmentRegistry.canonicalID(config.env.id)) else {
                 throw PipelineError.missingInput("\(path) holds demonstrations of '\(d.envID)', but env.id is '\(config.env.id)'; pass demonstrations of the same environment.")
             }
+            let kind = Self.observationKind(d.image)
+            guard kind == configuredObservationKind else {
+                throw PipelineError.missingInput("\(path) holds \(kind) observations, but the config asks for \(configuredObservationKind) (env.observation, env.image_size); collect demonstrations with the same settings.")
+            }
             log.info("loaded \(d.episodeCount) demonstrations (\(d.stepCount) steps) from \(path)")
             return d
         }
@@ -52,7 +56,7 @@ struct Pipeline {
         let env = try EnvironmentRegistry.make(id: config.env.id, numEnvs: 1)
         defer { env.close() }
         let policyConfig = config.policyConfig(observationDim: demos.observationDim, actionDim: demos.actionDim,
-                                               tasks: env.spec.tasks)
+                                               tasks: env.spec.tasks, image: demos.image)
         let start = Date()
         let trainer = try SFTTrainer(dataset: demos, policyConfig: policyConfig, config: config.sft, seed: UInt64(config.run.seed))
         if case .auto = config.policy.denoisedClip {
@@ -71,11 +75,30 @@ struct Pipeline {
         return result.policy
     }
 
+    /// What observation rows hold, in words: "state", or the image's size and the state before it.
+    static func observationKind(_ image: ImageLayout?) -> String {
+        guard let image else { return "state" }
+        return image.offset > 0 ? "pixels+state \(image.size)×\(image.size)" : "pixels \(image.size)×\(image.size)"
+    }
+
+    /// `observationKind` of what `env.observation` and `env.image_size` ask for.
+    var configuredObservationKind: String {
+        switch config.env.observation {
+        case .state: return "state"
+        case .pixels: return "pixels \(config.env.imageSize)×\(config.env.imageSize)"
+        case .pixelsAndState: return "pixels+state \(config.env.imageSize)×\(config.env.imageSize)"
+        }
+    }
+
     /// The policy RL starts from: the checkpoint at `path` with `policy.denoised_clip` applied, or,
     /// without one, demonstrations and SFT in this run.
     func startingPolicy(from path: String?) throws -> FlowPolicy {
         guard let path else { return try supervisedFineTuning(try demonstrations()) }
         let policy = try FlowPolicy.load(path)
+        let kind = Self.observationKind(policy.config.image.map { ImageLayout(offset: $0.offset, size: $0.size, channels: $0.channels) })
+        guard kind == configuredObservationKind else {
+            throw PipelineError.missingInput("\(path) is a policy of \(kind) observations, but the config asks for \(configuredObservationKind); set env.observation and env.image_size to the policy's.")
+        }
         log.info("initial policy \(path)")
         try adoptDenoisedClip(policy)
         return policy

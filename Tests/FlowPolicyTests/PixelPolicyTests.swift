@@ -1,0 +1,70 @@
+import FlowNN
+import FlowPolicy
+import FlowTensor
+import FlowTestSupport
+import Foundation
+import Testing
+
+/// A policy that reads camera images: the image goes through its convolutional encoder, the state
+/// before it through the normaliser, and a checkpoint rebuilds both.
+@Suite struct PixelPolicyTests {
+    static let state = 3, size = 16
+
+    func policy(seed: UInt64 = 0) -> FlowPolicy {
+        var encoder = ImageEncoder.Config()
+        encoder.stemChannels = 8
+        encoder.blockChannels = [8, 8]
+        encoder.blockStrides = [1, 2]
+        var config = FlowPolicyConfig(observationDim: Self.state + Self.size * Self.size * 3, actionDim: 2)
+        config.image = ImageInput(offset: Self.state, size: Self.size, encoder: encoder)
+        var rng = RandomGenerator(seed: seed)
+        return FlowPolicy(config: config, rng: &rng)
+    }
+
+    func observations(_ b: Int, seed: UInt64) -> Tensor {
+        var rng = RandomGenerator(seed: seed)
+        return Tensor((0..<(b * policy().config.observationDim)).map { _ in rng.nextUniform() }, shape: [b, policy().config.observationDim])
+    }
+
+    @Test func theObservationMLPReadsTheStateThenTheImageFeatures() throws {
+        let p = policy()
+        #expect(p.observationInputWidth == Self.state + 16)   // 8 channels → 16 keypoint coordinates
+        #expect(p.namedParameters().contains { $0.name.hasPrefix("imageEncoder.stem") })
+        let obs = observations(2, seed: 1)
+        let inputs = p.observationInputs(obs)
+        #expect(inputs.shape == [2, Self.state + 16])
+        #expect(Array(inputs.scalars[0..<Self.state]) == Array(obs.scalars[0..<Self.state]), "identity normaliser: the state as it is")
+        var config = p.config
+        config.observationDim += 1
+        #expect(throws: FlowPolicyError.self) { try config.validate() }
+    }
+
+    @Test func changingOnePixelChangesTheFeaturesAndChangingNothingDoesNot() throws {
+        let p = policy()
+        var values = observations(1, seed: 2).scalars
+        let before = try p.encode(observations: Tensor(values, shape: [1, values.count])).scalars
+        #expect(try p.encode(observations: Tensor(values, shape: [1, values.count])).scalars == before)
+        values[Self.state + 7 * Self.size * 3 + 7 * 3] += 0.5
+        #expect(try p.encode(observations: Tensor(values, shape: [1, values.count])).scalars != before)
+    }
+
+    @Test func aLossOnTheFeaturesReachesTheImageEncodersWeights() throws {
+        let p = policy()
+        let obs = observations(4, seed: 3)
+        let (_, grads) = valueAndGrad(p) { p in try! p.encode(observations: obs).square().sum() }
+        let stem = try #require(grads["imageEncoder.stem.weight"])
+        #expect(stem.scalars.contains { $0 != 0 })
+    }
+
+    @Test func aCheckpointRebuildsThePixelPolicy() throws {
+        let p = policy(seed: 5)
+        let obs = observations(3, seed: 6)
+        let features = try p.encode(observations: obs).scalars
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try p.save(to: dir + "/pixel.safetensors")
+        let loaded = try FlowPolicy.load(dir + "/pixel.safetensors")
+        #expect(loaded.config.image == p.config.image)
+        #expect(try loaded.encode(observations: obs).scalars == features)
+    }
+}
