@@ -126,6 +126,19 @@ public final class FlowPolicy: Module {
         return Tensor.concat([normalized, features], axis: -1)
     }
 
+    /// Raw observation rows `[B, obsDim]` with each row's image shifted by a whole number of pixels
+    /// in `[−pad, pad]` each way, the border repeated (DrQ's augmentation, `Tensor.randomShift`);
+    /// the state part is left as it is. Rows of a policy without an image are returned unchanged.
+    public func shiftingImages(_ observations: Tensor, pad: Int, rng: inout RandomGenerator) -> Tensor {
+        guard let image = config.image, pad > 0 else { return observations }
+        let b = observations.shape[0]
+        let shifted = observations.slice(axis: 1, image.offset..<image.rowWidth).detached()
+            .reshaped([b, image.size, image.size, image.channels]).randomShift(pad: pad, rng: &rng)
+            .reshaped([b, image.size * image.size * image.channels])
+        guard image.offset > 0 else { return shifted }
+        return Tensor.concat([observations.slice(axis: 1, 0..<image.offset).detached(), shifted], axis: -1)
+    }
+
     /// Observation features `[B, F]` from raw observations `[B, obsDim]` (and task indices for a
     /// multi-task policy; ignored otherwise).
     public func encode(observations: Tensor, taskIndices: [Int]? = nil) throws -> Tensor {

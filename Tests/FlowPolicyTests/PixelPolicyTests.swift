@@ -68,3 +68,23 @@ import Testing
         #expect(try loaded.encode(observations: obs).scalars == features)
     }
 }
+
+extension PixelPolicyTests {
+    @Test func shiftingImagesMovesThePixelsAndLeavesTheState() throws {
+        let p = policy()
+        let obs = observations(3, seed: 7)
+        var rng = RandomGenerator(seed: 8)
+        #expect(p.shiftingImages(obs, pad: 0, rng: &rng).scalars == obs.scalars)
+        var a = RandomGenerator(seed: 9), b = RandomGenerator(seed: 9)
+        let shifted = p.shiftingImages(obs, pad: 2, rng: &a)
+        let expected = obs.slice(axis: 1, Self.state..<p.config.observationDim).reshaped([3, Self.size, Self.size, 3])
+            .randomShift(pad: 2, rng: &b).scalars
+        let width = p.config.observationDim
+        for r in 0..<3 {
+            #expect(Array(shifted.scalars[(r * width)..<(r * width + Self.state)]) == Array(obs.scalars[(r * width)..<(r * width + Self.state)]))
+            let pixels = Self.size * Self.size * 3
+            #expect(Array(shifted.scalars[(r * width + Self.state)..<((r + 1) * width)]) == Array(expected[(r * pixels)..<((r + 1) * pixels)]))
+        }
+        #expect(shifted.scalars != obs.scalars)
+    }
+}

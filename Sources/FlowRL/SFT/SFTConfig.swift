@@ -26,6 +26,7 @@ public struct SFTConfig: ConfigSection {
     public var timeSampling = ConditionalFlowMatching.TimeSampling.beta
     public var heldOutFraction = 0.0
     public var checkpointInterval = 1000
+    public var imageShift = 0
 
     public init() {}
 
@@ -41,6 +42,9 @@ public struct SFTConfig: ConfigSection {
         .init("time_sampling", \.timeSampling, "flow time t: uniform, or π0's Beta(1.5, 1) toward t=1"),
         .init("held_out_fraction", \.heldOutFraction, "share of demonstration episodes kept for the held-out loss", .atLeast(0, below: 1)),
         .init("checkpoint_interval", \.checkpointInterval, "steps between SFT checkpoints", .atLeast(1)),
+        .init("image_shift", \.imageShift,
+              "pixel policies: shift every training image by up to this many pixels each way, the border repeated (DrQ's augmentation); 0 = none",
+              .within(0...16)),
     ]}
 
     public func validate(path: String) throws(ConfigError) {

@@ -99,11 +99,16 @@ public final class SFTTrainer {
     }
 
     /// The CFM loss of a batch of pairs at the given flow times and noise (tracked when inside `valueAndGrad`).
-    public static func loss(_ policy: FlowPolicy, pairs: ChunkedDemonstrations, indices: [Int], times: [Float], noise: Tensor) throws -> Tensor {
+    /// With `imageShift`, a pixel policy's images are shifted by up to `pad` pixels each way with
+    /// shifts drawn from `rng` (DrQ's augmentation).
+    public static func loss(_ policy: FlowPolicy, pairs: ChunkedDemonstrations, indices: [Int], times: [Float], noise: Tensor,
+                            imageShift: (pad: Int, rng: RandomGenerator)? = nil) throws -> Tensor {
         let b = indices.count
         let (obs, chunks, tasks) = pairs.batch(indices: indices)
         let od = pairs.dataset.observationDim
-        let features = try policy.encode(observations: Tensor(obs, shape: [b, od]), taskIndices: tasks)
+        var observations = Tensor(obs, shape: [b, od])
+        if var shift = imageShift, shift.pad > 0 { observations = policy.shiftingImages(observations, pad: shift.pad, rng: &shift.rng) }
+        let features = try policy.encode(observations: observations, taskIndices: tasks)
         let a = policy.normalized(actions: Tensor(chunks, shape: [b, policy.config.chunkLength, policy.config.actionDim]))
         let t = Tensor(times, shape: [b, 1])
         let xt = ConditionalFlowMatching.interpolate(action: a, noise: noise, t: t)
@@ -117,8 +122,9 @@ public final class SFTTrainer {
         let indices = (0..<b).map { _ in rng.nextInt(below: train.count) }
         let times = config.timeSampling.sample(b, rng: &rng)
         let noise = Tensor.randomNormal([b, policy.config.chunkWidth], rng: &rng)
+        let shift = (pad: config.imageShift, rng: rng.split(key: UInt64(step)))
         var (loss, grads) = try valueAndGrad(policy) { p in
-            try Self.loss(p, pairs: train, indices: indices, times: times, noise: noise)
+            try Self.loss(p, pairs: train, indices: indices, times: times, noise: noise, imageShift: shift)
         }
         let lr = optimizer.currentLearningRate
         let norm = grads.clipGlobalNorm(config.gradientClip)
