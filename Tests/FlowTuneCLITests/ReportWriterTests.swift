@@ -54,6 +54,20 @@ enum SyntheticRuns {
     }
 }
 
+extension SyntheticRuns {
+    /// Two filmed episodes of 3 frames of 8×8 pixels, coloured by frame, in `films/1-sft-policy.safetensors`.
+    static func writeFilm(in run: RunDirectory) throws {
+        let folder = run.file(RunDirectory.filmsFolderName)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let frames = (0..<3).map { k in [UInt8](repeating: UInt8(60 * k + 30), count: 8 * 8 * 3) }
+        let film = EpisodeFilm(size: 8, episodes: [
+            .init(task: "push-left", instruction: "push the block to the left target", success: true, length: 42, frames: frames),
+            .init(task: "lift", instruction: "pick up the cube & lift it", success: false, length: 90, frames: frames),
+        ])
+        try film.write(to: folder + "/1-sft-policy.safetensors", stage: "SFT policy")
+    }
+}
+
 @Suite struct ReportWriterTests {
     /// A report of three synthetic runs; also copied to $FLOWTUNE_REPORT_PREVIEW when that is set,
     /// to look at it in a browser.
@@ -64,6 +78,7 @@ enum SyntheticRuns {
             try SyntheticRuns.write(in: root, name: "flow-noise", algo: .flowNoise, start: 0.3, end: 0.85, seed: 2, noise: true),
             try SyntheticRuns.write(in: root, name: "fpo-lyu", algo: .fpoLyu, start: 0.3, end: 0.95, seed: 3, ensemble: true),
         ]
+        try SyntheticRuns.writeFilm(in: runs[1])
         let output = root + "/report.html"
         try ReportWriter(title: "Push: SFT vs RL").write(runDirectories: runs.map(\.path), to: output)
         if let preview = ProcessInfo.processInfo.environment["FLOWTUNE_REPORT_PREVIEW"] {
@@ -108,7 +123,7 @@ enum SyntheticRuns {
         defer { try? FileManager.default.removeItem(atPath: root) }
         #expect(!html.contains("<script"))
         #expect(!html.contains("<link"))
-        #expect(!html.contains("src="))
+        #expect(!html.replacingOccurrences(of: "src=\"data:image/png;base64,", with: "").contains("src="), "images are inline PNGs")
         #expect(!html.contains("url("))
         let addresses = html.components(separatedBy: "http").dropFirst().map { String($0.prefix(30)) }
         #expect(addresses.allSatisfy { $0.hasPrefix("://www.w3.org/2000/svg\"") }, "\(addresses)")
@@ -342,5 +357,35 @@ extension ReportWriterTests {
     @Test func heatMapColoursRunFromWhiteToDarkGreen() {
         #expect(SVGHeatMap.color(0) == "#f7fcf5" && SVGHeatMap.color(1) == "#00441b" && SVGHeatMap.color(0.5) == "#74c476")
         #expect(SVGHeatMap.color(-1) == SVGHeatMap.color(0) && SVGHeatMap.color(.nan) == SVGHeatMap.color(0))
+    }
+}
+
+extension ReportWriterTests {
+    @Test func theRolloutViewerShowsEachFilmedEpisodeAsAPNGFilmstripWithItsOutcome() throws {
+        let (root, html, _) = try threeRunReport()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(html.contains("<h2>Rollouts</h2>"))
+        #expect(html.contains("flow-noise: SFT policy"))
+        #expect(html.contains("pick up the cube &amp; lift it"))
+        #expect(html.contains("success</span> in 42 steps") && html.contains("failure</span> in 90 steps"))
+        // An independent decoder (Python's zlib) reads the strip: 3 frames of 8 pixels, 2-pixel gaps.
+        let script = """
+            import sys, re, base64, zlib, struct
+            text = open(sys.argv[1], encoding='utf-8').read()
+            data = base64.b64decode(re.findall(r'src="data:image/png;base64,([^"]+)"', text)[0])
+            assert data[:8] == b'\\x89PNG\\r\\n\\x1a\\n'
+            at, chunks = 8, {}
+            while at < len(data):
+                n, kind = struct.unpack('>I4s', data[at:at + 8]); body = data[at + 8:at + 8 + n]
+                assert struct.unpack('>I', data[at + 8 + n:at + 12 + n])[0] == zlib.crc32(kind + body)
+                chunks[kind] = chunks.get(kind, b'') + body; at += 12 + n
+            w, h = struct.unpack('>II', chunks[b'IHDR'][:8])
+            raw = zlib.decompress(chunks[b'IDAT'])
+            row = lambda y: raw[y * (3 * w + 1) + 1:(y + 1) * (3 * w + 1)]
+            print(w, h, row(4)[0], row(4)[3 * 9], row(4)[3 * 10], row(4)[3 * 20])
+            """
+        let result = try runPython(script, [root + "/report.html"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "28 8 30 255 90 150", "\(result.stdout)")
     }
 }

@@ -57,8 +57,10 @@ public struct Evaluator {
 
     /// Runs every environment of `env` (already reset) for exactly one episode; environment i's
     /// initial noises come from `initialNoise[i]`, the stochastic samplers' step noise from `rng`.
+    /// `afterStep` sees, after every step, the environments whose episode that step advanced.
     static func runOneEpisodeEach(_ env: any VectorEnv, policy: FlowPolicy, mode: SamplingMode,
-                                  initialNoise: inout [RandomGenerator], rng: inout RandomGenerator) throws -> [EpisodeOutcome] {
+                                  initialNoise: inout [RandomGenerator], rng: inout RandomGenerator,
+                                  afterStep: (([Int]) -> Void)? = nil) throws -> [EpisodeOutcome] {
         let n = env.numEnvs, ad = env.spec.actionDim, od = env.spec.observationDim, h = policy.config.chunkLength
         guard od == policy.config.observationDim, ad == policy.config.actionDim else {
             throw EvaluationError.policyMismatch(envID: env.spec.id, envObs: od, envAct: ad,
@@ -96,6 +98,7 @@ public struct Evaluator {
                 }
             }
             try env.step(actions: actions)
+            afterStep?((0..<n).filter { active[$0] })
             for i in 0..<n where active[i] {
                 position[i] += 1
                 outcomes[i].return += buffers.rewards[i]

@@ -122,7 +122,21 @@ struct Pipeline {
     /// The evaluation on `eval.episodes` fixed episodes with `eval.sampler`'s main sampler (the
     /// first of `evaluationModes`: the ODE, or for `sde` the Flow-SDE chain).
     func evaluate(_ policy: FlowPolicy, label: String) throws -> EvaluationReport {
-        try evaluate(policy, label: label, mode: config.evaluationModes[0])
+        let report = try evaluate(policy, label: label, mode: config.evaluationModes[0])
+        try film(policy, label: label)
+        return report
+    }
+
+    /// Films the evaluation's first four episodes into `films/<n>-<label>.safetensors` for the
+    /// report's rollout viewer (nothing for a state policy on a simulator without a camera).
+    func film(_ policy: FlowPolicy, label: String) throws {
+        guard let film = try config.evaluator(mode: config.evaluationModes[0]).film(policy) else { return }
+        let folder = run.file(RunDirectory.filmsFolderName)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let earlier = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasSuffix(".safetensors") }.count ?? 0
+        let slug = String(label.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
+            .split(separator: "-").joined(separator: "-")
+        try film.write(to: folder + "/\(earlier + 1)-\(slug).safetensors", stage: label)
     }
 
     /// With `eval.sampler: both`, the same episodes sampled by the Flow-SDE chain (nil otherwise): RL

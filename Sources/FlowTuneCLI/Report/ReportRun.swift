@@ -1,3 +1,4 @@
+import FlowRL
 import Foundation
 
 /// What a report needs from one run directory: its name, its config and its metrics.
@@ -20,6 +21,8 @@ public struct ReportRun: Sendable {
     public var metrics: MetricsLog
     /// Problems worth telling the reader ("metrics.jsonl ends in a truncated line").
     public var notes: [String]
+    /// Filmed evaluation episodes (`films/`), in the order the run recorded them, with their stage.
+    public var films: [(stage: String, film: EpisodeFilm)] = []
 
     public init(name: String, path: String = "", configText: String? = nil, config: FlowTuneConfig? = nil,
                 metrics: MetricsLog, notes: [String] = []) {
@@ -68,7 +71,14 @@ public struct ReportRun: Sendable {
             notes.append("no metrics.jsonl")
         }
         let folder = URL(fileURLWithPath: directory).lastPathComponent
-        return ReportRun(name: config?.run.name ?? folder, path: directory, configText: configText, config: config,
-                         metrics: metrics, notes: notes)
+        var run = ReportRun(name: config?.run.name ?? folder, path: directory, configText: configText, config: config,
+                            metrics: metrics, notes: notes)
+        let filmFolder = directory + "/" + RunDirectory.filmsFolderName
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: filmFolder)) ?? []).filter { $0.hasSuffix(".safetensors") }
+        for name in names.sorted(by: { $0.localizedStandardCompare($1) == .orderedAscending }) {
+            if let film = EpisodeFilm.read(from: filmFolder + "/" + name) { run.films.append((film.stage, film.film)) }
+            else { run.notes.append("films/\(name) is not a readable film (skipped)") }
+        }
+        return run
     }
 }

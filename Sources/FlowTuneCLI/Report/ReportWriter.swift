@@ -22,7 +22,8 @@ import SafeTensors
 /// - **Q-ensemble disagreement**: `*disagreement*`.
 /// - **Other metrics**: the rest (gradient norms, learning rates, speed), one plot each.
 /// The x-axis is environment steps, or iterations for metrics logged without environment steps
-/// (SFT). Then a summary table and each run's config.yaml in a collapsible `<details>`.
+/// (SFT). Then a summary table, the filmed evaluation episodes (`RolloutViewer`) and each run's
+/// config.yaml in a collapsible `<details>`.
 /// The document is well-formed XML as well as HTML, so any XML parser can check it.
 public struct ReportWriter: Sendable {
     public var title: String
@@ -71,6 +72,7 @@ public struct ReportWriter: Sendable {
             }
             body += "</div>\n</section>\n"
         }
+        body += RolloutViewer.section(runs, colors: colors)
         body += configSection(runs, colors: colors)
         return """
             <!DOCTYPE html>
@@ -319,6 +321,9 @@ public struct ReportWriter: Sendable {
         .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 18px; }
         figure { margin: 0; border: 1px solid #ececf1; border-radius: 6px; padding: 6px; background: #fff; }
         figure.wide { grid-column: 1 / -1; }
+        figure.film { margin: 6px 0; overflow-x: auto; }
+        figure.film img { display: block; max-width: none; }
+        figure.film .ok { color: #2ca02c; } figure.film .fail { color: #d62728; }
         svg.chart { width: 100%; height: auto; display: block; font-family: inherit; }
         .plot-bg { fill: #fafafc; }
         .grid { stroke: #e6e6ec; stroke-width: 1; }

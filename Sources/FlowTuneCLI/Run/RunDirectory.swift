@@ -40,6 +40,8 @@ public struct RunDirectory: Sendable, Equatable {
     public static let metricsFileName = "metrics.jsonl"
     public static let logFileName = "log.txt"
     public static let checkpointsDirectoryName = "checkpoints"
+    /// Filmed evaluation episodes, one `EpisodeFilm` file per evaluation (`RolloutViewer`).
+    public static let filmsFolderName = "films"
 
     public var configPath: String { file(Self.configFileName) }
     public var metricsPath: String { file(Self.metricsFileName) }
