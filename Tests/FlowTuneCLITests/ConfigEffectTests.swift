@@ -63,7 +63,7 @@ import Testing
         Row(key: "sft.time_sampling", value: "uniform"),
         Row(key: "sft.held_out_fraction", value: "0.1"),
         Row(key: "sft.checkpoint_interval", value: "100"),
-        Row(key: "sft.image_shift", value: "2"),
+        Row(key: "sft.image_shift", value: "0"),
         Row(key: "rl.algo", value: "flow-noise"),
         Row(key: "rl.iterations", value: "5"),
         Row(key: "rl.rollout_steps", value: "10"),

@@ -26,7 +26,7 @@ public struct SFTConfig: ConfigSection {
     public var timeSampling = ConditionalFlowMatching.TimeSampling.beta
     public var heldOutFraction = 0.0
     public var checkpointInterval = 1000
-    public var imageShift = 0
+    public var imageShift = 2
 
     public init() {}
 
@@ -43,7 +43,7 @@ public struct SFTConfig: ConfigSection {
         .init("held_out_fraction", \.heldOutFraction, "share of demonstration episodes kept for the held-out loss", .atLeast(0, below: 1)),
         .init("checkpoint_interval", \.checkpointInterval, "steps between SFT checkpoints", .atLeast(1)),
         .init("image_shift", \.imageShift,
-              "pixel policies: shift every training image by up to this many pixels each way, the border repeated (DrQ's augmentation); 0 = none",
+              "pixel policies: shift every training image by up to this many pixels each way, the border repeated (DrQ's augmentation; 2 lifted 20-demonstration SFT on reach-obstacle at 32×32 from 14.5% to 69.0%, docs/results/pixels-and-language.md); 0 = none",
               .within(0...16)),
     ]}
 
