@@ -28,6 +28,10 @@ public final class ImageEncoder: Module {
         /// Groups of every group norm (must divide every channel count).
         public var groups = 8
         public var head = Head.spatialSoftmax
+        /// When set, every residual block is modulated by FiLM from a conditioning vector of this
+        /// width (a task's instruction features: "where is the cube *I* am told to move?"), as
+        /// RT-1 conditions its image encoder on the instruction. nil = no conditioning.
+        public var conditionWidth: Int? = nil
 
         public init() {}
 
@@ -46,19 +50,29 @@ public final class ImageEncoder: Module {
         public let second: Conv2d
         public let secondNorm: GroupNorm
         public let skip: Conv2d?
+        /// Per-channel `x·(1 + γ) + β` after the second norm, from the conditioning (zero at init).
+        public let film: FiLM?
 
-        init(_ inChannels: Int, _ outChannels: Int, stride: Int, groups: Int, rng: inout RandomGenerator) {
+        init(_ inChannels: Int, _ outChannels: Int, stride: Int, groups: Int, conditionWidth: Int?, rng: inout RandomGenerator) {
             first = Conv2d(inChannels, outChannels, kernel: 3, stride: stride, padding: 1, bias: false, rng: &rng)
             firstNorm = GroupNorm(groups: groups, channels: outChannels)
             second = Conv2d(outChannels, outChannels, kernel: 3, padding: 1, bias: false, rng: &rng)
             secondNorm = GroupNorm(groups: groups, channels: outChannels)
             skip = inChannels == outChannels && stride == 1 ? nil
                 : Conv2d(inChannels, outChannels, kernel: 1, stride: stride, bias: false, rng: &rng)
+            film = conditionWidth.map { FiLM(conditionFeatures: $0, features: outChannels, rng: &rng) }
         }
 
-        public func callAsFunction(_ x: Tensor) -> Tensor {
+        /// `condition` `[N, conditionWidth]` is required exactly when the block has a FiLM layer.
+        public func callAsFunction(_ x: Tensor, condition: Tensor? = nil) -> Tensor {
             let h = firstNorm(first(x)).relu()
-            return (secondNorm(second(h)) + (skip?(x) ?? x)).relu()
+            var y = secondNorm(second(h))
+            if let film {
+                guard let condition else { preconditionFailure("a FiLM-conditioned image encoder needs its condition") }
+                let projected = film.project(part: 0, condition)
+                y = film(y, projected: projected.reshaped([projected.shape[0], 1, 1, projected.shape[1]]))
+            }
+            return (y + (skip?(x) ?? x)).relu()
         }
     }
 
@@ -76,22 +90,23 @@ public final class ImageEncoder: Module {
         var blocks: [ResidualBlock] = []
         var channels = config.stemChannels
         for (c, s) in zip(config.blockChannels, config.blockStrides) {
-            blocks.append(ResidualBlock(channels, c, stride: s, groups: config.groups, rng: &rng))
+            blocks.append(ResidualBlock(channels, c, stride: s, groups: config.groups, conditionWidth: config.conditionWidth, rng: &rng))
             channels = c
         }
         self.blocks = blocks
     }
 
     /// The last feature map, `[N, H', W', C]`.
-    public func featureMap(_ images: Tensor) -> Tensor {
+    public func featureMap(_ images: Tensor, condition: Tensor? = nil) -> Tensor {
         var h = stemNorm(stem(images)).relu()
-        for block in blocks { h = block(h) }
+        for block in blocks { h = block(h, condition: condition) }
         return h
     }
 
-    /// `[N, H, W, inputChannels]` images → `[N, outputWidth]` features.
-    public func callAsFunction(_ images: Tensor) -> Tensor {
-        let h = featureMap(images)
+    /// `[N, H, W, inputChannels]` images → `[N, outputWidth]` features; `condition` `[N, conditionWidth]`
+    /// for a FiLM-conditioned encoder.
+    public func callAsFunction(_ images: Tensor, condition: Tensor? = nil) -> Tensor {
+        let h = featureMap(images, condition: condition)
         switch config.head {
         case .spatialSoftmax:
             return h.spatialSoftmax()

@@ -112,12 +112,15 @@ public final class FlowPolicy: Module {
     /// encoder's features, the image read as `(pixel − 0.5)·2` in [−1, 1] (the normaliser's
     /// per-pixel statistics are not used: a pixel's spread over a few demonstrations says nothing
     /// about where objects will be).
-    public func observationInputs(_ observations: Tensor) -> Tensor {
+    /// A multi-task pixel policy's image encoder may be FiLM-conditioned on the task's features
+    /// (`ImageEncoder.Config.conditionWidth`): `taskIndices` pick them.
+    public func observationInputs(_ observations: Tensor, taskIndices: [Int]? = nil) throws -> Tensor {
         guard let image = config.image, let imageEncoder else { return normalizedObservations(observations) }
         let b = observations.shape[0]
         let pixels = observations.slice(axis: 1, image.offset..<image.rowWidth).detached()
             .reshaped([b, image.size, image.size, image.channels])
-        let features = imageEncoder((pixels - 0.5) * 2)
+        let condition = image.encoder.conditionWidth == nil ? nil : try taskFeatures(taskIndices, rows: b)
+        let features = imageEncoder((pixels - 0.5) * 2, condition: condition)
         guard image.offset > 0 else { return features }
         let state = observations.slice(axis: 1, 0..<image.offset).detached()
         var normalized = Normalizer(mean: Array(observationNormalizer.mean[0..<image.offset]),
@@ -145,17 +148,23 @@ public final class FlowPolicy: Module {
         guard observations.rank == 2, observations.shape[1] == config.observationDim else {
             throw FlowPolicyError.observationShape(expected: config.observationDim, got: observations.shape)
         }
-        var input = observationInputs(observations)
-        if let table = instructionEncoder.map({ $0(instructionTokens) }) ?? taskEmbedding?.value {
-            let b = observations.shape[0]
-            let indices = taskIndices ?? [Int](repeating: 0, count: b)
-            precondition(indices.count == b, "one task index per observation row")
-            for i in indices where i < 0 || i >= config.taskCount {
-                throw FlowPolicyError.taskIndexOutOfRange(index: i, taskCount: config.taskCount)
-            }
-            input = Tensor.concat([input, table.gatherRows(indices)], axis: -1)
+        var input = try observationInputs(observations, taskIndices: taskIndices)
+        if let task = try taskFeatures(taskIndices, rows: observations.shape[0]) {
+            input = Tensor.concat([input, task], axis: -1)
         }
         return encoder(input)
+    }
+
+    /// Each row's task features `[B, taskEmbeddingDim]` (its instruction's encoding, or the learned
+    /// embedding of its index); nil for a single-task policy. Missing indices mean task 0.
+    func taskFeatures(_ taskIndices: [Int]?, rows b: Int) throws -> Tensor? {
+        guard let table = instructionEncoder.map({ $0(instructionTokens) }) ?? taskEmbedding?.value else { return nil }
+        let indices = taskIndices ?? [Int](repeating: 0, count: b)
+        precondition(indices.count == b, "one task index per observation row")
+        for i in indices where i < 0 || i >= config.taskCount {
+            throw FlowPolicyError.taskIndexOutOfRange(index: i, taskCount: config.taskCount)
+        }
+        return table.gatherRows(indices)
     }
 
     /// Time features `[N, T]` for one flow time per row.

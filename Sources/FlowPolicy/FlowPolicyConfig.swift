@@ -113,6 +113,10 @@ public struct FlowPolicyConfig: Codable, Sendable, Equatable {
             try check(!image.encoder.blockChannels.isEmpty && image.encoder.blockChannels.count == image.encoder.blockStrides.count
                       && ([image.encoder.stemChannels] + image.encoder.blockChannels).allSatisfy { $0 >= 1 && $0 % image.encoder.groups == 0 },
                       "image.encoder", "needs one stride per block and channel counts divisible by the groups")
+            if let c = image.encoder.conditionWidth {
+                try check(taskCount > 0 && c == taskEmbeddingDim, "image.encoder.conditionWidth",
+                          "FiLM conditioning of the image encoder needs a multi-task policy and the task features' width (\(taskEmbeddingDim))")
+            }
         }
         if let noise = noiseNetwork {
             try check(!noise.widths.isEmpty && noise.widths.allSatisfy { $0 >= 1 }, "noiseNetwork.widths", "must be one or more widths ≥ 1")

@@ -33,6 +33,7 @@ public struct PolicyArchitecture: ConfigSection {
     public var taskConditioning = TaskConditioning.embedding
     public var imageChannels = [16, 16, 32, 32]
     public var imageFeatures = ImageEncoder.Config.Head.spatialSoftmax
+    public var imageFilm = true
 
     public init() {}
 
@@ -75,6 +76,8 @@ public struct PolicyArchitecture: ConfigSection {
               each: .within(1...1024)),
         .init("image_features", \.imageFeatures,
               "pixel policies: what the image encoder hands on, each last channel's soft-argmax position (spatial-softmax) or its mean (average-pool)"),
+        .init("image_film", \.imageFilm,
+              "multi-task pixel policies: the task's features (its instruction's encoding or its learned embedding) modulate every residual block of the image encoder by FiLM, so what the encoder looks for depends on the task"),
     ]}
 
     public func validate(path: String) throws(ConfigError) {

@@ -31,7 +31,7 @@ import Testing
         #expect(p.observationInputWidth == Self.state + 16)   // 8 channels → 16 keypoint coordinates
         #expect(p.namedParameters().contains { $0.name.hasPrefix("imageEncoder.stem") })
         let obs = observations(2, seed: 1)
-        let inputs = p.observationInputs(obs)
+        let inputs = try p.observationInputs(obs)
         #expect(inputs.shape == [2, Self.state + 16])
         #expect(Array(inputs.scalars[0..<Self.state]) == Array(obs.scalars[0..<Self.state]), "identity normaliser: the state as it is")
         var config = p.config
@@ -86,5 +86,40 @@ extension PixelPolicyTests {
             #expect(Array(shifted.scalars[(r * width + Self.state)..<((r + 1) * width)]) == Array(expected[(r * pixels)..<((r + 1) * pixels)]))
         }
         #expect(shifted.scalars != obs.scalars)
+    }
+}
+
+extension PixelPolicyTests {
+    func multiTaskPolicy() -> FlowPolicy {
+        var encoder = ImageEncoder.Config()
+        encoder.stemChannels = 8
+        encoder.blockChannels = [8, 8]
+        encoder.blockStrides = [1, 2]
+        encoder.conditionWidth = 16
+        var config = FlowPolicyConfig(observationDim: Self.size * Self.size * 3, actionDim: 2)
+        config.taskCount = 3
+        config.image = ImageInput(offset: 0, size: Self.size, encoder: encoder)
+        var rng = RandomGenerator(seed: 11)
+        return FlowPolicy(config: config, rng: &rng)
+    }
+
+    @Test func aFiLMConditionedEncoderStartsAsTheIdentityAndLearnsToSeeEachTaskDifferently() throws {
+        let p = multiTaskPolicy()
+        var config = p.config
+        config.taskCount = 0
+        #expect(throws: FlowPolicyError.self) { try config.validate() }
+        var rng = RandomGenerator(seed: 12)
+        let one = Tensor((0..<(Self.size * Self.size * 3)).map { _ in rng.nextUniform() }, shape: [1, Self.size * Self.size * 3])
+        let twice = Tensor.concat([one, one], axis: 0)
+        let atInit = try p.observationInputs(twice, taskIndices: [0, 2]).scalars
+        #expect(Array(atInit[0..<16]) == Array(atInit[16..<32]), "zero-initialised FiLM: the same image, the same features")
+        let (_, grads) = valueAndGrad(p) { p in try! p.observationInputs(twice, taskIndices: [0, 2]).slice(axis: 0, 0..<1).square().sum() }
+        let filmGrad = try #require(grads["imageEncoder.blocks.0.film.projections.0.weight"])
+        #expect(filmGrad.scalars.contains { $0 != 0 }, "the task modulation gets a gradient")
+        for (name, parameter) in p.namedParameters() where name.contains(".film.") {
+            parameter.value = Tensor.randomNormal(parameter.value.shape, std: 0.3, rng: &rng)
+        }
+        let trained = try p.observationInputs(twice, taskIndices: [0, 2]).scalars
+        #expect(Array(trained[0..<16]) != Array(trained[16..<32]), "two tasks, one image, two feature vectors")
     }
 }

@@ -48,7 +48,7 @@ public final class Critic: Module {
         switch placement {
         case .separate:
             let normalized = policy.config.image == nil ? policy.normalizedObservations(observations)
-                : policy.observationInputs(observations).detached()
+                : try policy.observationInputs(observations, taskIndices: taskIndices).detached()
             guard taskCount > 0 else { return normalized }
             let b = observations.shape[0]
             let idx = taskIndices ?? [Int](repeating: 0, count: b)

@@ -16,6 +16,7 @@ extension FlowTuneConfig {
         c.image = image.map { ImageInput(offset: $0.offset, size: $0.size, channels: $0.channels, encoder: policy.imageEncoder) }
         c.taskCount = tasks.count > 1 ? tasks.count : 0
         if c.taskCount > 0 && policy.taskConditioning == .instruction { c.instructions = tasks.map(\.instruction) }
+        if c.taskCount > 0 && policy.imageFilm { c.image?.encoder.conditionWidth = c.taskEmbeddingDim }
         return c
     }
 
