@@ -50,5 +50,5 @@ def select_gl_backend():
             return backend
         failures.append(f"{backend}: {error}")
     raise RenderingUnavailable("MuJoCo cannot render offscreen here (" + "; ".join(failures) + "); install the Debian "
-                               "packages libegl1 libegl-mesa0 libgl1-mesa-dri (EGL) or libosmesa6 (OSMesa), "
-                               "e.g. `apt-get install --no-install-recommends libegl1 libegl-mesa0 libgl1-mesa-dri`")
+                               "packages libegl1 libegl-mesa0 libgl1-mesa-dri libopengl0 (EGL) or libosmesa6 (OSMesa), "
+                               "e.g. `apt-get install --no-install-recommends libegl1 libegl-mesa0 libgl1-mesa-dri libopengl0`")
