@@ -14,6 +14,15 @@ from the top. Each frame is turned by 180° (rows and columns reversed), which i
 rolled upright: row 0 is the top of the scene as a person would see it, and nothing is mirrored. A
 vertical flip alone would mirror the scene left-right.
 
+Speed: MuJoCo's software rendering (Mesa's llvmpipe, no GPU here) spends most of a frame on
+MetaWorld's three shadow-casting lights (4096² shadow maps) and 4× multisampling: 87–106 ms per
+64×64 frame with MetaWorld's settings against 9.5 ms without shadows and multisampling on our 2-vCPU
+machine (docs/results/pixels-and-language.md, "MetaWorld's camera"). FlowTune renders without
+either (and with an offscreen buffer of the requested size rather than 640×480, which changes no
+pixel): objects keep their shading, reflections and the skybox, edges are not anti-aliased, and
+nothing casts a shadow. The settings only touch `model.vis` and the scene's render flags, never
+the physics.
+
 One `mujoco.Renderer` per environment and camera: MetaWorld moves bodies by editing its own model
 (e.g. `body_pos`), so a renderer must draw with the model of the environment it shows. Rendering
 only reads `MjData` (no `mj_forward`), so a run with images simulates exactly what a run without
@@ -38,11 +47,17 @@ class MetaWorldCameras:
         try:
             for env in envs:
                 names = [mujoco.mj_id2name(env.model, mujoco.mjtObj.mjOBJ_CAMERA, k) for k in range(env.model.ncam)]
+                vis = env.model.vis
+                vis.global_.offwidth = max(r["width"] for r in requests)
+                vis.global_.offheight = max(r["height"] for r in requests)
+                vis.quality.offsamples = 0
                 row = []
                 for r in requests:
                     if r["name"] not in names:
                         raise BridgeError(f"MetaWorld has no camera {r['name']!r}; its cameras are {', '.join(names)}")
-                    row.append(mujoco.Renderer(env.model, r["height"], r["width"]))
+                    renderer = mujoco.Renderer(env.model, r["height"], r["width"])
+                    renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+                    row.append(renderer)
                 self.renderers.append(row)
         except BaseException:
             self.close()
