@@ -83,5 +83,24 @@ extension BridgeTests {
                 #expect(message.contains("pip install ./python"), "\(message)")
             }
         }
+
+        /// The registry refuses before starting a worker; a worker asked directly says it too.
+        @Test(.requiresPython("numpy", "gymnasium"))
+        func aWorkerWithoutACameraRefusesAnImageRequest() throws {
+            let w = try WorkerProcess(python: PythonRuntime())
+            defer { w.terminate() }
+            let options: [String: Any] = ["images": [BridgeImage(name: BridgeImage.metaWorldCamera, size: 16).json]]
+            try w.send(BridgeProtocol.helloFrame(envID: "gym/Pendulum-v1", envIndices: [0], options: options))
+            do {
+                _ = try PythonBridgeEnv.readSpec(w, id: "gym/Pendulum-v1", timeout: 60)
+                Issue.record("a gymnasium worker accepted an image request")
+            } catch let error as BridgeError {
+                guard case let .workerError(message) = error else {
+                    Issue.record("expected workerError, got \(error)")
+                    return
+                }
+                #expect(message.contains("has no camera"), "\(message)")
+            }
+        }
     }
 }
