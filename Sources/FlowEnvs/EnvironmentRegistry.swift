@@ -15,6 +15,10 @@ public enum EnvironmentRegistry {
     public static let bridgeIDPatterns = ["metaworld/<task>-v3", "metaworld/MT10", "metaworld/MT50",
                                           "gym/<gymnasium id>", "pusht"]
 
+    /// Whether the bridge environment `id` can be observed through a camera (MetaWorld's `corner`,
+    /// python/PROTOCOL.md "Images"); gymnasium ids and pusht are state-only.
+    public static func hasCamera(_ id: String) -> Bool { id.hasPrefix("metaworld/") }
+
     /// Whether `id` names an environment hosted by Python workers.
     public static func isBridgeID(_ id: String) -> Bool {
         id.hasPrefix("metaworld/") || id.hasPrefix("gym/") || id == "pusht"
@@ -36,10 +40,11 @@ public enum EnvironmentRegistry {
                             bridge: PythonBridgeEnv.Configuration = .init()) throws -> any VectorEnv {
         let canonical = try canonicalID(id)
         guard isBridgeID(canonical) else { return try BuiltinEnvironments.make(id: canonical, numEnvs: numEnvs, options: options) }
-        guard options.observation == .state else { throw PixelObservationError.notRendered(envID: canonical) }
+        guard options.observation == .state || hasCamera(canonical) else { throw PixelObservationError.notRendered(envID: canonical) }
         return try PythonBridgeEnv(id: canonical, numEnvs: numEnvs,
                                    options: .init(denseReward: options.shapedReward, maxEpisodeSteps: options.maxEpisodeSteps,
-                                                  invalidActionPolicy: options.invalidActionPolicy),
+                                                  invalidActionPolicy: options.invalidActionPolicy,
+                                                  observation: options.observation, imageSize: options.imageSize),
                                    configuration: bridge)
     }
 

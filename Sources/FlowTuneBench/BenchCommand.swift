@@ -259,9 +259,16 @@ struct BenchBridgeCommand: ParsableCommand {
             Examples:
               flowtune bench bridge
               flowtune bench bridge --env metaworld/push-v3 --num-envs 16 --repetitions 9
+              flowtune bench bridge --workers 1 --observation pixels --image-size 84
             """)
 
     @OptionGroup var target: BridgeBenchOptions
+
+    @Option(help: "state, pixels or pixels+state: with pixels, every step also renders MetaWorld's camera (bridge and plain loops).")
+    var observation: ObservationMode = .state
+
+    @Option(help: "Frames are image-size × image-size RGB (pixel observations only).")
+    var imageSize: Int = 64
 
     @Option(help: "Steps per environment in each repetition.")
     var steps: Int = 150
@@ -271,17 +278,23 @@ struct BenchBridgeCommand: ParsableCommand {
 
     func validate() throws {
         guard steps >= 1, repetitions >= 1 else { throw ValidationError("--steps and --repetitions must be ≥ 1") }
+        guard ImageLayout.sizes.contains(imageSize) else {
+            throw ValidationError("--image-size must be within \(ImageLayout.sizes.lowerBound)...\(ImageLayout.sizes.upperBound)")
+        }
     }
 
     func run() throws {
         let env = target.env, numEnvs = target.numEnvs
         var bench = BridgeBenchmark(envID: env, numEnvs: numEnvs, steps: steps)
         bench.repetitions = repetitions
+        bench.observation = observation
+        bench.imageSize = imageSize
         let counts = BridgeBenchmark.measuredWorkerCounts(target.workerCounts)  // 1 always: the baseline
         let r = try bench.run(workerCounts: counts) { rep in
             FileHandle.standardError.write(Data("repetition \(rep)/\(repetitions) done\n".utf8))
         }
-        print("\(env): \(numEnvs) environments × \(steps) steps, random actions, \(ProcessInfo.processInfo.activeProcessorCount) cores, medians of \(repetitions) alternating repetitions")
+        let seen = observation == .state ? "state observations" : "\(observation.rawValue) \(imageSize)×\(imageSize) (MetaWorld's camera)"
+        print("\(env), \(seen): \(numEnvs) environments × \(steps) steps, random actions, \(ProcessInfo.processInfo.activeProcessorCount) cores, medians of \(repetitions) alternating repetitions")
         print(pad("", 30) + pad("env steps/s", 14) + pad("µs per env step", 18) + "vs 1 plain loop")
         for setup in BridgeBenchmark.setups(workerCounts: counts) {
             let label: String

@@ -23,10 +23,16 @@ import Foundation
 /// speed drifts by ±20% from one second to the next, more than the overhead being measured. Each
 /// repetition measures every row back to back, each ratio is taken within a repetition, and the
 /// table reports medians.
+///
+/// With `observation` `.pixels` (or `.pixelsAndState`) every step also renders MetaWorld's camera
+/// at `imageSize`², through the bridge and in the plain loops alike (`--image-size`), so the table
+/// shows frames per second and what the bridge adds to a step that carries a frame.
 public struct BridgeBenchmark {
     public var envID: String
     public var numEnvs: Int
     public var steps: Int
+    public var observation: ObservationMode = .state
+    public var imageSize = 64
     /// Many short repetitions rather than a few long ones: each repetition starts fresh Python
     /// processes, and on a shared machine a process's simulator speed varies by ±20–50% from one
     /// process to the next, so the median needs many of them (25 of 150 steps take about 5 minutes).
@@ -100,8 +106,9 @@ public struct BridgeBenchmark {
 
     /// Seconds per env step of `processes` plain Python loops stepping the shards side by side.
     public func plainLoop(processes: Int, actionsFile: URL) throws -> Double {
+        let images = observation == .state ? [] : ["--image-size", "\(imageSize)"]
         let text = try PythonRuntime().run(["bench", "--env", envID, "--num-envs", "\(numEnvs)", "--steps", "\(steps)",
-                                            "--seed", "\(seed)", "--processes", "\(processes)", "--actions", actionsFile.path])
+                                            "--seed", "\(seed)", "--processes", "\(processes)", "--actions", actionsFile.path] + images)
         guard let line = text.split(separator: "\n").last,
               let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
               let spe = o["seconds_per_env_step"] as? Double else {
@@ -112,7 +119,8 @@ public struct BridgeBenchmark {
 
     /// Seconds per env step through the bridge with `workers` worker processes.
     public func bridge(workers: Int, actions: [Float]) throws -> Double {
-        let env = try PythonBridgeEnv(id: envID, numEnvs: numEnvs, configuration: .init(workers: workers))
+        let env = try PythonBridgeEnv(id: envID, numEnvs: numEnvs, options: .init(observation: observation, imageSize: imageSize),
+                                      configuration: .init(workers: workers))
         defer { env.close() }
         let ad = env.spec.actionDim
         guard actions.count == steps * numEnvs * ad else {

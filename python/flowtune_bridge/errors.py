@@ -25,3 +25,9 @@ class MissingPackage(BridgeError):
     def __init__(self, what, install, cause):
         super().__init__(f"{what} needs a Python package that is not installed ({cause}); "
                          f"install it with `{install}`")
+
+
+class RenderingUnavailable(BridgeError):
+    """Camera images were requested but no offscreen OpenGL backend works (a missing system package)."""
+
+    kind = protocol.ERR_MISSING_PACKAGE

@@ -10,6 +10,7 @@ environment's bounds (unbounded components pass through unchanged). Each episode
 
 import numpy as np
 
+from . import images
 from .errors import BridgeError, MissingPackage, UnknownEnvironment
 
 PUSHT_INSTALL = "pip install gym-pusht==0.1.8 mujoco==3.3.0"
@@ -30,6 +31,7 @@ def gym_ids():
 
 class GymSuite:
     def __init__(self, env_id, env_indices, options):
+        images.refuse(env_id, options)
         gymnasium = _gymnasium()
         kwargs = {}
         if env_id == "pusht":

@@ -23,11 +23,18 @@ it is while a success ends the episode: it pays up to 10 per step near the goal,
 favours hovering next to the goal over succeeding (docs/results/rl-stability.md measured MT10 falling
 from 75.5% to 61.0% with it). With the progress form an episode's return is 1[success] plus the
 potential's total change, so succeeding, and succeeding sooner, is always worth more.
+
+Camera images (HELLO's `images` option): `metaworld_camera.py` renders them and says which camera
+FlowTune asks for and how frames are turned; `gl_backend.py` picks the OpenGL backend, which must
+happen before MetaWorld (and so MuJoCo) is first imported.
 """
 
 import numpy as np
 
+from . import images
 from .errors import MissingPackage, UnknownEnvironment
+from .gl_backend import select_gl_backend
+from .metaworld_camera import MetaWorldCameras
 from .metaworld_instructions import INSTRUCTIONS
 
 INSTALL = "pip install 'metaworld==3.1.1' packaging"
@@ -65,6 +72,9 @@ OBS_NAMES = OBS_NAMES + ["prev_" + n for n in OBS_NAMES] + ["goal_x", "goal_y", 
 
 class MetaWorldSuite:
     def __init__(self, name, env_indices, options):
+        self.image_requests = images.image_requests(options)
+        if self.image_requests:
+            select_gl_backend()  # before the first import of mujoco
         metaworld = _import()
         self.names = task_names(name)
         self.multi = name in SUITES
@@ -85,6 +95,7 @@ class MetaWorldSuite:
         self.raw = [None] * len(self.envs)
         self.steps = [0] * len(self.envs)
         self.potential = [0.0] * len(self.envs)
+        self.cameras = MetaWorldCameras(self.envs, self.image_requests) if self.image_requests else None
 
     def spec(self):
         e = self.envs[0]
@@ -101,7 +112,7 @@ class MetaWorldSuite:
             "tasks": [{"name": n, "instruction": INSTRUCTIONS[n], "max_episode_steps": self.max_steps} for n in self.names],
             "max_episode_steps": self.max_steps,
             "has_expert": True,
-            "images": [],
+            "images": images.declared(self.image_requests),
         }
 
     def task_index(self, i):
@@ -143,3 +154,11 @@ class MetaWorldSuite:
 
     def expert(self, i):
         return np.clip(self.policies[self.env_tasks[i]].get_action(self.raw[i]), -1.0, 1.0)
+
+    def render(self, i, outs):
+        """Environment i's requested images of its current state, into outs (one H×W×3 array each)."""
+        self.cameras.render(i, self.envs[i], outs)
+
+    def close(self):
+        if self.cameras is not None:
+            self.cameras.close()

@@ -63,6 +63,14 @@ class Worker:
 
     def serve(self):
         try:
+            return self._serve()
+        finally:
+            close = getattr(self.suite, "close", None)
+            if close is not None:
+                close()  # renderers' GL contexts, before interpreter exit (metaworld_camera.py says why)
+
+    def _serve(self):
+        try:
             frame = P.read_frame(self.inp)
             if frame is None:
                 return 0
@@ -120,6 +128,8 @@ class Worker:
         self.ad = len(spec["action"]["names"])
         self.obs = np.zeros((self.m, self.od), dtype="<f4")
         self.task = np.zeros(self.m, dtype="<i4")
+        # One M×H×W×3 array per declared image; they follow the state arrays of every reply.
+        self.images = [np.zeros((self.m, d["height"], d["width"], d["channels"]), dtype=np.uint8) for d in spec["images"]]
         self.send(P.SPEC, P.encode_spec(spec))
         return True
 
@@ -132,12 +142,24 @@ class Worker:
     def _tail(self):
         return [self._expert_actions()] if self.attach_expert else []
 
+    def _render(self, i):
+        """Environment i's images of its current state into row i of each image array."""
+        if self.images:
+            self.suite.render(i, [image[i] for image in self.images])
+
+    def _render_final(self, i):
+        """Environment i's images of its finished episode's last state, as new arrays."""
+        outs = [np.zeros(image.shape[1:], dtype=np.uint8) for image in self.images]
+        self.suite.render(i, outs)
+        return outs
+
     def reset(self, body):
         seeds, _ = P.decode_array(body, 0, "<u8", self.m)
         for i in range(self.m):
             self.obs[i] = self.suite.reset(i, int(seeds[i]))
             self.task[i] = self.suite.task_index(i)
-        self.send(P.RESET_DONE, self.task, self.obs, *self._tail())
+            self._render(i)
+        self.send(P.RESET_DONE, self.task, self.obs, *self.images, *self._tail())
 
     def step(self, body):
         actions, offset = P.decode_array(body, 0, "<f4", self.m * self.ad)
@@ -145,7 +167,7 @@ class Worker:
         actions = actions.reshape(self.m, self.ad)
         rewards = np.zeros(self.m, dtype="<f4")
         flags = np.zeros(self.m, dtype=np.uint8)
-        finals = []
+        finals, final_images = [], []
         for i in range(self.m):
             obs, reward, terminated, truncated, success = self.suite.step(i, actions[i])
             rewards[i] = reward
@@ -153,10 +175,16 @@ class Worker:
                         | (P.FLAG_SUCCESS if success else 0))
             if terminated or truncated:
                 finals.append(P.f32(obs))
+                if self.images:
+                    final_images.append(self._render_final(i))  # the last frame, before the reset replaces it
                 obs = self.suite.reset(i, int(next_seeds[i]))
                 self.task[i] = self.suite.task_index(i)
             self.obs[i] = obs
-        self.send(P.STEP_DONE, rewards, flags, self.task, self.obs, *finals, *self._tail())
+            self._render(i)
+        # Per declared image: the K final frames in the order of the final observations.
+        finals_by_image = [[frames[k] for frames in final_images] for k in range(len(self.images))]
+        self.send(P.STEP_DONE, rewards, flags, self.task, self.obs, *finals, *self.images,
+                  *(f for frames in finals_by_image for f in frames), *self._tail())
 
     def expert(self, body):
         if len(body) != 1 or body[0] not in (P.EXPERT_NOW, P.EXPERT_ATTACH, P.EXPERT_DETACH):

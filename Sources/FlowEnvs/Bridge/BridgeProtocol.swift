@@ -14,8 +14,9 @@ import Foundation
 /// Float32 / UInt64 / Int32 / UInt8 arrays, so the hot path formats and parses no text.
 public enum BridgeProtocol {
     /// Bumped whenever a message layout changes; HELLO and SPEC both carry it, and a worker of another
-    /// version answers HELLO with an ERROR of kind `.versionMismatch`.
-    public static let version: UInt32 = 1
+    /// version answers HELLO with an ERROR of kind `.versionMismatch`. Version 2 added camera images
+    /// (PROTOCOL.md, "Images"); without them its messages are byte for byte version 1's.
+    public static let version: UInt32 = 2
     /// Longer frames mean a corrupted stream.
     public static let maxFrameLength = 1 << 30
 

@@ -1,18 +1,19 @@
 import Foundation
 
-/// Turns a worker's SPEC reply (u32 protocol version, then JSON) into an `EnvSpec`.
+/// Turns a worker's SPEC reply (u32 protocol version, then JSON) into an `EnvSpec` of the state
+/// vector, and the camera images the worker declared.
 ///
 /// ```swift
-/// let (spec, hasExpert) = try BridgeSpecDecoder.decode(reply, id: "metaworld/reach-v3")
-/// spec.observationDim   // 39
+/// let (spec, hasExpert, images) = try BridgeSpecDecoder.decode(reply, id: "metaworld/reach-v3")
+/// spec.observationDim   // 39: the state arrays of every reply
+/// images                // [] unless HELLO asked for some
 /// ```
 ///
 /// JSON has no infinity, so the worker writes infinite observation bounds as `null` (`low` → -∞,
-/// `high` → +∞). A worker that declares image observations is refused for now: the protocol has a
-/// place for them (PROTOCOL.md, "Images"), FlowTune's buffers do not yet.
+/// `high` → +∞). `PythonBridgeEnv` checks the images against its request and builds the rows.
 enum BridgeSpecDecoder {
-    /// The spec and whether the suite has a scripted expert.
-    static func decode(_ reader: BridgeFrameReader, id: String) throws -> (spec: EnvSpec, hasExpert: Bool) {
+    /// The state spec, whether the suite has a scripted expert, and the declared images.
+    static func decode(_ reader: BridgeFrameReader, id: String) throws -> (spec: EnvSpec, hasExpert: Bool, images: [BridgeImage]) {
         var r = reader
         let version = try r.readUInt32()
         guard version == BridgeProtocol.version else {
@@ -25,9 +26,10 @@ enum BridgeSpecDecoder {
               let taskList = o["tasks"] as? [[String: Any]], let maxSteps = o["max_episode_steps"] as? Int else {
             throw BridgeError.malformedMessage("SPEC is not the JSON object PROTOCOL.md describes: \(String(decoding: json.prefix(300), as: UTF8.self))")
         }
-        if let images = o["images"] as? [Any], !images.isEmpty {
-            throw BridgeError.workerError(message: "\(id) declares image observations, which this FlowTune cannot receive yet; "
-                                          + "use state observations")
+        let imageList = o["images"] as? [[String: Any]] ?? []
+        let images = imageList.compactMap(BridgeImage.init(json:))
+        guard images.count == imageList.count else {
+            throw BridgeError.malformedMessage("SPEC's images need name, height, width and channels each: \(imageList)")
         }
         let tasks = taskList.map {
             TaskDescription(name: $0["name"] as? String ?? id, instruction: $0["instruction"] as? String ?? id,
@@ -36,7 +38,7 @@ enum BridgeSpecDecoder {
         guard !tasks.isEmpty else { throw BridgeError.malformedMessage("SPEC lists no tasks") }
         let spec = EnvSpec(id: id, observation: try box(obs, "observation"), action: try box(act, "action"),
                            maxEpisodeSteps: maxSteps, tasks: tasks)
-        return (spec, o["has_expert"] as? Bool ?? false)
+        return (spec, o["has_expert"] as? Bool ?? false, images)
     }
 
     private static func box(_ o: [String: Any], _ what: String) throws -> BoxSpace {

@@ -23,6 +23,12 @@ import Foundation
 /// only if that episode ends. So a run is a deterministic function of seeds and actions, whatever the
 /// number of workers. Simulators' float64 observations arrive as Float32 (round to nearest).
 ///
+/// **Pixels.** With `EnvironmentOptions.observation` `.pixels` or `.pixelsAndState` the workers
+/// also render a camera (MetaWorld's `corner`, `imageSize`²) with every observation, sent as bytes
+/// (python/PROTOCOL.md, "Images"), and each row is `[state (pixels+state only)] + frame ÷ 255`
+/// with `spec.image` set, exactly as `PixelObservationEnv` makes rows of the built-in tasks. A
+/// finished episode's final row shows its last frame, which the worker renders before the reset.
+///
 /// **Faults.** A worker that crashes, hangs longer than `stepTimeout`, or reports a simulator
 /// exception is killed and replaced; the episodes it held end in that step as *truncated* (reward 0,
 /// final observation = the last observation received), the replacement starts each of them with its
@@ -75,21 +81,38 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
         /// MetaWorld: the seed of the 50 goal variations per task (the same in every worker and run).
         public var benchmarkSeed: Int
         public var invalidActionPolicy: InvalidActionPolicy
+        /// State vectors, the camera's frames, or both: rows as `PixelObservationEnv` makes them.
+        public var observation: ObservationMode
+        /// Frames are `imageSize × imageSize` RGB (pixel observations only; within `ImageLayout.sizes`).
+        public var imageSize: Int
+        /// The simulator's camera that pixel observations show (MetaWorld: `BridgeImage.metaWorldCamera`).
+        public var camera: String
 
         public init(denseReward: Bool = false, maxEpisodeSteps: Int? = nil, terminateOnSuccess: Bool = true,
-                    benchmarkSeed: Int = 0, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
+                    benchmarkSeed: Int = 0, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount,
+                    observation: ObservationMode = .state, imageSize: Int = 64, camera: String = BridgeImage.metaWorldCamera) {
             self.denseReward = denseReward
             self.maxEpisodeSteps = maxEpisodeSteps
             self.terminateOnSuccess = terminateOnSuccess
             self.benchmarkSeed = benchmarkSeed
             self.invalidActionPolicy = invalidActionPolicy
+            self.observation = observation
+            self.imageSize = imageSize
+            self.camera = camera
         }
 
-        /// The `options` object of HELLO.
+        /// The camera image HELLO asks for (none for state observations).
+        public var requestedImages: [BridgeImage] {
+            observation == .state ? [] : [BridgeImage(name: camera, size: imageSize)]
+        }
+
+        /// The `options` object of HELLO (with `images` only when pixels are asked for, so a state
+        /// HELLO is what it was before images existed).
         public var json: [String: Any] {
             var o: [String: Any] = ["reward": denseReward ? "dense" : "sparse", "terminate_on_success": terminateOnSuccess,
                                     "benchmark_seed": benchmarkSeed]
             if let m = maxEpisodeSteps { o["max_episode_steps"] = m }
+            if !requestedImages.isEmpty { o["images"] = requestedImages.map(\.json) }
             return o
         }
     }
@@ -145,6 +168,12 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
     private var closed = false
     private var sanitized: [Float]
     private var helloFrames: [[UInt8]] = []
+    /// How state arrays and frames on the wire become rows.
+    private let rows: BridgeObservationRows
+    /// A reply's state vectors and frames (current ones, then those of finished episodes) before
+    /// they are assembled into rows; room for every environment twice.
+    private let wireStates: UnsafeMutableBufferPointer<Float>
+    private let wireFrames: UnsafeMutableBufferPointer<UInt8>
 
     /// Keys that separate an environment's seed stream from its first episode (the built-in tasks' key).
     static let streamKey: UInt64 = 0x5EED_5EED_0000_0001
@@ -154,6 +183,9 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
     public init(id: String, numEnvs: Int, options: EnvironmentOptions = EnvironmentOptions(),
                 configuration: Configuration = Configuration()) throws {
         guard numEnvs >= 1 else { throw BuiltinEnvironments.Error.invalidNumEnvs(numEnvs) }
+        if options.observation != .state, !ImageLayout.sizes.contains(options.imageSize) {
+            throw PixelObservationError.imageSize(options.imageSize)
+        }
         self.numEnvs = numEnvs
         self.options = options
         self.configuration = configuration
@@ -170,17 +202,23 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
             for (k, range) in ranges.enumerated() {
                 started.append(Shard(worker: try WorkerProcess(python: configuration.python), index: k, range: range))
             }
-            var specs: [(spec: EnvSpec, hasExpert: Bool)] = []
+            var specs: [(spec: EnvSpec, hasExpert: Bool, images: [BridgeImage])] = []
             for s in started {
                 helloFrames.append(try BridgeProtocol.helloFrame(envID: id, envIndices: Array(s.range), options: options.json))
                 try s.worker.send(helloFrames[s.index])
             }
             for s in started { specs.append(try Self.readSpec(s.worker, id: id, timeout: configuration.startupTimeout)) }
-            spec = specs[0].spec
+            let stateSpec = specs[0].spec
             hasExpert = specs[0].hasExpert
-            guard specs.allSatisfy({ $0.spec == specs[0].spec }) else {
+            guard specs.allSatisfy({ $0.spec == stateSpec && $0.images == specs[0].images }) else {
                 throw BridgeError.malformedMessage("the workers of \(id) disagree about its spec")
             }
+            guard specs[0].images == options.requestedImages else {
+                throw BridgeError.malformedMessage("\(id) declares the images \(specs[0].images) in SPEC, but HELLO asked for "
+                                                   + "\(options.requestedImages)")
+            }
+            spec = options.observation == .state ? stateSpec : stateSpec.observingPixels(mode: options.observation, size: options.imageSize)
+            rows = BridgeObservationRows(stateDim: stateSpec.observationDim, image: spec.image)
         } catch {
             for s in started { s.worker.forceKill() }
             throw error
@@ -192,11 +230,17 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
         streams = [RandomGenerator](repeating: RandomGenerator(seed: 0), count: numEnvs)
         pendingSeeds = [UInt64](repeating: 0, count: numEnvs)
         sanitized = [Float](repeating: 0, count: numEnvs * spec.actionDim)
+        wireStates = .allocate(capacity: 2 * numEnvs * rows.stateDim)
+        wireStates.initialize(repeating: 0)
+        wireFrames = .allocate(capacity: 2 * numEnvs * rows.frameBytes)
+        wireFrames.initialize(repeating: 0)
     }
 
     deinit {
         close()
         expertActions.deallocate()
+        wireStates.deallocate()
+        wireFrames.deallocate()
     }
 
     public var workerCount: Int { shards.count }
@@ -211,7 +255,9 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
 
     // MARK: - Messages
 
-    public static func readSpec(_ worker: WorkerProcess, id: String, timeout: Double) throws -> (spec: EnvSpec, hasExpert: Bool) {
+    /// The worker's SPEC: its state spec, whether it has a scripted expert, and the images it declares.
+    public static func readSpec(_ worker: WorkerProcess, id: String, timeout: Double) throws
+        -> (spec: EnvSpec, hasExpert: Bool, images: [BridgeImage]) {
         let reply = try worker.receive(timeout: timeout, waitingFor: "SPEC (building \(id))")
         try throwIfError(reply)
         guard reply.type == BridgeProtocol.MessageType.spec.rawValue else {
@@ -333,7 +379,7 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
             do {
                 let reply = try s.worker.receive(timeout: configuration.stepTimeout, waitingFor: "STEP")
                 try expect(reply, .stepDone)
-                try readStep(reply, s, od: od, ad: ad)
+                try readStep(reply, s, ad: ad)
                 s.failures = 0
             } catch {
                 failed.append((s, error))
@@ -380,27 +426,29 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
         return w.finish()
     }
 
-    /// RESET_DONE: task indices, observations, then expert actions when attached.
+    /// RESET_DONE: task indices, state vectors, frames (pixel observations), then expert actions
+    /// when attached.
     private func readReset(_ s: Shard) throws {
         let reply = try s.worker.receive(timeout: configuration.stepTimeout, waitingFor: "RESET")
         try expect(reply, .resetDone)
-        let od = spec.observationDim, ad = spec.actionDim, m = s.range.count
-        let expected = m * 4 + m * od * 4 + (expertActionsAttached ? m * ad * 4 : 0)
+        let ad = spec.actionDim, m = s.range.count
+        let expected = m * 4 + rows.wireBytes(count: m) + (expertActionsAttached ? m * ad * 4 : 0)
         guard reply.body.count == expected else {
             throw BridgeError.malformedMessage("RESET_DONE for \(m) environments should be \(expected) bytes, is \(reply.body.count)")
         }
         var r = reply
         try r.read(into: UnsafeMutableBufferPointer(rebasing: buffers.taskIndices[s.range]))
-        try r.read(into: UnsafeMutableBufferPointer(rebasing: buffers.observations[(s.range.lowerBound * od)..<(s.range.upperBound * od)]))
+        try readObservations(&r, count: m)
+        for j in 0..<m { writeRow(wire: j, into: buffers.observations, env: s.range.lowerBound + j) }
         if expertActionsAttached {
             try r.read(into: UnsafeMutableBufferPointer(rebasing: expertActions[(s.range.lowerBound * ad)..<(s.range.upperBound * ad)]))
         }
     }
 
-    /// STEP_DONE: rewards, flags, task indices, observations, final observations of the finished
-    /// environments (in order), then expert actions when attached. The length is checked before
-    /// anything is written, so a malformed reply leaves the buffers as they were.
-    private func readStep(_ reply: BridgeFrameReader, _ s: Shard, od: Int, ad: Int) throws {
+    /// STEP_DONE: rewards, flags, task indices, state vectors, those of the finished environments
+    /// (in order), the frames of both (pixel observations), then expert actions when attached. The
+    /// length is checked before anything is written, so a malformed reply leaves the buffers as they were.
+    private func readStep(_ reply: BridgeFrameReader, _ s: Shard, ad: Int) throws {
         let m = s.range.count, lo = s.range.lowerBound
         guard reply.body.count >= m * 5 else { throw BridgeError.malformedMessage("STEP_DONE too short") }
         var done = 0
@@ -408,7 +456,7 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
             let f = BridgeProtocol.StepFlags(rawValue: reply.body[m * 4 + j])
             if f.contains(.terminated) || f.contains(.truncated) { done += 1 }
         }
-        let expected = m * 9 + (m + done) * od * 4 + (expertActionsAttached ? m * ad * 4 : 0)
+        let expected = m * 9 + rows.wireBytes(count: m + done) + (expertActionsAttached ? m * ad * 4 : 0)
         guard reply.body.count == expected else {
             throw BridgeError.malformedMessage("STEP_DONE for \(m) environments (\(done) finished) should be \(expected) bytes, is \(reply.body.count)")
         }
@@ -422,10 +470,14 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
             buffers.success[i] = f.contains(.success)
         }
         try r.read(into: UnsafeMutableBufferPointer(rebasing: buffers.taskIndices[s.range]))
-        try r.read(into: UnsafeMutableBufferPointer(rebasing: buffers.observations[(lo * od)..<((lo + m) * od)]))
-        for i in s.range {
+        try readObservations(&r, count: m + done)
+        var finished = m
+        for j in 0..<m {
+            let i = lo + j
+            writeRow(wire: j, into: buffers.observations, env: i)
             if buffers.isDone(i) {
-                try r.read(into: UnsafeMutableBufferPointer(rebasing: buffers.finalObservations[(i * od)..<((i + 1) * od)]))
+                writeRow(wire: finished, into: buffers.finalObservations, env: i)
+                finished += 1
                 buffers.episodeSeeds[i] = pendingSeeds[i]
                 pendingSeeds[i] = streams[i].next()
                 buffers.episodeSteps[i] = 0
@@ -436,6 +488,22 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
         if expertActionsAttached {
             try r.read(into: UnsafeMutableBufferPointer(rebasing: expertActions[(lo * ad)..<((lo + m) * ad)]))
         }
+    }
+
+    /// Reads `count` state vectors and then, for pixel observations, their `count` frames into
+    /// `wireStates` / `wireFrames` (a reply's current observations first, then the final ones).
+    private func readObservations(_ r: inout BridgeFrameReader, count: Int) throws {
+        try r.read(into: UnsafeMutableBufferPointer(rebasing: wireStates[0..<(count * rows.stateDim)]))
+        if rows.frameBytes > 0 {
+            try r.read(into: UnsafeMutableBufferPointer(rebasing: wireFrames[0..<(count * rows.frameBytes)]))
+        }
+    }
+
+    /// Assembles wire observation `k` (state vector and frame) into environment `env`'s row of `destination`.
+    private func writeRow(wire k: Int, into destination: UnsafeMutableBufferPointer<Float>, env: Int) {
+        rows.write(state: wireStates.baseAddress! + k * rows.stateDim,
+                   frame: rows.frameBytes > 0 ? UnsafePointer(wireFrames.baseAddress! + k * rows.frameBytes) : nil,
+                   into: destination.baseAddress! + env * rows.rowWidth)
     }
 
     /// Replaces a shard's worker and starts its environments' current episodes (`episodeSeeds`).

@@ -30,21 +30,9 @@ public final class PixelObservationEnv: VectorEnv {
         guard ImageLayout.sizes.contains(size) else { throw PixelObservationError.imageSize(size) }
         wrapped = env
         self.mode = mode
-        let state = env.spec.observation
-        let keepsState = mode == .pixelsAndState
-        layout = ImageLayout(offset: keepsState ? state.dim : 0, size: size)
-        var names = keepsState ? state.names : []
-        var low = keepsState ? state.low : [], high = keepsState ? state.high : []
-        names.reserveCapacity(layout.rowWidth)
-        for y in 0..<size {
-            for x in 0..<size {
-                for c in ["r", "g", "b"] { names.append("pixel_\(y)_\(x)_\(c)") }
-            }
-        }
-        low += [Float](repeating: 0, count: layout.pixelCount)
-        high += [Float](repeating: 1, count: layout.pixelCount)
-        spec = EnvSpec(id: env.spec.id, observation: BoxSpace(names: names, low: low, high: high), action: env.spec.action,
-                       maxEpisodeSteps: env.spec.maxEpisodeSteps, tasks: env.spec.tasks, image: layout)
+        let pixelSpec = env.spec.observingPixels(mode: mode, size: size)
+        spec = pixelSpec
+        layout = pixelSpec.image!
         buffers = VectorEnvBuffers(numEnvs: env.numEnvs, observationDim: layout.rowWidth)
         frames = .allocate(capacity: env.numEnvs * layout.pixelCount)
         frames.initialize(repeating: 0)
@@ -111,8 +99,8 @@ public enum PixelObservationError: Error, Equatable, CustomStringConvertible {
         case let .imageSize(size):
             return "env.image_size \(size) is outside \(ImageLayout.sizes.lowerBound)...\(ImageLayout.sizes.upperBound); 64 or 84 are usual."
         case let .notRendered(id):
-            return "environment '\(id)' has no camera yet: pixel observations exist for the built-in tasks "
-                + "(\(BuiltinEnvironments.ids.joined(separator: ", "))); use env.observation: state for it."
+            return "environment '\(id)' has no camera: pixel observations exist for the built-in tasks "
+                + "(\(BuiltinEnvironments.ids.joined(separator: ", "))) and metaworld/ ids; use env.observation: state for it."
         }
     }
 }

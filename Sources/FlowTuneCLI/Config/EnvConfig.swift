@@ -30,7 +30,7 @@ extension FlowTuneConfig {
             .init("max_episode_steps", \.maxEpisodeSteps, "must stay null: evaluation keeps each task's own time limit (rl.max_episode_steps shortens the training episodes)", .atLeast(1)),
             .init("shaped_reward", \.shapedReward, "add progress toward the goal (a potential's change; MetaWorld: its shaped reward ÷ 10) to the success reward of 1"),
             .init("observation", \.observation,
-                  "what the policy sees: the state vector, the top-down camera's RGB frames (pixels), or both (pixels+state); built-in tasks only. A trained policy keeps its own: evaluation and RL from a checkpoint use what it was trained on"),
+                  "what the policy sees: the state vector, a camera's RGB frames (pixels: the built-in tasks' top-down view, MetaWorld's corner camera), or both (pixels+state); not for gym/ ids or pusht. A trained policy keeps its own: evaluation and RL from a checkpoint use what it was trained on"),
             .init("image_size", \.imageSize, "pixel observations: frames are image_size × image_size RGB", .within(16...128)),
         ]}
     }

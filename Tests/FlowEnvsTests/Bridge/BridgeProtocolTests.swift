@@ -37,8 +37,8 @@ extension BridgeTests {
             let w = try WorkerProcess(python: PythonRuntime())
             defer { w.terminate() }
             try w.send(BridgeProtocol.helloFrame(envID: "gym/Pendulum-v1", envIndices: [0, 1], options: [:]))
-            let (spec, hasExpert) = try PythonBridgeEnv.readSpec(w, id: "gym/Pendulum-v1", timeout: 120)
-            #expect(spec.observationDim == 3 && spec.actionDim == 1 && !hasExpert)
+            let (spec, hasExpert, images) = try PythonBridgeEnv.readSpec(w, id: "gym/Pendulum-v1", timeout: 120)
+            #expect(spec.observationDim == 3 && spec.actionDim == 1 && !hasExpert && images.isEmpty)
             #expect(spec.maxEpisodeSteps == 200)
 
             var reset = BridgeFrameWriter(.reset)
@@ -81,6 +81,25 @@ extension BridgeTests {
                 #expect(message.contains("version 99"), "\(message)")
                 #expect(message.contains("version \(BridgeProtocol.version)"), "\(message)")
                 #expect(message.contains("pip install ./python"), "\(message)")
+            }
+        }
+
+        /// The registry refuses before starting a worker; a worker asked directly says it too.
+        @Test(.requiresPython("numpy", "gymnasium"))
+        func aWorkerWithoutACameraRefusesAnImageRequest() throws {
+            let w = try WorkerProcess(python: PythonRuntime())
+            defer { w.terminate() }
+            let options: [String: Any] = ["images": [BridgeImage(name: BridgeImage.metaWorldCamera, size: 16).json]]
+            try w.send(BridgeProtocol.helloFrame(envID: "gym/Pendulum-v1", envIndices: [0], options: options))
+            do {
+                _ = try PythonBridgeEnv.readSpec(w, id: "gym/Pendulum-v1", timeout: 60)
+                Issue.record("a gymnasium worker accepted an image request")
+            } catch let error as BridgeError {
+                guard case let .workerError(message) = error else {
+                    Issue.record("expected workerError, got \(error)")
+                    return
+                }
+                #expect(message.contains("has no camera"), "\(message)")
             }
         }
     }
