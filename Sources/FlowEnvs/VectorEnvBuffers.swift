@@ -107,6 +107,20 @@ public final class VectorEnvBuffers {
         invalidActionCounts[i] = 0
     }
 
+    /// Copies environment `j`'s per-step record (reward, flags, step count, seed, task, invalid
+    /// actions; not the observations) from `source` into environment `i`: how a wrapper or a
+    /// shard of environments hands on what the simulating environment wrote.
+    public func copyStepRecord(ofEnv j: Int, from source: VectorEnvBuffers, toEnv i: Int) {
+        rewards[i] = source.rewards[j]
+        terminated[i] = source.terminated[j]
+        truncated[i] = source.truncated[j]
+        success[i] = source.success[j]
+        episodeSteps[i] = source.episodeSteps[j]
+        episodeSeeds[i] = source.episodeSeeds[j]
+        taskIndices[i] = source.taskIndices[j]
+        invalidActionCounts[i] = source.invalidActionCounts[j]
+    }
+
     /// Whether environment `i`'s episode ended in the latest step (`terminated || truncated`).
     @inlinable
     public func isDone(_ i: Int) -> Bool { terminated[i] || truncated[i] }

@@ -82,14 +82,7 @@ final class PartwiseEnvironment: PipelinedVectorEnv {
                 buffers.observations[i * od + c] = src.observations[j * od + c]
                 buffers.finalObservations[i * od + c] = src.finalObservations[j * od + c]
             }
-            buffers.rewards[i] = src.rewards[j]
-            buffers.terminated[i] = src.terminated[j]
-            buffers.truncated[i] = src.truncated[j]
-            buffers.success[i] = src.success[j]
-            buffers.episodeSteps[i] = src.episodeSteps[j]
-            buffers.episodeSeeds[i] = src.episodeSeeds[j]
-            buffers.taskIndices[i] = src.taskIndices[j]
-            buffers.invalidActionCounts[i] = src.invalidActionCounts[j]
+            buffers.copyStepRecord(ofEnv: j, from: src, toEnv: i)
         }
     }
 }

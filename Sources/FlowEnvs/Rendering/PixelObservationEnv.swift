@@ -55,16 +55,7 @@ public final class PixelObservationEnv: VectorEnv {
 
     private func copyFromWrapped(afterReset: Bool) {
         let inner = wrapped.buffers, b = buffers
-        for i in 0..<numEnvs {
-            b.rewards[i] = inner.rewards[i]
-            b.terminated[i] = inner.terminated[i]
-            b.truncated[i] = inner.truncated[i]
-            b.success[i] = inner.success[i]
-            b.episodeSteps[i] = inner.episodeSteps[i]
-            b.episodeSeeds[i] = inner.episodeSeeds[i]
-            b.taskIndices[i] = inner.taskIndices[i]
-            b.invalidActionCounts[i] = inner.invalidActionCounts[i]
-        }
+        for i in 0..<numEnvs { b.copyStepRecord(ofEnv: i, from: inner, toEnv: i) }
         wrapped.renderFrames(size: layout.size, into: frames)
         for i in 0..<numEnvs {
             write(state: inner.observation(ofEnv: i), frame: frame(i), into: b.observations.baseAddress! + i * layout.rowWidth)
