@@ -20,11 +20,7 @@ public struct EpisodeFilm: Sendable, Equatable {
         public var frames: [[UInt8]]
 
         public init(task: String, instruction: String, success: Bool, length: Int, frames: [[UInt8]]) {
-            self.task = task
-            self.instruction = instruction
-            self.success = success
-            self.length = length
-            self.frames = frames
+            (self.task, self.instruction, self.success, self.length, self.frames) = (task, instruction, success, length, frames)
         }
     }
 
