@@ -115,12 +115,17 @@ public final class FlowPolicy: Module {
     /// A multi-task pixel policy's image encoder may be FiLM-conditioned on the task's features
     /// (`ImageEncoder.Config.conditionWidth`): `taskIndices` pick them.
     public func observationInputs(_ observations: Tensor, taskIndices: [Int]? = nil) throws -> Tensor {
+        let conditioned = config.image?.encoder.conditionWidth != nil
+        return observationInputs(observations, task: conditioned ? try taskFeatures(taskIndices, rows: observations.shape[0]) : nil)
+    }
+
+    /// `observationInputs` with the rows' task features already computed (nil for a single-task policy).
+    func observationInputs(_ observations: Tensor, task: Tensor?) -> Tensor {
         guard let image = config.image, let imageEncoder else { return normalizedObservations(observations) }
         let b = observations.shape[0]
         let pixels = observations.slice(axis: 1, image.offset..<image.rowWidth).detached()
             .reshaped([b, image.size, image.size, image.channels])
-        let condition = image.encoder.conditionWidth == nil ? nil : try taskFeatures(taskIndices, rows: b)
-        let features = imageEncoder((pixels - 0.5) * 2, condition: condition)
+        let features = imageEncoder((pixels - 0.5) * 2, condition: image.encoder.conditionWidth == nil ? nil : task)
         guard image.offset > 0 else { return features }
         let state = observations.slice(axis: 1, 0..<image.offset).detached()
         var normalized = Normalizer(mean: Array(observationNormalizer.mean[0..<image.offset]),
@@ -148,10 +153,9 @@ public final class FlowPolicy: Module {
         guard observations.rank == 2, observations.shape[1] == config.observationDim else {
             throw FlowPolicyError.observationShape(expected: config.observationDim, got: observations.shape)
         }
-        var input = try observationInputs(observations, taskIndices: taskIndices)
-        if let task = try taskFeatures(taskIndices, rows: observations.shape[0]) {
-            input = Tensor.concat([input, task], axis: -1)
-        }
+        let task = try taskFeatures(taskIndices, rows: observations.shape[0])
+        var input = observationInputs(observations, task: task)
+        if let task { input = Tensor.concat([input, task], axis: -1) }
         return encoder(input)
     }
 
