@@ -63,17 +63,8 @@ import Testing
                                                  options: .init(maxEpisodeSteps: 5, observation: .pixels, imageSize: size))
         let long = try BuiltinEnvironments.make(id: "reach-obstacle", numEnvs: 1,
                                                 options: .init(maxEpisodeSteps: 50, observation: .pixels, imageSize: size))
-        try short.reset(seeds: [42])
-        try long.reset(seeds: [42])
-        let actions: [[Float]] = [[0.3, 0.2], [0.1, 0.4], [-0.2, 0.5], [0.4, 0.1], [0.2, 0.3]]
-        for a in actions {
-            try short.step(actions: a)
-            try long.step(actions: a)
-        }
-        #expect(short.buffers.truncated[0] && !long.buffers.isDone(0))
-        #expect(Array(short.buffers.finalObservation(ofEnv: 0)) == Array(long.buffers.observation(ofEnv: 0)))
-        #expect(Array(short.buffers.observation(ofEnv: 0)) != Array(long.buffers.observation(ofEnv: 0)),
-                "the current row is the next episode's first frame")
+        try expectFinalRowIsTheLastFrame(short: short, long: long,
+                                         actions: [[0.3, 0.2], [0.1, 0.4], [-0.2, 0.5], [0.4, 0.1], [0.2, 0.3]])
     }
 
     @Test func theSameSeedsGiveTheSameBytes() throws {

@@ -30,8 +30,6 @@ struct BridgeObservationRows {
             row.update(from: state, count: stateDim)
             return
         }
-        row.update(from: state, count: image.offset)
-        let pixels = row + image.offset
-        for k in 0..<image.pixelCount { pixels[k] = Float(frame[k]) / 255 }
+        image.writeRow(state: state, frame: frame, into: row)
     }
 }

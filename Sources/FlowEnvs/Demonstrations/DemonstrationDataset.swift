@@ -139,9 +139,12 @@ public struct DemonstrationDataset: Sendable, Equatable {
     /// The image of every row as bytes (`[steps, size, size, channels]`).
     private func imageBytes(_ image: ImageLayout) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: stepCount * image.pixelCount)
-        for r in 0..<stepCount {
-            let row = r * observationDim + image.offset, at = r * image.pixelCount
-            for k in 0..<image.pixelCount { out[at + k] = UInt8((min(max(observations[row + k], 0), 1) * 255).rounded()) }
+        observations.withUnsafeBufferPointer { rows in
+            out.withUnsafeMutableBufferPointer { bytes in
+                for r in 0..<stepCount {
+                    image.frameBytes(ofRow: rows.baseAddress! + r * observationDim, into: bytes.baseAddress! + r * image.pixelCount)
+                }
+            }
         }
         return out
     }
@@ -149,10 +152,15 @@ public struct DemonstrationDataset: Sendable, Equatable {
     /// Rows `[state, bytes ÷ 255]` from a file's two parts.
     private static func rows(state: [Float], bytes: [UInt8], steps: Int, image: ImageLayout) -> [Float] {
         var out = [Float](repeating: 0, count: steps * image.rowWidth)
-        for r in 0..<steps {
-            let row = r * image.rowWidth
-            for k in 0..<image.offset { out[row + k] = state[r * image.offset + k] }
-            for k in 0..<image.pixelCount { out[row + image.offset + k] = Float(bytes[r * image.pixelCount + k]) / 255 }
+        state.withUnsafeBufferPointer { state in
+            bytes.withUnsafeBufferPointer { bytes in
+                out.withUnsafeMutableBufferPointer { rows in
+                    for r in 0..<steps {
+                        image.writeRow(state: state.baseAddress.map { $0 + r * image.offset },
+                                       frame: bytes.baseAddress! + r * image.pixelCount, into: rows.baseAddress! + r * image.rowWidth)
+                    }
+                }
+            }
         }
         return out
     }

@@ -71,9 +71,7 @@ public final class PixelObservationEnv: VectorEnv {
     }
 
     private func write(state: UnsafeBufferPointer<Float>, frame: UnsafeBufferPointer<UInt8>, into row: UnsafeMutablePointer<Float>) {
-        for k in 0..<layout.offset { row[k] = state[k] }
-        let pixels = row + layout.offset
-        for k in 0..<layout.pixelCount { pixels[k] = Float(frame[k]) / 255 }
+        layout.writeRow(state: state.baseAddress!, frame: frame.baseAddress!, into: row)
     }
 }
 

@@ -45,7 +45,7 @@ extension Evaluator {
         if EnvironmentRegistry.isBridgeID(envID) && policy.config.image == nil { return nil }
         let env = try EnvironmentRegistry.make(id: envID, numEnvs: count, options: BuiltinEnvironments.Options().observing(for: policy))
         defer { env.close() }
-        let camera = FilmCamera(env: env, policy: policy, size: frameSize)
+        let camera = FilmCamera(env: env, size: frameSize)
         guard let camera else { return nil }
         try env.reset(seeds: (0..<count).map { seed &+ UInt64($0) })
         camera.capture()
@@ -83,7 +83,7 @@ final class FilmCamera {
     private var finals: FinalFrames?
     private var rendered: [UInt8] = []
 
-    init?(env: any VectorEnv, policy: FlowPolicy, size: Int) {
+    init?(env: any VectorEnv, size: Int) {
         self.env = env
         if let image = env.spec.image {
             self.image = image
@@ -120,6 +120,9 @@ final class FilmCamera {
     }
 
     static func bytes(_ row: UnsafeBufferPointer<Float>, _ image: ImageLayout) -> [UInt8] {
-        (0..<image.pixelCount).map { UInt8((min(max(row[image.offset + $0], 0), 1) * 255).rounded()) }
+        [UInt8](unsafeUninitializedCapacity: image.pixelCount) { frame, count in
+            image.frameBytes(ofRow: row.baseAddress!, into: frame.baseAddress!)
+            count = image.pixelCount
+        }
     }
 }

@@ -73,9 +73,10 @@ public final class SFTTrainer {
             throw SFTError.datasetMismatch(datasetObs: dataset.observationDim, datasetAct: dataset.actionDim,
                                            policyObs: policy.config.observationDim, policyAct: policy.config.actionDim)
         }
-        let datasetImage = dataset.image.map { "\($0.size)×\($0.size) image (after \($0.offset) state values)" } ?? "state"
-        let policyImage = policy.config.image.map { "\($0.size)×\($0.size) image (after \($0.offset) state values)" } ?? "state"
-        guard datasetImage == policyImage else { throw SFTError.observationKindMismatch(dataset: datasetImage, policy: policyImage) }
+        guard dataset.image == policy.config.imageLayout else {
+            throw SFTError.observationKindMismatch(dataset: ImageLayout.described(dataset.image),
+                                                   policy: ImageLayout.described(policy.config.imageLayout))
+        }
         self.config = config
         self.seed = seed
         self.policy = policy

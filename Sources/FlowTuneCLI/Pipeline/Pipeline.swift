@@ -22,7 +22,7 @@ struct Pipeline {
             guard d.envID == (try EnvironmentRegistry.canonicalID(config.env.id)) else {
                 throw PipelineError.missingInput("\(path) holds demonstrations of '\(d.envID)', but env.id is '\(config.env.id)'; pass demonstrations of the same environment.")
             }
-            let kind = Self.observationKind(d.image)
+            let kind = ImageLayout.described(d.image)
             guard kind == configuredObservationKind else {
                 throw PipelineError.missingInput("\(path) holds \(kind) observations, but the config asks for \(configuredObservationKind) (env.observation, env.image_size); collect demonstrations with the same settings.")
             }
@@ -75,27 +75,15 @@ struct Pipeline {
         return result.policy
     }
 
-    /// What observation rows hold, in words: "state", or the image's size and the state before it.
-    static func observationKind(_ image: ImageLayout?) -> String {
-        guard let image else { return "state" }
-        return image.offset > 0 ? "pixels+state \(image.size)×\(image.size)" : "pixels \(image.size)×\(image.size)"
-    }
-
-    /// `observationKind` of what `env.observation` and `env.image_size` ask for.
-    var configuredObservationKind: String {
-        switch config.env.observation {
-        case .state: return "state"
-        case .pixels: return "pixels \(config.env.imageSize)×\(config.env.imageSize)"
-        case .pixelsAndState: return "pixels+state \(config.env.imageSize)×\(config.env.imageSize)"
-        }
-    }
+    /// What `env.observation` and `env.image_size` ask for, in words (`ObservationMode.described`).
+    var configuredObservationKind: String { config.env.observation.described(imageSize: config.env.imageSize) }
 
     /// The policy RL starts from: the checkpoint at `path` with `policy.denoised_clip` applied, or,
     /// without one, demonstrations and SFT in this run.
     func startingPolicy(from path: String?) throws -> FlowPolicy {
         guard let path else { return try supervisedFineTuning(try demonstrations()) }
         let policy = try FlowPolicy.load(path)
-        let kind = Self.observationKind(policy.config.image.map { ImageLayout(offset: $0.offset, size: $0.size, channels: $0.channels) })
+        let kind = ImageLayout.described(policy.config.imageLayout)
         guard kind == configuredObservationKind else {
             throw PipelineError.missingInput("\(path) is a policy of \(kind) observations, but the config asks for \(configuredObservationKind); set env.observation and env.image_size to the policy's.")
         }

@@ -63,17 +63,8 @@ extension BridgeTests {
             let short = try Self.make(.pixels, numEnvs: 1, maxEpisodeSteps: 5)
             let long = try Self.make(.pixels, numEnvs: 1, maxEpisodeSteps: 50)
             defer { short.close(); long.close() }
-            try short.reset(seeds: [42])
-            try long.reset(seeds: [42])
-            let actions: [[Float]] = [[0.3, 0.2, 0.1, 0], [0.1, 0.4, -0.2, 0], [-0.2, 0.5, 0.3, 1], [0.4, 0.1, 0, -1], [0.2, 0.3, 0.5, 0]]
-            for a in actions {
-                try short.step(actions: a)
-                try long.step(actions: a)
-            }
-            #expect(short.buffers.truncated[0] && !long.buffers.isDone(0))
-            #expect(Array(short.buffers.finalObservation(ofEnv: 0)) == Array(long.buffers.observation(ofEnv: 0)))
-            #expect(Array(short.buffers.observation(ofEnv: 0)) != Array(long.buffers.observation(ofEnv: 0)),
-                    "the current row is the next episode's first frame")
+            try expectFinalRowIsTheLastFrame(short: short, long: long, actions: [[0.3, 0.2, 0.1, 0], [0.1, 0.4, -0.2, 0],
+                                                                               [-0.2, 0.5, 0.3, 1], [0.4, 0.1, 0, -1], [0.2, 0.3, 0.5, 0]])
         }
 
         /// The state part is bit for bit the state run's, final rows included: rendering only reads
