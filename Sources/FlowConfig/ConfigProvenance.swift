@@ -9,14 +9,12 @@ public enum ConfigProvenance {
     public enum Source: String, Sendable { case defaults = "default", file, override = "--set" }
 
     public struct Row: Sendable, Equatable {
-        public var path: String
-        public var value: String
+        /// The knob's dotted key and its effective value as YAML would write it.
+        public var path, value: String
         public var source: Source
 
         public init(path: String, value: String, source: Source) {
-            self.path = path
-            self.value = value
-            self.source = source
+            (self.path, self.value, self.source) = (path, value, source)
         }
     }
 

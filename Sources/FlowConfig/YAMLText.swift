@@ -26,25 +26,16 @@ public enum YAMLText {
 
     /// `text` in double quotes with JSON-compatible escapes (valid YAML double-quoted style).
     public static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        "\"" + TextEscaping.escape(text) { scalar in
+            if let escape = escapes[scalar] { return escape }
+            guard scalar.value < 0x20 || scalar.value == 0x7F else { return nil }
+            let hex = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } + "\""
     }
+
+    /// The characters with a short escape of their own; other control characters become `\uXXXX`.
+    static let escapes: [Unicode.Scalar: String] = ["\"": "\\\"", "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"]
 
     /// A node on one line: scalars as `scalar(_:)`, lists as `[a, b]`, mappings as `{k: v}`.
     public static func inline(_ node: ConfigNode) -> String {

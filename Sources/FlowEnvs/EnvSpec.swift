@@ -50,9 +50,7 @@ public struct TaskDescription: Sendable, Equatable {
     public var maxEpisodeSteps: Int
 
     public init(name: String, instruction: String, maxEpisodeSteps: Int) {
-        self.name = name
-        self.instruction = instruction
-        self.maxEpisodeSteps = maxEpisodeSteps
+        (self.name, self.instruction, self.maxEpisodeSteps) = (name, instruction, maxEpisodeSteps)
     }
 
     /// A task's own time limit `own` under an optional shorter `cap` (a training time limit).
@@ -75,23 +73,22 @@ public struct EnvSpec: Sendable, Equatable {
     public var id: String
     public var observation: BoxSpace
     public var action: BoxSpace
-    /// The longest episode of any task (each task's own limit is in `tasks`).
-    public var maxEpisodeSteps: Int
     /// The tasks, indexed by `VectorEnvBuffers.taskIndices`.
     public var tasks: [TaskDescription]
     /// Where a camera image sits in each observation row (pixel observations); nil for state vectors.
     public var image: ImageLayout?
 
-    public init(id: String, observation: BoxSpace, action: BoxSpace, maxEpisodeSteps: Int,
-                tasks: [TaskDescription], image: ImageLayout? = nil) {
+    public init(id: String, observation: BoxSpace, action: BoxSpace, tasks: [TaskDescription], image: ImageLayout? = nil) {
         precondition(!tasks.isEmpty, "an EnvSpec has at least one task")
         self.id = id
         self.observation = observation
         self.action = action
-        self.maxEpisodeSteps = maxEpisodeSteps
         self.tasks = tasks
         self.image = image
     }
+
+    /// The longest episode of any task (each task's own limit is in `tasks`).
+    public var maxEpisodeSteps: Int { tasks.lazy.map(\.maxEpisodeSteps).max()! }
 
     public var observationDim: Int { observation.dim }
     public var actionDim: Int { action.dim }

@@ -51,6 +51,15 @@ public struct Tensor {
         return Tensor(shape: shape, storage: storage)
     }
 
+    /// A tensor of zeros into which `body` writes some elements: the gradient of a slice, a
+    /// gather, a pooling window or a shift, which reaches only part of its input.
+    public static func zeroFilled(shape: [Int], _ body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows -> Tensor {
+        try filled(shape: shape) { buffer in
+            buffer.initialize(repeating: 0)
+            try body(buffer)
+        }
+    }
+
     /// Normal samples `mean + std·z` from `rng` (no global state: the same generator state gives the same tensor).
     public static func randomNormal(_ shape: [Int], mean: Float = 0, std: Float = 1, rng: inout RandomGenerator) -> Tensor {
         filled(shape: shape) { rng.fillNormal($0, mean: mean, std: std) }

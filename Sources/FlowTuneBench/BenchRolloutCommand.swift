@@ -31,6 +31,9 @@ struct BenchRolloutCommand: ParsableCommand {
 
     @OptionGroup var target: BridgeBenchOptions
 
+    @Option(help: "A policy checkpoint (sft.safetensors or an RL checkpoint); default: a fresh policy of policy.*.")
+    var policy: String?
+
     @Option(help: "Whole RL iterations timed per worker count.")
     var iterations: Int = 2
 
@@ -39,9 +42,6 @@ struct BenchRolloutCommand: ParsableCommand {
 
     @Option(help: "Alternating (plain loop, RL iterations) measurements per worker count; rows report medians.")
     var repetitions: Int = 3
-
-    @Option(help: "A policy checkpoint (sft.safetensors or an RL checkpoint); default: a fresh policy of policy.*.")
-    var policy: String?
 
     @OptionGroup var settings: ConfigOptions
 

@@ -62,7 +62,7 @@ import Testing
     /// A foreign environment, as a user or the Python bridge would write one.
     final class ForeignEnv: VectorEnv {
         let spec = EnvSpec(id: "foreign", observation: BoxSpace(names: ["x"], low: [0], high: [1]),
-                           action: BoxSpace(names: ["a"], low: [-1], high: [1]), maxEpisodeSteps: 10,
+                           action: BoxSpace(names: ["a"], low: [-1], high: [1]),
                            tasks: [TaskDescription(name: "foreign", instruction: "do it", maxEpisodeSteps: 10)])
         let buffers = VectorEnvBuffers(numEnvs: 1, observationDim: 1)
         var numEnvs: Int { 1 }

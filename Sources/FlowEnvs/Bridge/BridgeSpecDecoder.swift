@@ -37,7 +37,7 @@ enum BridgeSpecDecoder {
         }
         guard !tasks.isEmpty else { throw BridgeError.malformedMessage("SPEC lists no tasks") }
         let spec = EnvSpec(id: id, observation: try box(obs, "observation"), action: try box(act, "action"),
-                           maxEpisodeSteps: maxSteps, tasks: tasks)
+                           tasks: tasks)
         return (spec, o["has_expert"] as? Bool ?? false, images)
     }
 

@@ -151,9 +151,7 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
         /// Why sending this step's request failed (handled when the step is finished).
         var sendError: Error?
         init(worker: WorkerProcess, index: Int, range: Range<Int>) {
-            self.worker = worker
-            self.index = index
-            self.range = range
+            (self.worker, self.index, self.range) = (worker, index, range)
         }
     }
 

@@ -62,8 +62,7 @@ public struct DemonstrationCollector: Sendable, Equatable {
         let spec = env.spec, od = spec.observationDim, ad = spec.actionDim
         var dataset = DemonstrationDataset(envID: spec.id, observationDim: od, actionDim: ad,
                                            source: "scripted expert, noise std \(noiseStd), seed \(seed)",
-                                           taskNames: spec.tasks.map(\.name))
-        dataset.image = spec.image
+                                           taskNames: spec.tasks.map(\.name), image: spec.image)
         try env.reset(seeds: (0..<numEnvs).map { seed &* 1_000_003 &+ UInt64($0) })
         var obs = [[Float]](repeating: [], count: numEnvs)
         var act = [[Float]](repeating: [], count: numEnvs)

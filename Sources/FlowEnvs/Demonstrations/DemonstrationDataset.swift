@@ -42,32 +42,26 @@ public struct DemonstrationDataset: Sendable, Equatable {
     public var source: String
     public var taskNames: [String]
     /// `[steps × observationDim]`, row-major.
-    public var observations: [Float]
+    public var observations: [Float] = []
     /// `[steps × actionDim]`, row-major.
-    public var actions: [Float]
-    public var rewards: [Float]
-    public var episodeStarts: [Int]
-    public var episodeLengths: [Int]
-    public var episodeSuccess: [Bool]
-    public var episodeTasks: [Int]
+    public var actions: [Float] = []
+    public var rewards: [Float] = []
+    public var episodeStarts: [Int] = []
+    public var episodeLengths: [Int] = []
+    public var episodeSuccess: [Bool] = []
+    public var episodeTasks: [Int] = []
     /// Where each row's camera image is, for pixel observations; nil for state vectors.
     public var image: ImageLayout?
 
+    /// An empty dataset; episodes come from `append` (or the whole dataset from `read`).
     public init(envID: String, observationDim: Int, actionDim: Int, source: String, taskNames: [String] = [],
-                observations: [Float] = [], actions: [Float] = [], rewards: [Float] = [],
-                episodeStarts: [Int] = [], episodeLengths: [Int] = [], episodeSuccess: [Bool] = [], episodeTasks: [Int] = []) {
+                image: ImageLayout? = nil) {
         self.envID = envID
         self.observationDim = observationDim
         self.actionDim = actionDim
         self.source = source
         self.taskNames = taskNames
-        self.observations = observations
-        self.actions = actions
-        self.rewards = rewards
-        self.episodeStarts = episodeStarts
-        self.episodeLengths = episodeLengths
-        self.episodeSuccess = episodeSuccess
-        self.episodeTasks = episodeTasks
+        self.image = image
     }
 
     public var episodeCount: Int { episodeStarts.count }
@@ -89,8 +83,7 @@ public struct DemonstrationDataset: Sendable, Equatable {
     /// The dataset restricted to the given episodes (in the given order).
     public func episodes(_ indices: [Int]) -> DemonstrationDataset {
         var out = DemonstrationDataset(envID: envID, observationDim: observationDim, actionDim: actionDim,
-                                       source: source, taskNames: taskNames)
-        out.image = image
+                                       source: source, taskNames: taskNames, image: image)
         for e in indices {
             let s = episodeStarts[e], n = episodeLengths[e]
             out.append(observations: Array(observations[(s * observationDim)..<((s + n) * observationDim)]),
@@ -196,14 +189,15 @@ public struct DemonstrationDataset: Sendable, Equatable {
         } else {
             observations = try file.tensor("observations").floats()
         }
-        var data = DemonstrationDataset(
-            envID: env, observationDim: od, actionDim: ad, source: file.metadata["source"] ?? "", taskNames: names,
-            observations: observations, actions: try file.tensor("actions").floats(),
-            rewards: try file.tensor("rewards").floats(), episodeStarts: try ints("episode_starts"),
-            episodeLengths: try ints("episode_lengths"),
-            episodeSuccess: try file.tensor("episode_success").uint8s().map { $0 != 0 },
-            episodeTasks: try ints("episode_tasks"))
-        data.image = image
+        var data = DemonstrationDataset(envID: env, observationDim: od, actionDim: ad, source: file.metadata["source"] ?? "",
+                                        taskNames: names, image: image)
+        data.observations = observations
+        data.actions = try file.tensor("actions").floats()
+        data.rewards = try file.tensor("rewards").floats()
+        data.episodeStarts = try ints("episode_starts")
+        data.episodeLengths = try ints("episode_lengths")
+        data.episodeSuccess = try file.tensor("episode_success").uint8s().map { $0 != 0 }
+        data.episodeTasks = try ints("episode_tasks")
         try data.validate(path: path)
         data.taskNames = names
         return data

@@ -32,20 +32,14 @@ final class PickPlaceController: ExpertController {
 
 /// The grasping controller behind `PickPlaceExpert`, on the observation layout of `PickPlaceEnv`.
 struct PickPlacePolicy {
-    let maxStepXY, maxStepZ, cubeHeight, cubeAperture: Float
+    /// The task's step sizes and cube dimensions.
+    let config: PickPlaceEnv.Config
     /// Gripper height while travelling to the cube.
     let hoverHeight: Float = 0.1
     /// Height of the cube's base while carrying it.
     let carryHeight: Float = 0.1
     /// Height of the gripper the lift task aims for.
     let liftTarget: Float = 0.2
-
-    init(config: PickPlaceEnv.Config) {
-        maxStepXY = config.maxStepXY
-        maxStepZ = config.maxStepZ
-        cubeHeight = config.cubeHeight
-        cubeAperture = config.cubeAperture
-    }
 
     @inline(__always)
     func act(_ o: UnsafePointer<Float>, lift: Bool, out a: UnsafeMutablePointer<Float>) {
@@ -69,25 +63,25 @@ struct PickPlacePolicy {
                     if cz < 0.003 { grip = -1 }
                 }
             }
-        } else if aperture < cubeAperture - 0.05 {
+        } else if aperture < config.cubeAperture - 0.05 {
             // Closed on nothing: open and back off upwards.
-            targetZ = cz + cubeHeight + 0.03
+            targetZ = cz + config.cubeHeight + 0.03
         } else {
             let d = hypotF(cx - x, cy - y)
-            let low = z < cz + cubeHeight
-            if d < (z < cz + cubeHeight + 0.03 ? 0.012 : 0.008) {
+            let low = z < cz + config.cubeHeight
+            if d < (z < cz + config.cubeHeight + 0.03 ? 0.012 : 0.008) {
                 dx = cx - x; dy = cy - y
                 targetZ = cz + 0.005
                 grip = z < cz + 0.02 ? 1 : -1
             } else if low {
-                targetZ = cz + cubeHeight + 0.03
+                targetZ = cz + config.cubeHeight + 0.03
             } else {
                 dx = cx - x; dy = cy - y
-                targetZ = d > 0.06 ? hoverHeight : cz + cubeHeight + 0.01
+                targetZ = d > 0.06 ? hoverHeight : cz + config.cubeHeight + 0.01
             }
         }
-        writePlanarAction(a, dx: dx, dy: dy, maxStep: maxStepXY)
-        a[2] = clampf((targetZ - z) / maxStepZ, -1, 1)
+        writePlanarAction(a, dx: dx, dy: dy, maxStep: config.maxStepXY)
+        a[2] = clampf((targetZ - z) / config.maxStepZ, -1, 1)
         a[3] = grip
     }
 }

@@ -20,6 +20,6 @@ extension EnvSpec {
         low += [Float](repeating: 0, count: layout.pixelCount)
         high += [Float](repeating: 1, count: layout.pixelCount)
         return EnvSpec(id: id, observation: BoxSpace(names: names, low: low, high: high), action: action,
-                       maxEpisodeSteps: maxEpisodeSteps, tasks: tasks, image: layout)
+                       tasks: tasks, image: layout)
     }
 }

@@ -97,7 +97,7 @@ public final class MultiTaskEnv: VectorEnv, FrameRendering {
         let tasks = suite.map { TaskDescription(name: $0.description.name, instruction: $0.description.instruction,
                                                 maxEpisodeSteps: limit($0.description.maxEpisodeSteps)) }
         spec = EnvSpec(id: "multitask", observation: BoxSpace(names: names, low: low, high: high), action: action,
-                       maxEpisodeSteps: tasks.map(\.maxEpisodeSteps).max()!, tasks: tasks)
+                       tasks: tasks)
         driver = EpisodeDriver(numEnvs: numEnvs, observationDim: obsDim, action: action,
                                policy: config.invalidActionPolicy)
 

@@ -87,10 +87,7 @@ public final class PickPlaceEnv: KernelEnv {
 
     public init(numEnvs: Int, config: Config = Config()) {
         self.config = config
-        super.init(id: "pick-place", instruction: "pick up the cube and place it on the target",
-                   observation: PickPlaceKernel.observationSpace(config), maxEpisodeSteps: config.maxEpisodeSteps,
-                   kernel: PickPlaceKernel(assignment: KernelAssignment(allOf: numEnvs), variants: [config.layout], config: config),
-                   invalidActionPolicy: config.invalidActionPolicy)
+        super.init(PickPlaceKernel.self, numEnvs: numEnvs, config: config)
     }
 }
 
@@ -142,7 +139,9 @@ extension PickPlaceEnv {
     }
 }
 
-final class PickPlaceKernel: TaskKernel {
+final class PickPlaceKernel: SingleTaskKernel {
+    static let id = "pick-place"
+    static let instruction = "pick up the cube and place it on the target"
     static let observationDim = 10
     static let actionDim = 4
     static func observationSpace(_ config: PickPlaceEnv.Config) -> BoxSpace {
@@ -309,3 +308,5 @@ final class PickPlaceKernel: TaskKernel {
 
     @inline(__always) func maxSteps(_ j: Int) -> Int32 { limit }
 }
+
+extension PickPlaceEnv.Config: SingleTaskConfig {}

@@ -83,10 +83,7 @@ public final class PushEnv: KernelEnv {
 
     public init(numEnvs: Int, config: Config = Config()) {
         self.config = config
-        super.init(id: "push", instruction: "push the block onto the target pose",
-                   observation: PushKernel.observationSpace, maxEpisodeSteps: config.maxEpisodeSteps,
-                   kernel: PushKernel(assignment: KernelAssignment(allOf: numEnvs), variants: [config.layout], config: config),
-                   invalidActionPolicy: config.invalidActionPolicy)
+        super.init(PushKernel.self, numEnvs: numEnvs, config: config)
     }
 }
 
@@ -151,7 +148,9 @@ extension PushEnv {
     }
 }
 
-final class PushKernel: TaskKernel {
+final class PushKernel: SingleTaskKernel {
+    static let id = "push"
+    static let instruction = "push the block onto the target pose"
     static let observationDim = 10
     static let actionDim = 2
     static let observationSpace = BoxSpace(
@@ -160,6 +159,7 @@ final class PushKernel: TaskKernel {
         // The block can be pushed up to pusher radius + half length past the table edge before the
         // episode ends, so its bounds are wider than the table's.
         low: [-1, -1, -1.25, -1.25, -1, -1, -1, -1, -1, -1], high: [1, 1, 1.25, 1.25, 1, 1, 1, 1, 1, 1])
+    static func observationSpace(_: PushEnv.Config) -> BoxSpace { observationSpace }
     static let actionSpace = BoxSpace(names: ["vx", "vy"], low: [-1, -1], high: [1, 1])
     static let minGoalDistance: Float = 0.15
     static let minPusherDistance: Float = 0.3
@@ -277,3 +277,5 @@ final class PushKernel: TaskKernel {
 
     @inline(__always) func maxSteps(_ j: Int) -> Int32 { limit }
 }
+
+extension PushEnv.Config: SingleTaskConfig {}

@@ -63,10 +63,7 @@ public final class ReachObstacleEnv: KernelEnv {
 
     public init(numEnvs: Int, config: Config = Config()) {
         self.config = config
-        super.init(id: "reach-obstacle", instruction: "reach the goal behind the obstacle",
-                   observation: ReachObstacleKernel.observationSpace, maxEpisodeSteps: config.maxEpisodeSteps,
-                   kernel: ReachObstacleKernel(assignment: KernelAssignment(allOf: numEnvs), variants: [config.layout], config: config),
-                   invalidActionPolicy: config.invalidActionPolicy)
+        super.init(ReachObstacleKernel.self, numEnvs: numEnvs, config: config)
     }
 }
 
@@ -97,13 +94,16 @@ extension ReachObstacleEnv {
     }
 }
 
-final class ReachObstacleKernel: TaskKernel {
+final class ReachObstacleKernel: SingleTaskKernel {
+    static let id = "reach-obstacle"
+    static let instruction = "reach the goal behind the obstacle"
     static let observationDim = 8
     static let actionDim = 2
     static let observationSpace = BoxSpace(
         names: ["agent_x", "agent_y", "goal_x", "goal_y", "obstacle_x", "obstacle_y",
                 "obstacle_half_width", "obstacle_half_height"],
         low: [-1, -1, -1, -1, -1, -1, 0, 0], high: [1, 1, 1, 1, 1, 1, 1, 1])
+    static func observationSpace(_: ReachObstacleEnv.Config) -> BoxSpace { observationSpace }
     static let actionSpace = BoxSpace(names: ["vx", "vy"], low: [-1, -1], high: [1, 1])
 
     let assignment: KernelAssignment
@@ -179,3 +179,5 @@ final class ReachObstacleKernel: TaskKernel {
 
     @inline(__always) func maxSteps(_ j: Int) -> Int32 { limit }
 }
+
+extension ReachObstacleEnv.Config: SingleTaskConfig {}

@@ -37,6 +37,26 @@ protocol TaskKernel: AnyObject {
     func render(_ j: Int, on canvas: Canvas)
 }
 
+/// A kernel that is a whole built-in task (`reach-obstacle`, `push`, `pick-place`): its id and
+/// instruction, and how it is built from the task's config, so that `KernelEnv` can make the
+/// single-task environment of any of them.
+protocol SingleTaskKernel: TaskKernel {
+    associatedtype Config: SingleTaskConfig
+    static var id: String { get }
+    static var instruction: String { get }
+    /// The observation box (bounds may depend on the config).
+    static func observationSpace(_ config: Config) -> BoxSpace
+    init(assignment: KernelAssignment, variants: [Config.Layout], config: Config)
+}
+
+/// What `KernelEnv` reads of a single task's config.
+protocol SingleTaskConfig {
+    associatedtype Layout
+    var maxEpisodeSteps: Int { get }
+    var invalidActionPolicy: InvalidActionPolicy { get }
+    var layout: Layout { get }
+}
+
 /// Which environments of the `VectorEnv` a kernel owns (`globalIndex[j]` for its environment `j`)
 /// and which variant (layout) of its task each one runs (`variantIndex[j]`).
 final class KernelAssignment {
@@ -82,14 +102,13 @@ public class KernelEnv: VectorEnv, FrameRendering {
     private let stepKernel: (UnsafeBufferPointer<Float>) throws -> Void
     private let renderKernel: (Int, UnsafeMutableBufferPointer<UInt8>) -> Void
 
-    /// A single task named `id` for every one of the kernel's environments.
-    init<K: TaskKernel>(id: String, instruction: String, observation: BoxSpace, maxEpisodeSteps: Int,
-                        kernel: K, invalidActionPolicy: InvalidActionPolicy) {
-        let task = TaskDescription(name: id, instruction: instruction, maxEpisodeSteps: maxEpisodeSteps)
-        spec = EnvSpec(id: id, observation: observation, action: K.actionSpace, maxEpisodeSteps: maxEpisodeSteps,
-                       tasks: [task])
-        let driver = EpisodeDriver(numEnvs: kernel.count, observationDim: K.observationDim, action: K.actionSpace,
-                                   policy: invalidActionPolicy)
+    /// `numEnvs` environments of task `K`, every one in `config.layout`.
+    init<K: SingleTaskKernel>(_: K.Type, numEnvs: Int, config: K.Config) {
+        let task = TaskDescription(name: K.id, instruction: K.instruction, maxEpisodeSteps: config.maxEpisodeSteps)
+        spec = EnvSpec(id: K.id, observation: K.observationSpace(config), action: K.actionSpace, tasks: [task])
+        let kernel = K(assignment: KernelAssignment(allOf: numEnvs), variants: [config.layout], config: config)
+        let driver = EpisodeDriver(numEnvs: numEnvs, observationDim: K.observationDim, action: K.actionSpace,
+                                   policy: config.invalidActionPolicy)
         self.driver = driver
         resetKernel = { seeds in try driver.resetAll(kernel, seeds: seeds) }
         stepKernel = { actions in try driver.stepAll(kernel, actions: actions) }

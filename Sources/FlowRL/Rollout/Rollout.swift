@@ -92,9 +92,7 @@ public struct RolloutEpisodes {
     public var group: [Int]
 
     public init(ofDecision: [Int], returns: [Float], group: [Int]) {
-        self.ofDecision = ofDecision
-        self.returns = returns
-        self.group = group
+        (self.ofDecision, self.returns, self.group) = (ofDecision, returns, group)
     }
 }
 
@@ -109,9 +107,7 @@ public struct FPORolloutData {
     public var oldLosses: Tensor
 
     public init(chunks: Tensor, pairs: FPOPairs, oldLosses: Tensor) {
-        self.chunks = chunks
-        self.pairs = pairs
-        self.oldLosses = oldLosses
+        (self.chunks, self.pairs, self.oldLosses) = (chunks, pairs, oldLosses)
     }
 
     func rows(_ indices: [Int]) -> FPORolloutData {
@@ -124,10 +120,7 @@ public struct ExecutedSteps {
     public let chunkLength: Int
 
     public init(chunkLength: Int, observations: [Float], rewards: [Float], executed: [Int]) {
-        self.chunkLength = chunkLength
-        self.observations = observations
-        self.rewards = rewards
-        self.executed = executed
+        (self.chunkLength, self.observations, self.rewards, self.executed) = (chunkLength, observations, rewards, executed)
     }
 
     /// The observation before each executed step, `[N·H·obsDim]` (zero rows past `executed`).

@@ -119,8 +119,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
         defer { columns.deallocate() }
         var dx: Tensor? = nil, dw: Tensor? = nil
         if needs[0] {
-            dx = Tensor.filled(shape: xv.shape) { d in
-                d.initialize(repeating: 0)
+            dx = Tensor.zeroFilled(shape: xv.shape) { d in
                 for images in window.blocks() {
                     // ∂L/∂columns = g · W, then each entry flows back to its pixel.
                     let rows = images.count * positions

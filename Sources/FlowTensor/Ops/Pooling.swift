@@ -25,8 +25,7 @@ extension Tensor {
         let inShape = shape
         return Tensor.result(y, input: self) { g in
             let gp = g.storage.pointer
-            return Tensor.filled(shape: inShape) { d in
-                d.initialize(repeating: 0)
+            return Tensor.zeroFilled(shape: inShape) { d in
                 for i in 0..<outCount { d[argmax[i]] += gp[i] }
             }
         }
@@ -43,8 +42,7 @@ extension Tensor {
         var covered = [Float](repeating: 0, count: window.batch * window.positions)
         window.forEachCell(images: 0..<window.batch) { row, _, pixel in if pixel != nil { covered[row] += 1 } }
         let src = storage.pointer
-        let y = Tensor.filled(shape: outShape) { o in
-            o.initialize(repeating: 0)
+        let y = Tensor.zeroFilled(shape: outShape) { o in
             window.forEachCell(images: 0..<window.batch) { row, _, pixel in
                 guard let pixel else { return }
                 for j in 0..<c { o[row * c + j] += src[pixel + j] }
@@ -57,8 +55,7 @@ extension Tensor {
         let inShape = shape
         return Tensor.result(y, input: self) { g in
             let gp = g.storage.pointer
-            return Tensor.filled(shape: inShape) { d in
-                d.initialize(repeating: 0)
+            return Tensor.zeroFilled(shape: inShape) { d in
                 window.forEachCell(images: 0..<window.batch) { row, _, pixel in
                     guard let pixel else { return }
                     let scale = 1 / covered[row]

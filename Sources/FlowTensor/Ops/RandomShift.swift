@@ -32,8 +32,7 @@ extension Tensor {
         let inShape = shape
         return Tensor.result(out, input: self) { g in
             let gp = g.storage.pointer
-            return Tensor.filled(shape: inShape) { d in
-                d.initialize(repeating: 0)
+            return Tensor.zeroFilled(shape: inShape) { d in
                 for p in 0..<source.count {
                     for j in 0..<c { d[source[p] + j] += gp[p * c + j] }
                 }

@@ -78,8 +78,7 @@ extension Tensor {
         let inShape = shape
         return Tensor.result(out, input: self) { g in
             let gp = g.storage.pointer
-            return Tensor.filled(shape: inShape) { d in
-                d.initialize(repeating: 0)
+            return Tensor.zeroFilled(shape: inShape) { d in
                 for i in 0..<outer {
                     for k in 0..<inner {
                         d[(i * n + argmax[i * inner + k]) * inner + k] = gp[i * inner + k]

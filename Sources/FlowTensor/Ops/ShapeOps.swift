@@ -82,8 +82,7 @@ extension Tensor {
         let inShape = shape
         return Tensor.result(value, input: self) { g in
             let gp = g.storage.pointer
-            return Tensor.filled(shape: inShape) { d in
-                d.initialize(repeating: 0)
+            return Tensor.zeroFilled(shape: inShape) { d in
                 for i in 0..<outer {
                     (d.baseAddress! + (i * n + range.lowerBound) * inner).update(
                         from: gp + i * range.count * inner, count: range.count * inner)
@@ -150,8 +149,7 @@ extension Tensor {
         let inShape = shape
         return Tensor.result(value, input: self) { g in
             let gp = g.storage.pointer
-            return Tensor.filled(shape: inShape) { d in
-                d.initialize(repeating: 0)
+            return Tensor.zeroFilled(shape: inShape) { d in
                 for (r, i) in indices.enumerated() {
                     Kernels.addInPlace(d.baseAddress! + i * inner, gp + r * inner, inner)
                 }
