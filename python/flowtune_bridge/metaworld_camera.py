@@ -23,10 +23,16 @@ pixel): objects keep their shading, reflections and the skybox, edges are not an
 nothing casts a shadow. The settings only touch `model.vis` and the scene's render flags, never
 the physics.
 
-One `mujoco.Renderer` per environment and camera: MetaWorld moves bodies by editing its own model
-(e.g. `body_pos`), so a renderer must draw with the model of the environment it shows. Rendering
-only reads `MjData` (no `mj_forward`), so a run with images simulates exactly what a run without
-them does, and the frame shows the positions the state vector reports. Renderers are closed
+One `mujoco.Renderer` (a GL context, MuJoCo's render context with the model's meshes and textures,
+and a scene) per task and camera, shared by the worker's environments of that task: each frame's
+scene is built from the environment's own model and data (`mjv_updateScene`), because MetaWorld
+moves bodies by editing its own model (e.g. `body_pos`); the renderer's context only supplies the
+meshes and textures, which every environment of a task shares. Without a shadow map (shadows are
+off) a renderer holds about 40 MB; one per environment with MetaWorld's 4096² shadow map held about
+150 MB each, 7.6 GB for a worker with 50 environments, and drew the same pixels
+(docs/results/pixels-and-language.md, "MetaWorld's camera").
+Rendering only reads `MjData` (no `mj_forward`), so a run with images simulates exactly what a run
+without them does, and the frame shows the positions the state vector reports. Renderers are closed
 explicitly (`close`), because closing them in `__del__` at interpreter exit makes EGL print errors.
 """
 
@@ -37,42 +43,55 @@ UPSIDE_DOWN = ("corner", "corner2", "corner3", "corner4")
 
 
 class MetaWorldCameras:
-    """Renders the requested images (`images.image_requests`) of a list of MetaWorld environments."""
+    """Renders the requested images (`images.image_requests`) of a list of MetaWorld environments;
+    `tasks[i]` names environment i's task (environments of one task share renderers)."""
 
-    def __init__(self, envs, requests):
+    def __init__(self, envs, requests, tasks):
         import mujoco  # after gl_backend.select_gl_backend() has set MUJOCO_GL
 
+        self.mujoco = mujoco
         self.requests = requests
-        self.renderers = []
+        self.tasks = list(tasks)
+        self.option = mujoco.MjvOption()
+        self.renderers = {}  # task -> one (renderer, camera) per request
         try:
-            for env in envs:
-                names = [mujoco.mj_id2name(env.model, mujoco.mjtObj.mjOBJ_CAMERA, k) for k in range(env.model.ncam)]
+            for env, task in zip(envs, self.tasks):
                 vis = env.model.vis
                 vis.global_.offwidth = max(r["width"] for r in requests)
                 vis.global_.offheight = max(r["height"] for r in requests)
                 vis.quality.offsamples = 0
-                row = []
-                for r in requests:
-                    if r["name"] not in names:
-                        raise BridgeError(f"MetaWorld has no camera {r['name']!r}; its cameras are {', '.join(names)}")
-                    renderer = mujoco.Renderer(env.model, r["height"], r["width"])
-                    renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
-                    row.append(renderer)
-                self.renderers.append(row)
+                vis.quality.shadowsize = 0  # no shadow map: shadows are off, and a 4096² map is 64 MB a renderer
+                if task not in self.renderers:
+                    self.renderers[task] = [self._renderer(env.model, r) for r in requests]
         except BaseException:
             self.close()
             raise
 
+    def _renderer(self, model, request):
+        mujoco = self.mujoco
+        camera_id = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, request["name"])
+        if camera_id < 0:
+            names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_CAMERA, k) for k in range(model.ncam)]
+            raise BridgeError(f"MetaWorld has no camera {request['name']!r}; its cameras are {', '.join(names)}")
+        camera = mujoco.MjvCamera()
+        camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
+        camera.fixedcamid = camera_id
+        renderer = mujoco.Renderer(model, request["height"], request["width"])
+        renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+        return renderer, camera
+
     def render(self, i, env, outs):
         """Draws environment i's current state into outs[k] (one H×W×3 uint8 array per request)."""
+        mujoco = self.mujoco
         for k, r in enumerate(self.requests):
-            renderer = self.renderers[i][k]
-            renderer.update_scene(env.data, camera=r["name"])
+            renderer, camera = self.renderers[self.tasks[i]][k]
+            mujoco.mjv_updateScene(env.model, env.data, self.option, None, camera,
+                                   mujoco.mjtCatBit.mjCAT_ALL.value, renderer.scene)
             frame = renderer.render()
             outs[k][...] = frame[::-1, ::-1] if r["name"] in UPSIDE_DOWN else frame
 
     def close(self):
-        for row in self.renderers:
-            for renderer in row:
+        for row in self.renderers.values():
+            for renderer, _ in row:
                 renderer.close()
-        self.renderers = []
+        self.renderers = {}

@@ -95,7 +95,7 @@ class MetaWorldSuite:
         self.raw = [None] * len(self.envs)
         self.steps = [0] * len(self.envs)
         self.potential = [0.0] * len(self.envs)
-        self.cameras = MetaWorldCameras(self.envs, self.image_requests) if self.image_requests else None
+        self.cameras = MetaWorldCameras(self.envs, self.image_requests, self.env_tasks) if self.image_requests else None
 
     def spec(self):
         e = self.envs[0]

@@ -11,8 +11,9 @@ extension BridgeTests {
     struct MetaWorldPixelTests {
         static let size = 32
 
-        static func make(_ mode: ObservationMode, workers: Int = 1, numEnvs: Int = 2, maxEpisodeSteps: Int? = nil) throws -> any VectorEnv {
-            try EnvironmentRegistry.make(id: "metaworld/reach-v3", numEnvs: numEnvs,
+        static func make(_ mode: ObservationMode, id: String = "metaworld/reach-v3", workers: Int = 1, numEnvs: Int = 2,
+                         maxEpisodeSteps: Int? = nil) throws -> any VectorEnv {
+            try EnvironmentRegistry.make(id: id, numEnvs: numEnvs,
                                          options: .init(maxEpisodeSteps: maxEpisodeSteps, observation: mode, imageSize: size),
                                          bridge: quietBridge(workers: workers))
         }
@@ -55,6 +56,30 @@ extension BridgeTests {
             #expect(one.contains { $0.truncated.contains(true) }, "the run should include auto-resets")
             #expect(one[0].observations[0..<(Self.size * Self.size * 3)] != one[0].observations[(Self.size * Self.size * 3)...],
                     "different seeds show different scenes")
+        }
+
+        /// A worker draws all its environments of one task with one renderer, building each frame from
+        /// the environment's own model and data. With 12 MT10 environments on one worker, environments
+        /// 10 and 11 share the renderers of 0 and 1 (same tasks, other goals and objects); on two
+        /// workers, each of them renders with its task's first renderer there. The bytes must agree.
+        @Test func environmentsSharingATasksRendererShowTheirOwnScenes() throws {
+            func run(workers: Int) throws -> [StepRecord] {
+                let env = try Self.make(.pixels, id: "metaworld/MT10", workers: workers, numEnvs: 12)
+                defer { env.close() }
+                try env.reset(seeds: (0..<12).map { UInt64(40 + $0) })
+                var rng = RandomGenerator(seed: 6)
+                var records = [StepRecord(env.buffers)]
+                for _ in 0..<3 {
+                    try env.step(actions: randomActions(count: 12 * 4, rng: &rng))
+                    records.append(StepRecord(env.buffers))
+                }
+                return records
+            }
+            let one = try run(workers: 1)
+            #expect(try run(workers: 2) == one)
+            let frame = Self.size * Self.size * 3
+            #expect(one[0].observations[0..<frame] != one[0].observations[(10 * frame)..<(11 * frame)],
+                    "environments 0 and 10 run one task from different seeds, so their scenes differ")
         }
 
         /// Truncated after 5 steps, an episode's final row is what an environment with a longer time
