@@ -19,7 +19,8 @@ struct BenchCompareCommand: ParsableCommand {
             64, 256, 1024), W2 ppo-sde/ppo-noise (one PPO epoch of 4096 decisions, minibatch 256, 1024), \
             W3 fpo (one FPO epoch, N_mc = 8, minibatch 256, 1024), W4 rl-iteration (collect + update \
             on reach-obstacle, 64 environments; the peers step a synthetic environment with the same \
-            widths, see bench/peers/rl_iteration.py).
+            widths, see bench/peers/rl_iteration.py), W5 encoder (forward and backward of the pixel \
+            policies' image encoder, 64×64 RGB, batch 64 and 256; reported in images/s).
 
             Examples:
               flowtune bench compare
@@ -27,8 +28,8 @@ struct BenchCompareCommand: ParsableCommand {
               flowtune bench compare --workloads sample-ode --batches 1,1024 --repetitions 3
             """)
 
-    @Option(help: "Workloads: groups (W1…W4) or kinds (sample-ode, sample-sde, ppo-sde, ppo-noise, fpo, rl-iteration), comma-separated.")
-    var workloads: String = "W1,W2,W3,W4"
+    @Option(help: "Workloads: groups (W1…W5) or kinds (sample-ode, sample-sde, ppo-sde, ppo-noise, fpo, rl-iteration, encoder), comma-separated.")
+    var workloads: String = "W1,W2,W3,W4,W5"
 
     @Option(help: "Only these batch / minibatch sizes (default: the issue's list for each workload).")
     var batches: String?
@@ -50,7 +51,7 @@ struct BenchCompareCommand: ParsableCommand {
 
     func validate() throws {
         guard selectedWorkloads != nil else {
-            throw ValidationError("--workloads must name W1…W4 or \(CompareWorkload.Kind.allCases.map(\.rawValue).joined(separator: ", ")), comma-separated")
+            throw ValidationError("--workloads must name W1…W5 or \(CompareWorkload.Kind.allCases.map(\.rawValue).joined(separator: ", ")), comma-separated")
         }
         guard batches == nil || positiveIntegers(batches!) != nil else { throw ValidationError("--batches must be positive integers separated by commas") }
         guard selectedStacks != nil else { throw ValidationError("--peers must be a comma-separated subset of torch-eager, torch-compile, jax") }

@@ -75,7 +75,7 @@ struct CompareBenchmark {
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         })]
         var cells: [PeerProcess.Stack: Cell] = missing.mapValues { .unavailable($0) }
-        let checkpoint = checkpoints.path(steps: w.steps, noise: w.kind.usesNoisePolicy)
+        let checkpoint = checkpoints.path(for: w)
         for s in stacks {
             guard let p = peers[s] else { continue }
             do {
@@ -146,6 +146,7 @@ struct CompareBenchmark {
         case .unavailable: return "n/a"
         case .seconds(let s, let units):
             if w.kind == .rlIteration, units > 0 { return format(Double(units) / s / 1000, 1) + "k steps/s" }
+            if w.kind == .encoder { return format(Double(w.batch) / s, 0) + " images/s" }
             return s >= 0.1 ? format(s, 2) + " s" : s >= 1e-3 ? format(s * 1e3, 2) + " ms" : format(s * 1e6, 0) + " µs"
         }
     }

@@ -3,7 +3,7 @@ import FlowPolicy
 import FlowTuneCLI
 import Foundation
 
-/// The policies every stack of `bench compare` runs: one set of weights (the built-in tasks' default
+/// The networks every stack of `bench compare` runs: one set of policy weights (the built-in tasks' default
 /// architecture, seed 0), written as FlowTune policy checkpoints that the peers load, so all stacks
 /// compute with identical networks. FiLM layers start at zero in a fresh policy; the benchmark
 /// perturbs them so every layer does non-trivial arithmetic.
@@ -30,7 +30,15 @@ struct CompareCheckpoints {
                 try policy.save(to: path(steps: steps, noise: noise))
             }
         }
+        try EncoderWorkload.write(to: encoderPath)
     }
+
+    /// The file a peer loads for workload `w`.
+    func path(for w: CompareWorkload) -> String {
+        w.kind == .encoder ? encoderPath : path(steps: w.steps, noise: w.kind.usesNoisePolicy)
+    }
+
+    var encoderPath: String { "\(directory)/encoder.safetensors" }
 
     func path(steps: Int, noise: Bool) -> String {
         "\(directory)/policy-k\(steps)\(noise ? "-noise" : "").safetensors"

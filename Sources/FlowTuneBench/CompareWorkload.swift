@@ -15,20 +15,23 @@ import FlowRL
 /// - W3 `fpo`: one FPO epoch (§4.2) through FlowRL's FPO objective, `CompareWorkload.pairs` (τ, ε)
 ///   pairs per decision.
 /// - W4 `rl-iteration`: one whole RL iteration (collect + update) on `reach-obstacle`.
+/// - W5 `encoder`: forward and backward of the pixel policies' image encoder (`EncoderWorkload`).
 public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
         case sampleODE = "sample-ode", sampleSDE = "sample-sde"
         case ppoSDE = "ppo-sde", ppoNoise = "ppo-noise"
         case fpo
         case rlIteration = "rl-iteration"
+        case encoder
 
-        /// W1…W4 of the issue.
+        /// W1…W5.
         public var group: String {
             switch self {
             case .sampleODE, .sampleSDE: return "W1"
             case .ppoSDE, .ppoNoise: return "W2"
             case .fpo: return "W3"
             case .rlIteration: return "W4"
+            case .encoder: return "W5"
             }
         }
 
@@ -53,6 +56,7 @@ public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
         case .sampleODE, .sampleSDE: return "\(kind.group) \(kind.rawValue) K=\(steps) B=\(batch)"
         case .ppoSDE, .ppoNoise, .fpo: return "\(kind.group) \(kind.rawValue) mb=\(batch)"
         case .rlIteration: return "\(kind.group) \(kind.rawValue) \(batch) envs"
+        case .encoder: return "\(kind.group) \(kind.rawValue) \(EncoderWorkload.imageSize)×\(EncoderWorkload.imageSize) B=\(batch)"
         }
     }
 
@@ -66,13 +70,14 @@ public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
     public static let noiseLevel: Float = 0.5
 
     /// The issue's workload list: W1 at K ∈ {5, 10} × B ∈ {1, 16, 64, 256, 1024}; W2 and W3 at
-    /// minibatch 256 and 1024; W4 at the trainer's default 64 environments.
+    /// minibatch 256 and 1024; W4 at the trainer's default 64 environments; W5 at batch 64 and 256.
     public static let standard: [CompareWorkload] =
         [Kind.sampleODE, .sampleSDE].flatMap { kind in
             [5, 10].flatMap { k in [1, 16, 64, 256, 1024].map { CompareWorkload(kind, batch: $0, steps: k) } }
         }
         + [Kind.ppoSDE, .ppoNoise, .fpo].flatMap { kind in [256, 1024].map { CompareWorkload(kind, batch: $0) } }
         + [CompareWorkload(.rlIteration, batch: 64)]
+        + [64, 256].map { CompareWorkload(.encoder, batch: $0) }
 
     /// W4's steps per environment in one iteration (the trainer steps at least one episode's time
     /// limit, RolloutCollector) and the episode time limit, for the peers' synthetic environment.

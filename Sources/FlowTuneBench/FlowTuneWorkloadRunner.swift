@@ -30,6 +30,9 @@ enum FlowTuneWorkloadRunner {
         case .rlIteration:
             let iteration = try RLIterationWorkload(policy: try checkpoints.policy(steps: w.steps, noise: false), numEnvs: w.batch)
             return Prepared(call: { try iteration.runIteration() }, unitsPerCall: { iteration.lastSteps })
+        case .encoder:
+            let encoder = EncoderWorkload(batch: w.batch)
+            return Prepared(call: { encoder.run() }, unitsPerCall: { 0 })
         }
     }
 }

@@ -52,3 +52,38 @@ def time_frequencies(dim, max_period=10000.0, scale=1000.0):
     i = np.arange(half, dtype=np.float32)
     freq = np.exp(-np.float32(np.log(np.float32(max_period))) * i / np.float32(half)).astype(np.float32)
     return freq, np.float32(scale)
+
+
+class EncoderCheckpoint:
+    """W5's image encoder (`flowtune.bench-encoder/1`, written by `bench compare`): FlowTune's weights
+    (convolutions `[out, kh, kw, in]`), its configuration, and check images in [−1, 1] `[4, 64, 64, 3]`
+    with FlowTune's features of them, which a peer must reproduce before it is timed."""
+
+    def __init__(self, path):
+        with safe_open(path, framework="numpy") as f:
+            meta = f.metadata() or {}
+            if meta.get("format") != "flowtune.bench-encoder/1":
+                raise ValueError(f"{path} is not a bench compare encoder file")
+            c = json.loads(meta["config"])
+            self.params = {k[len("params."):]: f.get_tensor(k).astype(np.float32)
+                           for k in f.keys() if k.startswith("params.")}
+            self.images = f.get_tensor("images").astype(np.float32)
+            self.features = f.get_tensor("features").astype(np.float32)
+        if c.get("conditionWidth") is not None:
+            raise ValueError("the peers implement the unconditioned encoder only")
+        self.groups = c["groups"]
+        self.strides = c["blockStrides"]
+        self.head = c["head"]
+        self.image_size = self.images.shape[1]
+
+    def inputs(self, batch):
+        """The timed batch: images in [−1, 1] and the loss's fixed projection R (`Σ features ⊙ R`)."""
+        rng = np.random.default_rng(4)
+        images = rng.uniform(-1, 1, (batch, self.image_size, self.image_size, 3)).astype(np.float32)
+        return images, rng.standard_normal((batch, self.features.shape[1])).astype(np.float32)
+
+    def check(self, features):
+        """Raises unless `features` of `self.images` match FlowTune's."""
+        error = float(np.max(np.abs(np.asarray(features) - self.features)))
+        if not error <= 1e-3:
+            raise ValueError(f"the encoder's features differ from FlowTune's by {error:.2e} (> 1e-3): not the same network")

@@ -266,6 +266,35 @@ class JaxRLAgent:
         jax.block_until_ready(self.p)
 
 
+def encoder_features(P, ck, x):
+    """FlowNN/ImageEncoder.swift on NHWC images `x` (NHWC activations, `[out, kh, kw, in]` = OHWI
+    filters as FlowTune stores them): see torch_peer.encoder_features."""
+    def conv(h, name, stride, padding):
+        return jax.lax.conv_general_dilated(h, P[name], (stride, stride), [(padding, padding)] * 2,
+                                            dimension_numbers=("NHWC", "OHWI", "NHWC"))
+
+    def norm(h, name):
+        n, height, width, c = h.shape
+        g = h.reshape(n, height, width, ck.groups, c // ck.groups)
+        mean = g.mean((1, 2, 4), keepdims=True)
+        var = jnp.square(g - mean).mean((1, 2, 4), keepdims=True)
+        return ((g - mean) / jnp.sqrt(var + 1e-5)).reshape(h.shape) * P[name + ".scale"] + P[name + ".shift"]
+
+    h = jax.nn.relu(norm(conv(x, "stem.weight", 2, 1), "stemNorm"))
+    for i, stride in enumerate(ck.strides):
+        b = f"blocks.{i}."
+        y = jax.nn.relu(norm(conv(h, b + "first.weight", stride, 1), b + "firstNorm"))
+        y = norm(conv(y, b + "second.weight", 1, 1), b + "secondNorm")
+        h = jax.nn.relu(y + (conv(h, b + "skip.weight", stride, 0) if b + "skip.weight" in P else h))
+    n, height, width, c = h.shape
+    if ck.head != "spatial-softmax":
+        return h.mean((1, 2))
+    p = jax.nn.softmax(h.reshape(n, height * width, c), axis=1).reshape(n, height, width, c)
+    ex = (p.sum(1) * jnp.linspace(-1, 1, width)[None, :, None]).sum(1)
+    ey = (p.sum(2) * jnp.linspace(-1, 1, height)[None, :, None]).sum(1)
+    return jnp.concatenate([ex, ey], 1)
+
+
 class JaxStack:
     name = "JAX jit"
 
@@ -275,6 +304,16 @@ class JaxStack:
     @staticmethod
     def params(ck):
         return {k: jnp.asarray(v) for k, v in ck.params.items()}
+
+    def encoder(self, ck, batch):
+        P = {k: jnp.asarray(v) for k, v in ck.params.items()}
+        ck.check(jax.jit(lambda P, x: encoder_features(P, ck, x))(P, jnp.asarray(ck.images)))
+        images, projection = (jnp.asarray(a) for a in ck.inputs(batch))
+        grad = jax.jit(jax.grad(lambda P, x, r: (encoder_features(P, ck, x) * r).sum()))
+
+        def run():
+            jax.block_until_ready(grad(P, images, projection))
+        return run
 
     def sampler(self, ck, batch, steps, mode):
         net = Net(ck)

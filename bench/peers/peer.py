@@ -2,7 +2,7 @@
 
     python3 peer.py --stack torch-eager|torch-compile|jax --threads N --serve
         Reads one JSON request per line on stdin and answers one JSON line on stdout:
-        {"op": "prepare", "id": …, "workload": "sample-ode"|"sample-sde"|"ppo-sde"|"ppo-noise"|"fpo"|"rl-iteration",
+        {"op": "prepare", "id": …, "workload": "sample-ode"|"sample-sde"|"ppo-sde"|"ppo-noise"|"fpo"|"rl-iteration"|"encoder",
          "checkpoint": path, "batch": B, "steps": K}  → builds the workload and runs it once (warm-up,
                                                          compilation): {"ok": true, "warmup_seconds": s}
          (rl-iteration also "env_steps" per environment and the episode "time_limit"; batch = environments)
@@ -35,9 +35,11 @@ def make_stack(name, threads):
 
 
 def build(stack, req):
-    from checkpoint import Checkpoint
-    ck = Checkpoint(req["checkpoint"])
+    from checkpoint import Checkpoint, EncoderCheckpoint
     w, batch = req["workload"], req["batch"]
+    if w == "encoder":
+        return stack.encoder(EncoderCheckpoint(req["checkpoint"]), batch)
+    ck = Checkpoint(req["checkpoint"])
     steps = req.get("steps", ck.steps)
     ck.steps = steps
     if w in ("sample-ode", "sample-sde"):

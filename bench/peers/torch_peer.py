@@ -242,6 +242,31 @@ class TorchRLAgent:
                 self.critic_opt.step()
 
 
+def encoder_features(P, ck, x):
+    """FlowNN/ImageEncoder.swift on NHWC images `x` (computed as NCHW views in channels-last memory,
+    oneDNN's fast layout): strided 3×3 stem, residual blocks `relu(gn(conv(relu(gn(conv(x))))) +
+    skip(x))`, spatial-softmax keypoints (x then y, coordinates in [−1, 1]) or the channels' mean."""
+    def conv(h, name, stride, padding):
+        return F.conv2d(h, P[name], stride=stride, padding=padding)
+
+    def norm(h, name):
+        return F.group_norm(h, ck.groups, P[name + ".scale"], P[name + ".shift"], eps=1e-5)
+
+    h = F.relu(norm(conv(x.permute(0, 3, 1, 2), "stem.weight", 2, 1), "stemNorm"))
+    for i, stride in enumerate(ck.strides):
+        b = f"blocks.{i}."
+        y = F.relu(norm(conv(h, b + "first.weight", stride, 1), b + "firstNorm"))
+        y = norm(conv(y, b + "second.weight", 1, 1), b + "secondNorm")
+        h = F.relu(y + (conv(h, b + "skip.weight", stride, 0) if b + "skip.weight" in P else h))
+    n, c, height, width = h.shape
+    if ck.head != "spatial-softmax":
+        return h.mean((2, 3))
+    p = torch.softmax(h.reshape(n, c, height * width), -1).reshape(n, c, height, width)
+    ex = (p.sum(2) * torch.linspace(-1, 1, width)).sum(-1)
+    ey = (p.sum(3) * torch.linspace(-1, 1, height)).sum(-1)
+    return torch.cat([ex, ey], 1)
+
+
 class TorchStack:
     """One peer: a policy per checkpoint, and the workloads as callables for the timing loop."""
 
@@ -259,6 +284,21 @@ class TorchStack:
         opt = torch.optim.AdamW([{"params": g} for g in groups], lr=W.LR, betas=W.BETAS, eps=W.EPS,
                                 weight_decay=W.WEIGHT_DECAY, foreach=True)
         return opt, groups
+
+    def encoder(self, ck, batch):
+        P = {}
+        for k, v in ck.params.items():
+            t = torch.from_numpy(v.transpose(0, 3, 1, 2).copy()) if v.ndim == 4 else torch.from_numpy(v.copy())
+            P[k] = torch.nn.Parameter(t.contiguous(memory_format=torch.channels_last) if v.ndim == 4 else t)
+        with torch.no_grad():
+            ck.check(encoder_features(P, ck, torch.from_numpy(ck.images)).numpy())
+        images, projection = (torch.from_numpy(a) for a in ck.inputs(batch))
+        params = list(P.values())
+        loss = self.maybe_compile(lambda x, r: (encoder_features(P, ck, x) * r).sum())
+
+        def run():
+            torch.autograd.grad(loss(images, projection), params)
+        return run
 
     def sampler(self, ck, batch, steps, mode):
         pol = TorchPolicy(ck)
