@@ -1,4 +1,5 @@
 import FlowNN
+import FlowPolicy
 import FlowTuneCLI
 import Foundation
 import SafeTensors
@@ -40,7 +41,7 @@ final class EncoderWorkload {
     static func write(to path: String) throws {
         let workload = EncoderWorkload(batch: checkImages)
         var file = SafeTensorsFile(metadata: ["format": format,
-                                              "config": String(decoding: try JSONEncoder().encode(workload.encoder.config), as: UTF8.self)])
+                                              "config": String(decoding: try JSONEncoder.sortedKeys.encode(workload.encoder.config), as: UTF8.self)])
         file.insert(workload.encoder.parameterValues(), prefix: "params")
         file.tensors["images"] = SafeTensor(workload.images)
         file.tensors["features"] = SafeTensor(workload.encoder(workload.images))

@@ -3,6 +3,7 @@ import FlowNN
 import FlowPolicy
 import FlowRL
 import FlowTensor
+import SafeTensors
 import FlowTestSupport
 import Foundation
 import Testing
@@ -54,6 +55,10 @@ import Testing
         let again = try #require(EpisodeFilm.read(from: dir + "/film.safetensors"))
         #expect(again.film == film && again.stage == "after RL")
         #expect(EpisodeFilm.read(from: dir + "/missing.safetensors") == nil)
+        // Dictionary order changes from process to process; sorted keys make a run's films bit-identical.
+        let episodes = try #require(try SafeTensorsFile.read(from: dir + "/film.safetensors").metadata["episodes"])
+        #expect(episodes.hasPrefix(#"[{"instruction":"push the block onto the target pose","length":"#),
+                "the episode list is written with sorted keys")
     }
 
     @Test func aStatePolicyOnASimulatorWithoutACameraHasNoFilm() throws {

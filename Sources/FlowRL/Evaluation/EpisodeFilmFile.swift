@@ -1,3 +1,4 @@
+import FlowPolicy
 import Foundation
 import SafeTensors
 
@@ -28,7 +29,7 @@ extension EpisodeFilm {
         file.tensors["frame_counts"] = SafeTensor(int64s: episodes.map { Int64($0.frames.count) }, shape: [episodes.count])
         let info = episodes.map { EpisodeInfo(task: $0.task, instruction: $0.instruction, success: $0.success, length: $0.length) }
         file.metadata = ["format": Self.formatTag, "size": "\(size)", "stage": stage,
-                         "episodes": String(decoding: try JSONEncoder().encode(info), as: UTF8.self)]
+                         "episodes": String(decoding: try JSONEncoder.sortedKeys.encode(info), as: UTF8.self)]
         try file.write(to: path)
     }
 
