@@ -13,7 +13,7 @@ import SafeTensors
 /// Every stack reads the weights, the check images and FlowTune's features of them from one file
 /// (`write(to:)`); a peer refuses to run unless its features match, so all stacks compute the same
 /// network.
-final class EncoderWorkload {
+public final class EncoderWorkload {
     static let imageSize = 64
     /// Images whose features the peers must reproduce before they are timed.
     static let checkImages = 4
@@ -38,7 +38,7 @@ final class EncoderWorkload {
 
     /// The weights (`params.<name>`, FlowTune's layout: convolutions `[out, kh, kw, in]`), the
     /// configuration (JSON), check images in [−1, 1] `[4, 64, 64, 3]` and their features.
-    static func write(to path: String) throws {
+    public static func write(to path: String) throws {
         let workload = EncoderWorkload(batch: checkImages)
         var file = SafeTensorsFile(metadata: ["format": format,
                                               "config": String(decoding: try JSONEncoder.sortedKeys.encode(workload.encoder.config), as: UTF8.self)])

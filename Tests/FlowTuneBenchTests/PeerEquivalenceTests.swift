@@ -9,7 +9,8 @@ import SafeTensors
 import Testing
 
 /// The peers of `flowtune bench compare` (bench/peers) compute the same numbers as FlowTune on the
-/// same weights and inputs — the W2/W3 losses and gradient norms and the ODE sampler's actions —
+/// same weights and inputs — the W2/W3 losses and gradient norms, the ODE sampler's actions and the
+/// W5 image encoder's features —
 /// so the benchmark compares equal work. Each stack's test is skipped, with the reason shown, when
 /// its Python package is missing (`./scripts/test` installs them into .venv).
 @Suite struct PeerEquivalenceTests {
@@ -24,6 +25,34 @@ import Testing
     @Test(.requiresPython("numpy", "safetensors", "jax"), .slow)
     func jaxComputesFlowTunesLossesAndGradientNorms() throws {
         try checkPeer("jax")
+    }
+
+    @Test(.requiresPython("numpy", "safetensors", "torch"), .slow)
+    func pyTorchComputesFlowTunesImageEncoderFeatures() throws {
+        try checkEncoder("torch_peer", "TorchStack(compiled=False, threads=1)")
+    }
+
+    @Test(.requiresPython("numpy", "safetensors", "jax"), .slow)
+    func jaxComputesFlowTunesImageEncoderFeatures() throws {
+        try checkEncoder("jax_peer", "JaxStack(1)")
+    }
+
+    /// W5: the peer builds the encoder from FlowTune's file, which refuses unless its features of the
+    /// check images are FlowTune's within 1e-3, then runs one forward and backward pass.
+    func checkEncoder(_ module: String, _ stack: String) throws {
+        let directory = try makeTemporaryDirectory("peer-encoder")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/encoder.safetensors"
+        try EncoderWorkload.write(to: path)
+        let result = try TestPython.run("""
+            import sys
+            sys.path.insert(0, "\(Self.peersDirectory)")
+            from checkpoint import EncoderCheckpoint
+            from \(module) import *
+            \(stack).encoder(EncoderCheckpoint(sys.argv[1]), 2)()
+            print("ok")
+            """, [path])
+        #expect(result.status == 0 && result.stdout.hasSuffix("ok\n"), "\(module): \(result.stderr.suffix(600))")
     }
 
     /// FlowTune's numbers for the fixed case, and the peer's on the files the case was written to.
