@@ -53,6 +53,9 @@ struct BenchKernelsCommand: ParsableCommand {
     @Flag(help: "Only the fused-op comparisons (skip the SGEMM tables).")
     var fusedOnly = false
 
+    @Flag(help: "Only the image encoder's ops (skip the SGEMM tables and the fused ops).")
+    var encoderOnly = false
+
     @Option(help: "Only these SGEMM shapes M×N×K (C[M×N] = A[M×K]·B[N×K]ᵀ), e.g. 1024x10x128,1024x128x10.")
     var shapes: String?
 
@@ -83,6 +86,7 @@ struct BenchKernelsCommand: ParsableCommand {
         if quick { bench.repetitions = 2; bench.minSeconds = 0.02 }
         let threadCounts = parsedThreads!
         if fusedOnly { return runFused() }
+        if encoderOnly { return runEncoder(threads: threadCounts) }
         if let ref = bench.reference {
             print("reference: \(ref.path) (core: \(ref.coreName.isEmpty ? "unknown" : ref.coreName))")
         } else {
@@ -126,6 +130,31 @@ struct BenchKernelsCommand: ParsableCommand {
         }
         print("")
         runFused()
+        print("")
+        runEncoder(threads: threadCounts)
+    }
+
+    func runEncoder(threads: [Int]) {
+        for t in threads {
+            ComputeSettings.threads = t
+            runEncoder()
+        }
+    }
+
+    func runEncoder() {
+        var bench = EncoderKernelBenchmark()
+        if quick { bench.repetitions = 2 }
+        print("image encoder ops (ImageEncoder defaults, 64×64 RGB, batch \(bench.batch), \(ComputeSettings.threads) threads)")
+        print(pad("op", 46) + pad("output", 18) + pad("forward ms", 12) + pad("fwd+bwd ms", 12) + "GFLOP/s (fwd+bwd)")
+        let (rows, encoder) = bench.run()
+        for r in rows {
+            print(pad(r.op, 46) + pad(r.output.map(String.init).joined(separator: "×"), 18) + pad(format(r.forward * 1e3, 2), 12)
+                  + pad(format(r.forwardBackward * 1e3, 2), 12) + (r.flops.map { format($0 / r.forwardBackward / 1e9, 1) } ?? ""))
+        }
+        let convs = rows.filter { $0.flops != nil }.reduce(0) { $0 + $1.forwardBackward }
+        let norms = rows.filter { $0.op.hasPrefix("group norm") }.reduce(0) { $0 + $1.forwardBackward }
+        print("whole encoder, forward + backward: \(format(encoder * 1e3, 1)) ms (\(format(Double(bench.batch) / encoder, 0)) images/s); "
+              + "the convolutions alone \(format(convs * 1e3, 1)) ms, group norms \(format(norms * 1e3, 1)) ms")
     }
 
     func runFused() {

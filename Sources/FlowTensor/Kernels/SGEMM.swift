@@ -148,6 +148,11 @@ public enum SGEMM {
         let packedB = AlignedBuffer(count: kcMax * roundUp(ncMax, nr))
         let packedA = AlignedBuffer(count: kcMax * roundUp(mcMax, mr))
         defer { packedB.free(); packedA.free() }
+        // With one or two B panels every element of A is used once or twice, so copying it into
+        // packed panels (a strided scalar store each) costs about as much as the FMAs it feeds: a
+        // convolution's `columns · Wᵀ` with 32 or 64 output channels. Such an A is read in place.
+        // The FMAs and their order are the same either way, so results are bit-identical.
+        let readsARowsInPlace = !ta && alpha == 1 && n <= 2 * nr
 
         var jc = 0
         while jc < n {
@@ -161,7 +166,9 @@ public enum SGEMM {
                 var ic = 0
                 while ic < m {
                     let mb = min(mc, m - ic)
-                    packA(ta, a, lda, ic, pc, mb, kb, alpha, packedA.pointer)
+                    // Rows below `unpacked` are read in place; the rest are packed.
+                    let unpacked = readsARowsInPlace ? mb / mr * mr : 0
+                    if unpacked < mb { packA(ta, a, lda, ic + unpacked, pc, mb - unpacked, kb, alpha, packedA.pointer) }
                     var jr = 0
                     while jr < nb {
                         let nrb = min(nr, nb - jr)
@@ -169,12 +176,11 @@ public enum SGEMM {
                         var ir = 0
                         while ir < mb {
                             let mrb = min(mr, mb - ir)
-                            let aPanel = packedA.pointer + ir * kb
                             let cTile = c + (ic + ir) * ldc + jc + jr
-                            if mrb == mr && nrb == nr {
-                                kernel8x32(kb, aPanel, bPanel, cTile, ldc, accumulate)
+                            if ir < unpacked {
+                                tile(kb, RowsInPlace(a + (ic + ir) * lda + pc, lda), bPanel, cTile, ldc, accumulate, mrb, nrb)
                             } else {
-                                edgeKernel(kb, aPanel, bPanel, cTile, ldc, accumulate, mrb, nrb)
+                                tile(kb, PackedRows(packedA.pointer + (ir - unpacked) * kb), bPanel, cTile, ldc, accumulate, mrb, nrb)
                             }
                             ir += mr
                         }
@@ -301,11 +307,42 @@ public enum SGEMM {
         }
     }
 
-    /// The 8×32 register tile: 16 `SIMD16<Float>` accumulators, two B vectors and one broadcast
-    /// per FMA row. `a` is an 8×kb packed panel, `b` a kb×32 packed panel.
+    /// Eight rows of op(A) as the micro-kernel reads them: `value(i, kk)` is row `i`, depth `kk`.
+    protocol RowPanel {
+        func value(_ i: Int, _ kk: Int) -> Float
+    }
+
+    /// A packed `8 × kb` panel (`packA`): depth-major, eight rows side by side.
+    struct PackedRows: RowPanel {
+        let pointer: UnsafePointer<Float>
+        init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
+        @inline(__always) func value(_ i: Int, _ kk: Int) -> Float { pointer[kk &* 8 &+ i] }
+    }
+
+    /// Eight rows of a row-major A read where they are (`lda` apart).
+    struct RowsInPlace: RowPanel {
+        let pointer: UnsafePointer<Float>
+        let lda: Int
+        init(_ pointer: UnsafePointer<Float>, _ lda: Int) { (self.pointer, self.lda) = (pointer, lda) }
+        @inline(__always) func value(_ i: Int, _ kk: Int) -> Float { pointer[i &* lda &+ kk] }
+    }
+
+    /// One tile of C: the register kernel when it is a whole 8×32 tile, the edge path otherwise.
     @inline(__always)
-    static func kernel8x32(_ kb: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                           _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+    static func tile<A: RowPanel>(_ kb: Int, _ a: A, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                                  _ accumulate: Bool, _ rows: Int, _ cols: Int) {
+        if rows == mr && cols == nr {
+            kernel8x32(kb, a, b, c, ldc, accumulate)
+        } else {
+            edgeKernel(kb, a, b, c, ldc, accumulate, rows, cols)
+        }
+    }
+
+    /// The 8×32 register tile: 16 `SIMD16<Float>` accumulators, two B vectors and one broadcast
+    /// per FMA row. `a` gives eight rows of depth `kb`, `b` is a kb×32 packed panel.
+    @inline(__always)
+    static func kernel8x32<A: RowPanel>(_ kb: Int, _ a: A, _ b: UnsafePointer<Float>,
+                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
         var c00 = SIMD16<Float>(), c01 = SIMD16<Float>()
         var c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
         var c20 = SIMD16<Float>(), c21 = SIMD16<Float>()
@@ -314,20 +351,18 @@ public enum SGEMM {
         var c50 = SIMD16<Float>(), c51 = SIMD16<Float>()
         var c60 = SIMD16<Float>(), c61 = SIMD16<Float>()
         var c70 = SIMD16<Float>(), c71 = SIMD16<Float>()
-        var pa = a
         var pb = UnsafeRawPointer(b)
-        for _ in 0..<kb {
+        for kk in 0..<kb {
             let b0 = pb.load(as: SIMD16<Float>.self)
             let b1 = pb.load(fromByteOffset: 64, as: SIMD16<Float>.self)
-            var s = SIMD16<Float>(repeating: pa[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[6]); c60.addProduct(s, b0); c61.addProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[7]); c70.addProduct(s, b0); c71.addProduct(s, b1)
-            pa += 8
+            var s = SIMD16<Float>(repeating: a.value(0, kk)); c00.addProduct(s, b0); c01.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: a.value(1, kk)); c10.addProduct(s, b0); c11.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: a.value(2, kk)); c20.addProduct(s, b0); c21.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: a.value(3, kk)); c30.addProduct(s, b0); c31.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: a.value(4, kk)); c40.addProduct(s, b0); c41.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: a.value(5, kk)); c50.addProduct(s, b0); c51.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: a.value(6, kk)); c60.addProduct(s, b0); c61.addProduct(s, b1)
+            s = SIMD16<Float>(repeating: a.value(7, kk)); c70.addProduct(s, b0); c71.addProduct(s, b1)
             pb += 128
         }
         @inline(__always)
@@ -346,11 +381,12 @@ public enum SGEMM {
         store(4, c40, c41); store(5, c50, c51); store(6, c60, c61); store(7, c70, c71)
     }
 
-    /// A partial tile: run the full kernel into a scratch tile, then copy the valid part.
+    /// A partial tile: run the full kernel into a scratch tile, then copy the valid part. Rows in
+    /// place are whole tiles' rows, so only `cols` can be short for them.
     @inline(never)
-    static func edgeKernel(_ kb: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                           _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
-                           _ rows: Int, _ cols: Int) {
+    static func edgeKernel<A: RowPanel>(_ kb: Int, _ a: A, _ b: UnsafePointer<Float>,
+                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
+                                        _ rows: Int, _ cols: Int) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { tile in
             let t = tile.baseAddress!
             kernel8x32(kb, a, b, t, nr, false)

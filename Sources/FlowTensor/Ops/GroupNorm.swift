@@ -14,25 +14,25 @@ extension Tensor {
         let elements = Float(positions * perGroup)
         var invStd = [Float](repeating: 0, count: batch * groups)
         let src = storage.pointer
-        // Visits the offsets of sample n's group g: every position's run of `perGroup` channels.
-        func forEachElement(_ n: Int, _ g: Int, _ body: (Int) -> Void) {
-            for s in 0..<positions {
-                let base = (n * positions + s) * c + g * perGroup
-                for j in 0..<perGroup { body(base + j) }
-            }
-        }
+        // Each sample is visited position by position, whole rows of C channels at a time, with one
+        // accumulator per channel (a loop the compiler vectorises without reordering any sum); a
+        // group's statistic is then the sum of its channels' accumulators. `ChannelScratch` holds
+        // them (`perChannel`) and each channel's group mean and inverse deviation.
         let y = Tensor.filled(shape: shape) { o in
+            let t = ChannelScratch(channels: c, perGroup: perGroup, elements: elements)
+            defer { t.free() }
             for n in 0..<batch {
+                let first = n * positions * c
+                t.sum(positions) { at, j in src[first + at + j] }
+                for g in 0..<groups { t.fill(t.meanOf, group: g, with: t.groupMean(g)) }
+                t.sum(positions) { at, j in let d = src[first + at + j] - t.meanOf[j]; return d * d }
                 for g in 0..<groups {
-                    var mean: Float = 0
-                    forEachElement(n, g) { mean += src[$0] }
-                    mean /= elements
-                    var variance: Float = 0
-                    forEachElement(n, g) { let d = src[$0] - mean; variance += d * d }
-                    variance /= elements
-                    let inv = 1 / (variance + eps).squareRoot()
+                    let inv = 1 / (t.groupMean(g) + eps).squareRoot()
                     invStd[n * groups + g] = inv
-                    forEachElement(n, g) { o[$0] = (src[$0] - mean) * inv }
+                    t.fill(t.invOf, group: g, with: inv)
+                }
+                for at in stride(from: first, to: first + positions * c, by: c) {
+                    for j in 0..<c { o[at + j] = (src[at + j] - t.meanOf[j]) * t.invOf[j] }
                 }
             }
         }
@@ -40,17 +40,63 @@ extension Tensor {
         return Tensor.result(y, input: self) { g in
             let gp = g.storage.pointer, yp = yv.storage.pointer
             return Tensor.filled(shape: yv.shape) { d in
+                let t = ChannelScratch(channels: c, perGroup: perGroup, elements: elements)
+                defer { t.free() }
                 for n in 0..<batch {
+                    let first = n * positions * c
+                    t.sum(positions) { at, j in gp[first + at + j] }
+                    for k in 0..<groups { t.fill(t.meanOf, group: k, with: t.groupMean(k)) }
+                    t.sum(positions) { at, j in gp[first + at + j] * yp[first + at + j] }
                     for k in 0..<groups {
-                        var meanG: Float = 0, meanGY: Float = 0
-                        forEachElement(n, k) { meanG += gp[$0]; meanGY += gp[$0] * yp[$0] }
-                        meanG /= elements
-                        meanGY /= elements
-                        let inv = invStd[n * groups + k]
-                        forEachElement(n, k) { d[$0] = (gp[$0] - meanG - yp[$0] * meanGY) * inv }
+                        t.fill(t.meanGYOf, group: k, with: t.groupMean(k))
+                        t.fill(t.invOf, group: k, with: invStd[n * groups + k])
+                    }
+                    for at in stride(from: first, to: first + positions * c, by: c) {
+                        for j in 0..<c { d[at + j] = (gp[at + j] - t.meanOf[j] - yp[at + j] * t.meanGYOf[j]) * t.invOf[j] }
                     }
                 }
             }
         }
+    }
+}
+
+/// Per-channel scratch of `groupNorm`: accumulators and each channel's copy of its group's statistics.
+private struct ChannelScratch {
+    let channels: Int, perGroup: Int
+    let elements: Float
+    let perChannel: UnsafeMutablePointer<Float>
+    let meanOf: UnsafeMutablePointer<Float>
+    let invOf: UnsafeMutablePointer<Float>
+    let meanGYOf: UnsafeMutablePointer<Float>
+
+    init(channels: Int, perGroup: Int, elements: Float) {
+        (self.channels, self.perGroup, self.elements) = (channels, perGroup, elements)
+        perChannel = .allocate(capacity: channels)
+        meanOf = .allocate(capacity: channels)
+        invOf = .allocate(capacity: channels)
+        meanGYOf = .allocate(capacity: channels)
+    }
+
+    func free() { perChannel.deallocate(); meanOf.deallocate(); invOf.deallocate(); meanGYOf.deallocate() }
+
+    /// `perChannel[j] = Σ over positions s of term(s·channels, j)`.
+    @inline(__always)
+    func sum(_ positions: Int, _ term: (Int, Int) -> Float) {
+        perChannel.update(repeating: 0, count: channels)
+        for s in 0..<positions {
+            let at = s * channels
+            for j in 0..<channels { perChannel[j] += term(at, j) }
+        }
+    }
+
+    /// Group g's total of `perChannel`, divided by the group's element count.
+    func groupMean(_ g: Int) -> Float {
+        var total: Float = 0
+        for j in (g * perGroup)..<((g + 1) * perGroup) { total += perChannel[j] }
+        return total / elements
+    }
+
+    func fill(_ values: UnsafeMutablePointer<Float>, group g: Int, with value: Float) {
+        values.advanced(by: g * perGroup).update(repeating: value, count: perGroup)
     }
 }
