@@ -19,20 +19,20 @@ extension Tensor {
         // group's statistic is then the sum of its channels' accumulators. `ChannelScratch` holds
         // them (`perChannel`) and each channel's group mean and inverse deviation.
         let y = Tensor.filled(shape: shape) { o in
-            let t = ChannelScratch(channels: c, perGroup: perGroup, elements: elements)
-            defer { t.free() }
-            for n in 0..<batch {
-                let first = n * positions * c
-                t.sum(positions) { at, j in src[first + at + j] }
-                for g in 0..<groups { t.fill(t.meanOf, group: g, with: t.groupMean(g)) }
-                t.sum(positions) { at, j in let d = src[first + at + j] - t.meanOf[j]; return d * d }
-                for g in 0..<groups {
-                    let inv = 1 / (t.groupMean(g) + eps).squareRoot()
-                    invStd[n * groups + g] = inv
-                    t.fill(t.invOf, group: g, with: inv)
-                }
-                for at in stride(from: first, to: first + positions * c, by: c) {
-                    for j in 0..<c { o[at + j] = (src[at + j] - t.meanOf[j]) * t.invOf[j] }
+            ChannelScratch.using(channels: c, perGroup: perGroup, elements: elements) { t in
+                for n in 0..<batch {
+                    let first = n * positions * c
+                    t.groupMeans(positions, into: t.meanOf) { at, j in src[first + at + j] }
+                    // The groups' variances first, then their inverse deviations in the same place.
+                    t.groupMeans(positions, into: t.invOf) { at, j in let d = src[first + at + j] - t.meanOf[j]; return d * d }
+                    for g in 0..<groups {
+                        let inv = 1 / (t.invOf[g * perGroup] + eps).squareRoot()
+                        invStd[n * groups + g] = inv
+                        t.fill(t.invOf, group: g, with: inv)
+                    }
+                    for at in stride(from: first, to: first + positions * c, by: c) {
+                        for j in 0..<c { o[at + j] = (src[at + j] - t.meanOf[j]) * t.invOf[j] }
+                    }
                 }
             }
         }
@@ -40,19 +40,15 @@ extension Tensor {
         return Tensor.result(y, input: self) { g in
             let gp = g.storage.pointer, yp = yv.storage.pointer
             return Tensor.filled(shape: yv.shape) { d in
-                let t = ChannelScratch(channels: c, perGroup: perGroup, elements: elements)
-                defer { t.free() }
-                for n in 0..<batch {
-                    let first = n * positions * c
-                    t.sum(positions) { at, j in gp[first + at + j] }
-                    for k in 0..<groups { t.fill(t.meanOf, group: k, with: t.groupMean(k)) }
-                    t.sum(positions) { at, j in gp[first + at + j] * yp[first + at + j] }
-                    for k in 0..<groups {
-                        t.fill(t.meanGYOf, group: k, with: t.groupMean(k))
-                        t.fill(t.invOf, group: k, with: invStd[n * groups + k])
-                    }
-                    for at in stride(from: first, to: first + positions * c, by: c) {
-                        for j in 0..<c { d[at + j] = (gp[at + j] - t.meanOf[j] - yp[at + j] * t.meanGYOf[j]) * t.invOf[j] }
+                ChannelScratch.using(channels: c, perGroup: perGroup, elements: elements) { t in
+                    for n in 0..<batch {
+                        let first = n * positions * c
+                        t.groupMeans(positions, into: t.meanOf) { at, j in gp[first + at + j] }
+                        t.groupMeans(positions, into: t.meanGYOf) { at, j in gp[first + at + j] * yp[first + at + j] }
+                        for k in 0..<groups { t.fill(t.invOf, group: k, with: invStd[n * groups + k]) }
+                        for at in stride(from: first, to: first + positions * c, by: c) {
+                            for j in 0..<c { d[at + j] = (gp[at + j] - t.meanOf[j] - yp[at + j] * t.meanGYOf[j]) * t.invOf[j] }
+                        }
                     }
                 }
             }
@@ -68,6 +64,13 @@ private struct ChannelScratch {
     let meanOf: UnsafeMutablePointer<Float>
     let invOf: UnsafeMutablePointer<Float>
     let meanGYOf: UnsafeMutablePointer<Float>
+
+    /// Runs `body` with scratch for `channels` channels, freed after it.
+    static func using(channels: Int, perGroup: Int, elements: Float, _ body: (ChannelScratch) -> Void) {
+        let scratch = ChannelScratch(channels: channels, perGroup: perGroup, elements: elements)
+        defer { scratch.free() }
+        body(scratch)
+    }
 
     init(channels: Int, perGroup: Int, elements: Float) {
         (self.channels, self.perGroup, self.elements) = (channels, perGroup, elements)
@@ -87,6 +90,13 @@ private struct ChannelScratch {
             let at = s * channels
             for j in 0..<channels { perChannel[j] += term(at, j) }
         }
+    }
+
+    /// Sets every channel of `values` to its group's mean of `term` over the positions.
+    @inline(__always)
+    func groupMeans(_ positions: Int, into values: UnsafeMutablePointer<Float>, _ term: (Int, Int) -> Float) {
+        sum(positions, term)
+        for g in 0..<(channels / perGroup) { fill(values, group: g, with: groupMean(g)) }
     }
 
     /// Group g's total of `perChannel`, divided by the group's element count.
