@@ -199,7 +199,6 @@ public struct DemonstrationDataset: Sendable, Equatable {
         data.episodeSuccess = try file.tensor("episode_success").uint8s().map { $0 != 0 }
         data.episodeTasks = try ints("episode_tasks")
         try data.validate(path: path)
-        data.taskNames = names
         return data
     }
 

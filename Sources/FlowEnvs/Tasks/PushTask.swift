@@ -153,13 +153,14 @@ final class PushKernel: SingleTaskKernel {
     static let instruction = "push the block onto the target pose"
     static let observationDim = 10
     static let actionDim = 2
-    static let observationSpace = BoxSpace(
-        names: ["pusher_x", "pusher_y", "block_x", "block_y", "block_cos2theta", "block_sin2theta",
-                "goal_x", "goal_y", "goal_cos2theta", "goal_sin2theta"],
-        // The block can be pushed up to pusher radius + half length past the table edge before the
-        // episode ends, so its bounds are wider than the table's.
-        low: [-1, -1, -1.25, -1.25, -1, -1, -1, -1, -1, -1], high: [1, 1, 1.25, 1.25, 1, 1, 1, 1, 1, 1])
-    static func observationSpace(_: PushEnv.Config) -> BoxSpace { observationSpace }
+    static func observationSpace(_: PushEnv.Config) -> BoxSpace {
+        BoxSpace(
+            names: ["pusher_x", "pusher_y", "block_x", "block_y", "block_cos2theta", "block_sin2theta",
+                    "goal_x", "goal_y", "goal_cos2theta", "goal_sin2theta"],
+            // The block can be pushed up to pusher radius + half length past the table edge before the
+            // episode ends, so its bounds are wider than the table's.
+            low: [-1, -1, -1.25, -1.25, -1, -1, -1, -1, -1, -1], high: [1, 1, 1.25, 1.25, 1, 1, 1, 1, 1, 1])
+    }
     static let actionSpace = BoxSpace(names: ["vx", "vy"], low: [-1, -1], high: [1, 1])
     static let minGoalDistance: Float = 0.15
     static let minPusherDistance: Float = 0.3

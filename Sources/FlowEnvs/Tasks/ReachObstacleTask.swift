@@ -99,11 +99,12 @@ final class ReachObstacleKernel: SingleTaskKernel {
     static let instruction = "reach the goal behind the obstacle"
     static let observationDim = 8
     static let actionDim = 2
-    static let observationSpace = BoxSpace(
-        names: ["agent_x", "agent_y", "goal_x", "goal_y", "obstacle_x", "obstacle_y",
-                "obstacle_half_width", "obstacle_half_height"],
-        low: [-1, -1, -1, -1, -1, -1, 0, 0], high: [1, 1, 1, 1, 1, 1, 1, 1])
-    static func observationSpace(_: ReachObstacleEnv.Config) -> BoxSpace { observationSpace }
+    static func observationSpace(_: ReachObstacleEnv.Config) -> BoxSpace {
+        BoxSpace(
+            names: ["agent_x", "agent_y", "goal_x", "goal_y", "obstacle_x", "obstacle_y",
+                    "obstacle_half_width", "obstacle_half_height"],
+            low: [-1, -1, -1, -1, -1, -1, 0, 0], high: [1, 1, 1, 1, 1, 1, 1, 1])
+    }
     static let actionSpace = BoxSpace(names: ["vx", "vy"], low: [-1, -1], high: [1, 1])
 
     let assignment: KernelAssignment

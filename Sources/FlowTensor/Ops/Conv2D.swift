@@ -66,17 +66,9 @@ public struct ImageWindow: Equatable, Sendable {
     /// The adjoint of `im2col`: adds each column entry back onto the pixel it was copied from.
     func col2imAdding(_ columns: UnsafePointer<Float>, images: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
         let c = channels, p = patchSize
-        let vectors = c / 16
         forEachCell(images: images) { row, column, pixel in
             guard let pixel else { return }
-            let src = UnsafeRawPointer(columns + row * p + column), dst = UnsafeMutableRawPointer(dx + pixel)
-            // Whole SIMD16 runs of channels, then the rest one by one (the same sums either way).
-            for v in 0..<vectors {
-                let sum = dst.loadUnaligned(fromByteOffset: 64 * v, as: SIMD16<Float>.self)
-                    + src.loadUnaligned(fromByteOffset: 64 * v, as: SIMD16<Float>.self)
-                dst.storeBytes(of: sum, toByteOffset: 64 * v, as: SIMD16<Float>.self)
-            }
-            for j in (16 * vectors)..<c { dx[pixel + j] += (columns + row * p + column)[j] }
+            Kernels.addInPlace(dx + pixel, columns + row * p + column, c)
         }
     }
 

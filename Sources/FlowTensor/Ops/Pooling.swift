@@ -45,7 +45,7 @@ extension Tensor {
         let y = Tensor.zeroFilled(shape: outShape) { o in
             window.forEachCell(images: 0..<window.batch) { row, _, pixel in
                 guard let pixel else { return }
-                for j in 0..<c { o[row * c + j] += src[pixel + j] }
+                Kernels.addInPlace(o.baseAddress! + row * c, src + pixel, c)
             }
             for row in 0..<covered.count {
                 let scale = 1 / covered[row]

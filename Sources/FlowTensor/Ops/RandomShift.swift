@@ -34,7 +34,7 @@ extension Tensor {
             let gp = g.storage.pointer
             return Tensor.zeroFilled(shape: inShape) { d in
                 for p in 0..<source.count {
-                    for j in 0..<c { d[source[p] + j] += gp[p * c + j] }
+                    Kernels.addInPlace(d.baseAddress! + source[p], gp + p * c, c)
                 }
             }
         }
