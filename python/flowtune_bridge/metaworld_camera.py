@@ -27,10 +27,11 @@ One `mujoco.Renderer` (a GL context, MuJoCo's render context with the model's me
 and a scene) per task and camera, shared by the worker's environments of that task: each frame's
 scene is built from the environment's own model and data (`mjv_updateScene`), because MetaWorld
 moves bodies by editing its own model (e.g. `body_pos`); the renderer's context only supplies the
-meshes and textures, which every environment of a task shares. Without a shadow map (shadows are
-off) a renderer holds about 40 MB; one per environment with MetaWorld's 4096² shadow map held about
-150 MB each, 7.6 GB for a worker with 50 environments, and drew the same pixels
-(docs/results/pixels-and-language.md, "MetaWorld's camera").
+meshes and textures, which every environment of a task shares. Shadows are off, so the 4096²
+shadow map MetaWorld asks for (64 MB a render context) is not allocated. One renderer per
+environment drew the same pixels but needed 15.3 GB in a worker stepping 50 pick-place
+environments at 64×64, against 2.44 GB now (docs/results/pixels-and-language.md, "One renderer per
+task in a worker").
 Rendering only reads `MjData` (no `mj_forward`), so a run with images simulates exactly what a run
 without them does, and the frame shows the positions the state vector reports. Renderers are closed
 explicitly (`close`), because closing them in `__del__` at interpreter exit makes EGL print errors.
