@@ -44,7 +44,7 @@ public final class PPOEpochWorkload {
         config.algo = noise ? .flowNoise : .flowSDE
         config.epochs = 1
         config.minibatchSize = minibatch
-        config.normalizeAdvantages = false
+        config.advantageNormalization = .none
         config.klTarget = nil
         config.logprobSteps = .sum  // log-densities summed over steps and dimensions
         config.logprobDims = .sum

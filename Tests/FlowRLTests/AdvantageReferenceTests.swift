@@ -53,6 +53,22 @@ import Testing
         #expect(abs(adv[1] - a1) < 1e-5 && abs(adv[0] - a0) < 1e-5)
     }
 
+    @Test func perTaskNormalisationGivesEveryTaskZeroMeanUnitStd() {
+        // Task 1's spread is a hundredth of task 0's: batch normalisation leaves it near zero, per-task
+        // normalisation gives both tasks the same scale.
+        let a: [Float] = [1, 2, 3, 10, 0.01, 0.03, 0.02, 0.05], tasks = [0, 0, 0, 0, 1, 1, 1, 1]
+        let perTask = normalizeAdvantages(a, groups: tasks)
+        for task in 0..<2 {
+            let members = perTask.indices.filter { tasks[$0] == task }.map { perTask[$0] }
+            let mean = members.reduce(0, +) / Float(members.count)
+            let std = (members.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(members.count)).squareRoot()
+            #expect(abs(mean) < 1e-5 && abs(std - 1) < 1e-4, "task \(task): mean \(mean), std \(std)")
+        }
+        #expect(perTask[4..<8].map { abs($0) }.max()! > 1)
+        #expect(normalizeAdvantages(a).suffix(4).map { abs($0) }.max()! < 0.8)
+        #expect(normalizeAdvantages(a, groups: [Int](repeating: 3, count: a.count)) == normalizeAdvantages(a))
+    }
+
     @Test func advantageNormalisationGivesZeroMeanUnitStd() {
         let a = normalizeAdvantages([1, 2, 3, 4, 10])
         let mean = a.reduce(0, +) / 5

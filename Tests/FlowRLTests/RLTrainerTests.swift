@@ -133,8 +133,10 @@ import Testing
         // Every task's KL and mean advantage are reported too (all ten tasks have rows here).
         let kls = env.spec.tasks.compactMap { m["approx_kl_\($0.name)"] }
         let advantages = env.spec.tasks.compactMap { m["advantage_mean_\($0.name)"] }
+        let spreads = env.spec.tasks.compactMap { m["advantage_std_\($0.name)"] }
         #expect(kls.count == env.spec.tasks.count && kls.allSatisfy { $0.isFinite && $0 >= 0 }, "\(m.keys.sorted())")
         #expect(advantages.count == env.spec.tasks.count && advantages.allSatisfy(\.isFinite))
+        #expect(spreads.count == env.spec.tasks.count && spreads.allSatisfy { $0.isFinite && $0 >= 0 } && spreads.contains { $0 > 0 })
     }
 
     @Test func theKLAdaptiveRateFallsAfterAnEarlyStopRisesAfterAQuietUpdateAndStaysInItsRange() {

@@ -97,7 +97,7 @@ import Testing
         Row(key: "rl.gamma", value: "0.95"),
         Row(key: "rl.gae_lambda", value: "0.9"),
         Row(key: "rl.chunk_reward", value: "rlinf"),
-        Row(key: "rl.normalize_advantages", value: "false"),
+        Row(key: "rl.advantage_normalization", value: "task"),
         Row(key: "rl.denoise_discount", value: "0.9"),
         Row(key: "rl.grpo_group_size", value: "4", context: ["rl.algo=grpo"]),
         Row(key: "rl.critic_placement", value: "obs-head"),

@@ -74,6 +74,21 @@ public enum GroupRelativeAdvantage {
     }
 }
 
+/// Advantages scaled to zero mean and unit standard deviation within each group: `groups[i]` is the
+/// group of `a[i]` (a task index, for `rl.advantage_normalization: task`). Each group is normalised
+/// exactly as `normalizeAdvantages(_:)` normalises a whole batch, so a one-group call equals it.
+public func normalizeAdvantages(_ a: [Float], groups: [Int], eps: Float = 1e-8) -> [Float] {
+    precondition(groups.count == a.count, "one group per advantage")
+    var members: [Int: [Int]] = [:]
+    for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
+    var out = [Float](repeating: 0, count: a.count)
+    for g in members.keys.sorted() {
+        let indices = members[g]!
+        for (k, v) in normalizeAdvantages(indices.map { a[$0] }, eps: eps).enumerated() { out[indices[k]] = v }
+    }
+    return out
+}
+
 /// Advantages scaled to zero mean and unit standard deviation over a batch.
 public func normalizeAdvantages(_ a: [Float], eps: Float = 1e-8) -> [Float] {
     guard a.count > 1 else { return a.map { _ in 0 } }

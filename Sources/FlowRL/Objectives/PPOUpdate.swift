@@ -75,20 +75,32 @@ struct PPOUpdate {
         return ChainRatioObjective(record: rollout.record!, oldLogDensity: rollout.logDensity!, config: config)
     }
 
+    /// `advantages` scaled as `rl.advantage_normalization` asks (docs/algorithms.md §4.4); `tasks[i]` is
+    /// the task of `advantages[i]`.
+    static func normalized(_ advantages: [Float], tasks: [Int], _ scope: RLConfig.AdvantageNormalization) -> [Float] {
+        switch scope {
+        case .batch: return normalizeAdvantages(advantages)
+        case .task: return normalizeAdvantages(advantages, groups: tasks)
+        case .none: return advantages
+        }
+    }
+
     func run(_ rollout: Rollout, rng: inout RandomGenerator) throws -> Statistics {
         var stats = Statistics()
         let policy = model.policy
         let groups = ParameterGroups(model)
         let n = rollout.count
         let od = policy.config.observationDim
-        var advantages = config.normalizeAdvantages ? normalizeAdvantages(rollout.advantages) : rollout.advantages
+        var advantages = Self.normalized(rollout.advantages, tasks: rollout.taskIndices, config.advantageNormalization)
         if let diagnostic = config.diagnosticAdvantages { advantages = diagnostic.apply(advantages) }
         // Credit assignment: one advantage per executed action step, normalised over executed steps.
         let stepMask = rollout.steps?.mask
         let stepAdvantages: [Float]? = rollout.stepAdvantages.map { a in
-            guard config.normalizeAdvantages, let mask = stepMask else { return a }
+            guard config.advantageNormalization != .none, let mask = stepMask else { return a }
             let executedSlots = mask.indices.filter { mask[$0] > 0 }
-            let normalized = normalizeAdvantages(executedSlots.map { a[$0] })
+            let h = rollout.steps?.chunkLength ?? 1
+            let normalized = Self.normalized(executedSlots.map { a[$0] }, tasks: executedSlots.map { rollout.taskIndices[$0 / h] },
+                                             config.advantageNormalization)
             var out = [Float](repeating: 0, count: a.count)
             for (k, s) in executedSlots.enumerated() { out[s] = normalized[k] }
             return out

@@ -56,7 +56,7 @@ public struct RLConfig: ConfigSection {
     public var gamma = 0.99
     public var gaeLambda = 0.95
     public var chunkReward = ChunkReward.discounted
-    public var normalizeAdvantages = true
+    public var advantageNormalization = AdvantageNormalization.batch
     public var denoiseDiscount: Double? = nil
     public var grpoGroupSize = 8
     // The critic (§4.4).
@@ -135,7 +135,8 @@ public struct RLConfig: ConfigSection {
         .init("gae_lambda", \.gaeLambda, "GAE lambda over decisions", .within(0...1)),
         .init("chunk_reward", \.chunkReward,
               "discounted: gamma per env step inside a chunk; rlinf: undiscounted chunk sum, gamma per decision"),
-        .init("normalize_advantages", \.normalizeAdvantages, "normalise advantages per batch"),
+        .init("advantage_normalization", \.advantageNormalization,
+              "scale advantages to zero mean and unit std over the batch, over each task's decisions separately (multi-task suites), or none"),
         .init("denoise_discount", \.denoiseDiscount, "DPPO discount gamma_d^(K-k-1) per denoising step; null = off", .above(0, atMost: 1)),
         .init("grpo_group_size", \.grpoGroupSize, "GRPO: environments per group, reset from one seed", .atLeast(2)),
         .init("critic_placement", \.criticPlacement,
@@ -218,6 +219,19 @@ public struct RLConfig: ConfigSection {
 
     /// How many PPO ratios a chunk contributes (§4.1).
     public enum RatioGranularity: String, ConfigEnum { case chunk, step, element }
+
+    /// Over which decisions advantages are scaled to zero mean and unit standard deviation before the
+    /// update (docs/algorithms.md §4.4).
+    public enum AdvantageNormalization: String, ConfigEnum {
+        /// The whole batch (the usual PPO normalisation).
+        case batch
+        /// Each task's decisions on their own, so every task of a multi-task suite enters the update
+        /// with the same advantage scale, however large or small its returns' spread; a single task is
+        /// one group, the same as `batch`.
+        case task
+        /// Advantages as GAE (or GRPO) computed them.
+        case none
+    }
 
     /// What the KL early stop ends (§4.1).
     public enum KLStop: String, ConfigEnum {

@@ -177,11 +177,18 @@ public final class RLTrainer {
         if tasks.count > 1 {
             // Per-task mean advantage before normalisation: a critic that blurs tasks shows as a task
             // whose advantages are all of one sign, pushing its policy away from everything it does.
-            var sums = [Double](repeating: 0, count: tasks.count), counts = sums
+            // The per-task spread says how much of a batch-normalised update each task gets
+            // (`rl.advantage_normalization`).
+            var sums = [Double](repeating: 0, count: tasks.count), squares = sums, counts = sums
             for (d, a) in rollout.advantages.enumerated() where rollout.taskIndices[d] < tasks.count {
-                sums[rollout.taskIndices[d]] += Double(a); counts[rollout.taskIndices[d]] += 1
+                let t = rollout.taskIndices[d]
+                sums[t] += Double(a); squares[t] += Double(a) * Double(a); counts[t] += 1
             }
-            for t in tasks.indices where counts[t] > 0 { metrics["advantage_mean_\(tasks[t].name)"] = sums[t] / counts[t] }
+            for t in tasks.indices where counts[t] > 0 {
+                let mean = sums[t] / counts[t]
+                metrics["advantage_mean_\(tasks[t].name)"] = mean
+                metrics["advantage_std_\(tasks[t].name)"] = max(squares[t] / counts[t] - mean * mean, 0).squareRoot()
+            }
         }
         var update = PPOUpdate(config: config, model: model, actorOptimizer: actorOptimizer,
                                noiseOptimizer: noiseOptimizer, criticOptimizer: criticOptimizer, anchor: anchor)
