@@ -47,6 +47,15 @@ public protocol VectorEnv: AnyObject {
     /// `invalidActionCounts`; writes `observations`.
     func reset(seeds: [UInt64]) throws
 
+    /// Whether `reset(seeds:tasks:)` can choose the task of each environment (multi-task suites that
+    /// support it; see `rl.task_allocation` in docs/algorithms.md §4.4).
+    var canChooseTasks: Bool { get }
+
+    /// `reset(seeds:)` that also gives environment `i` the task `tasks[i]` (an index into
+    /// `spec.tasks`), kept by its auto-reset episodes until the next reset. Environments without
+    /// `canChooseTasks` throw `VectorEnvError.cannotChooseTasks`.
+    func reset(seeds: [UInt64], tasks: [Int]) throws
+
     /// Advances every environment by one step with `actions` (`[numEnvs × spec.actionDim]`,
     /// row-major) and auto-resets the environments whose episode ended (see the type's comment).
     func step(actions: UnsafeBufferPointer<Float>) throws
@@ -57,6 +66,20 @@ public protocol VectorEnv: AnyObject {
 
 extension VectorEnv {
     public func close() {}
+
+    public var canChooseTasks: Bool { false }
+
+    public func reset(seeds: [UInt64], tasks: [Int]) throws {
+        throw VectorEnvError.cannotChooseTasks(envID: spec.id)
+    }
+
+    /// Checks `reset(seeds:tasks:)`'s task list: one valid task index per environment.
+    public func validate(tasks: [Int]) throws {
+        guard tasks.count == numEnvs else { throw VectorEnvError.taskCountMismatch(expected: numEnvs, got: tasks.count) }
+        if let bad = tasks.firstIndex(where: { !spec.tasks.indices.contains($0) }) {
+            throw VectorEnvError.invalidTask(env: bad, task: tasks[bad], taskCount: spec.tasks.count)
+        }
+    }
 
     /// `step(actions:)` for an array (no copy).
     public func step(actions: [Float]) throws {

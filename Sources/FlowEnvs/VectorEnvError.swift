@@ -35,6 +35,12 @@ public enum VectorEnvError: Error, Equatable, CustomStringConvertible {
     /// A simulator behind the environment (e.g. a Python worker process) failed; `env` is the
     /// first affected environment when known.
     case workerFailed(env: Int?, message: String)
+    /// `reset(seeds:tasks:)` on an environment that runs fixed tasks.
+    case cannotChooseTasks(envID: String)
+    /// `reset(seeds:tasks:)` received a number of tasks different from `numEnvs`.
+    case taskCountMismatch(expected: Int, got: Int)
+    /// `reset(seeds:tasks:)` received a task index outside `spec.tasks`.
+    case invalidTask(env: Int, task: Int, taskCount: Int)
 
     public var description: String {
         switch self {
@@ -47,6 +53,13 @@ public enum VectorEnvError: Error, Equatable, CustomStringConvertible {
         case let .nonFiniteAction(env, component):
             return "environment \(env) received a non-finite action in component \(component) (NaN or ±inf); "
                 + "check the policy's outputs, or use InvalidActionPolicy.zeroAndCount to replace such values by 0."
+        case let .cannotChooseTasks(envID):
+            return "\(envID) runs a fixed task in each environment and cannot choose them at reset; "
+                + "task allocation needs a multi-task suite that supports it (multitask, metaworld/MT10, metaworld/MT50, state observations)."
+        case let .taskCountMismatch(expected, got):
+            return "reset(seeds:tasks:) needs one task per environment: expected \(expected) tasks, got \(got)."
+        case let .invalidTask(env, task, taskCount):
+            return "reset(seeds:tasks:) gave environment \(env) task \(task), but the suite's tasks are 0..<\(taskCount)."
         case let .workerFailed(env, message):
             let which = env.map { "environment \($0)" } ?? "a simulator worker"
             return "\(which) failed: \(message). Restart the environments with reset(seeds:)."

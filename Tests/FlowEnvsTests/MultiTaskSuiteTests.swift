@@ -51,6 +51,30 @@ import Testing
         #expect(env.instruction(forEnv: 0) == "pick up the cube and lift it")
     }
 
+    /// `reset(seeds:tasks:)` re-deals the tasks: each environment then steps exactly as an environment
+    /// built with that assignment from the same seed, auto-resets included, with its one-hot.
+    @Test func chosenTasksStepExactlyAsAnEnvironmentBuiltWithThatAssignment() throws {
+        let chosen = [7, 7, 3, 0, 9, 3]
+        let env = MultiTaskEnv(numEnvs: 6)
+        #expect(env.canChooseTasks)
+        try env.reset(seeds: seeds(6))  // the default assignment first, then re-dealt
+        try env.reset(seeds: seeds(6, offset: 40), tasks: chosen)
+        let built = MultiTaskEnv(numEnvs: 6, config: .init(taskAssignment: chosen))
+        try built.reset(seeds: seeds(6, offset: 40))
+        #expect(Array(env.buffers.taskIndices) == chosen.map(Int32.init) && env.taskAssignment == chosen)
+        #expect(StepRecord(env.buffers) == StepRecord(built.buffers))
+        var rng = RandomGenerator(seed: 2)
+        for _ in 0..<300 {
+            let actions = randomActions(count: 6 * 4, rng: &rng)
+            try env.step(actions: actions)
+            try built.step(actions: actions)
+            #expect(StepRecord(env.buffers) == StepRecord(built.buffers))
+        }
+        #expect(throws: VectorEnvError.taskCountMismatch(expected: 6, got: 2)) { try env.reset(seeds: seeds(6), tasks: [0, 1]) }
+        #expect(throws: VectorEnvError.invalidTask(env: 1, task: 10, taskCount: 10)) { try env.reset(seeds: seeds(6), tasks: [0, 10, 0, 0, 0, 0]) }
+        #expect(throws: VectorEnvError.cannotChooseTasks(envID: "push")) { try PushEnv(numEnvs: 2).reset(seeds: seeds(2), tasks: [0, 0]) }
+    }
+
     @Test func statisticsReportPerTaskAndAverageSuccess() throws {
         let env = MultiTaskEnv(numEnvs: 40)
         let expert = MultiTaskExpert(env: env, seed: 4)

@@ -98,6 +98,8 @@ import Testing
         Row(key: "rl.gae_lambda", value: "0.9"),
         Row(key: "rl.chunk_reward", value: "rlinf"),
         Row(key: "rl.advantage_normalization", value: "task"),
+        Row(key: "rl.task_allocation", value: "success", context: ["env.id=multitask"]),
+        Row(key: "rl.task_allocation_floor", value: "0.2", context: ["env.id=multitask", "rl.task_allocation=success"]),
         Row(key: "rl.denoise_discount", value: "0.9"),
         Row(key: "rl.grpo_group_size", value: "4", context: ["rl.algo=grpo"]),
         Row(key: "rl.critic_placement", value: "obs-head"),

@@ -2,4 +2,4 @@
 trainer and speak the binary protocol described in PROTOCOL.md."""
 
 __version__ = "0.1.0"
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3

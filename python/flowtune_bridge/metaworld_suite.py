@@ -10,6 +10,14 @@ Goal randomisation: each task's 50 goal variations are MetaWorld's own MT1 train
 `env.seed(s)`, so the episode is a function of s alone (MetaWorld's own task-select wrapper draws the
 variation from the previous episode's generator, which would make it depend on history).
 
+Choosing tasks (protocol version 3): for MT10/MT50 with state observations, RESET may give each
+environment the task it runs from then on (`chooses_tasks` in SPEC; FlowTune's `rl.task_allocation:
+success` deals more environments to the tasks that still fail). A worker then keeps idle environment
+objects per task and hands them out as the assignment changes; a task's goal variations and expert
+are built the first time it is used. Without chosen tasks, environment g runs task g mod T. Camera
+images are rendered by one renderer per task built for the initial assignment, so a suite with images
+runs fixed tasks.
+
 Observations are MetaWorld's 39 float64 values (cast to Float32 by the worker), followed for MT10/MT50
 by the one-hot task identity, as MetaWorld's `use_one_hot=True` does. Episodes end as terminated at
 the first success (`info["success"] == 1`), as MetaWorld's evaluation does, and as truncated at the
@@ -82,16 +90,15 @@ class MetaWorldSuite:
         self.max_steps = min(int(limit), 500)
         self.dense = options.get("reward", "sparse") == "dense"
         self.terminate_on_success = bool(options.get("terminate_on_success", True))
-        seed = int(options.get("benchmark_seed", 0))
-        needed = sorted({g % len(self.names) for g in env_indices})
+        self.benchmark_seed = int(options.get("benchmark_seed", 0))
+        self.metaworld = metaworld
         self.variations = {}
         self.policies = {}
-        for t in needed:
-            task = self.names[t]
-            self.variations[t] = metaworld.MT1(task, seed=seed).train_tasks
-            self.policies[t] = metaworld.policies.ENV_POLICY_MAP[task]()
-        self.env_tasks = [g % len(self.names) for g in env_indices]
-        self.envs = [metaworld.env_dict.ALL_V3_ENVIRONMENTS[self.names[t]]() for t in self.env_tasks]
+        self.default_tasks = [g % len(self.names) for g in env_indices]
+        self.env_tasks = list(self.default_tasks)
+        self.envs = [self._new_env(t) for t in self.env_tasks]
+        self.idle = {}  # task -> environment objects no environment slot runs at the moment
+        self.chooses_tasks = self.multi and not self.image_requests
         self.raw = [None] * len(self.envs)
         self.steps = [0] * len(self.envs)
         self.potential = [0.0] * len(self.envs)
@@ -113,10 +120,29 @@ class MetaWorldSuite:
             "max_episode_steps": self.max_steps,
             "has_expert": True,
             "images": images.declared(self.image_requests),
+            "chooses_tasks": self.chooses_tasks,
         }
 
     def task_index(self, i):
         return self.env_tasks[i]
+
+    def _new_env(self, t):
+        """A new environment object of task t (its goal variations and expert built on first use)."""
+        if t not in self.variations:
+            self.variations[t] = self.metaworld.MT1(self.names[t], seed=self.benchmark_seed).train_tasks
+            self.policies[t] = self.metaworld.policies.ENV_POLICY_MAP[self.names[t]]()
+        return self.metaworld.env_dict.ALL_V3_ENVIRONMENTS[self.names[t]]()
+
+    def _run_task(self, i, t):
+        """Makes slot i run task t, parking its current environment object for reuse."""
+        if t == self.env_tasks[i]:
+            return
+        if not 0 <= t < len(self.names):
+            raise ValueError(f"task {t} is not one of the suite's {len(self.names)} tasks")
+        self.idle.setdefault(self.env_tasks[i], []).append(self.envs[i])
+        parked = self.idle.get(t)
+        self.envs[i] = parked.pop() if parked else self._new_env(t)
+        self.env_tasks[i] = t
 
     def _observe(self, i, raw):
         self.raw[i] = raw
@@ -126,7 +152,10 @@ class MetaWorldSuite:
         one_hot[self.env_tasks[i]] = 1.0
         return np.concatenate([raw, one_hot])
 
-    def reset(self, i, seed):
+    def reset(self, i, seed, task=None):
+        """Starts slot i's episode with seed `seed`, running `task` from now on (None: its current one)."""
+        if task is not None:
+            self._run_task(i, task)
         env = self.envs[i]
         variations = self.variations[self.env_tasks[i]]
         env.set_task(variations[int(np.random.default_rng(seed).integers(len(variations)))])

@@ -154,9 +154,22 @@ class Worker:
         return outs
 
     def reset(self, body):
-        seeds, _ = P.decode_array(body, 0, "<u8", self.m)
+        seeds, offset = P.decode_array(body, 0, "<u8", self.m)
+        tasks = None
+        if len(body) == offset + 4 * self.m:  # version 3: the trainer chooses the tasks
+            if not getattr(self.suite, "chooses_tasks", False):
+                raise P.ProtocolError(P.ERR_BAD_REQUEST, "RESET chose tasks, but this suite runs fixed tasks (its SPEC has no chooses_tasks)")
+            tasks, _ = P.decode_array(body, offset, "<i4", self.m)
+        elif len(body) != offset:
+            raise P.ProtocolError(P.ERR_BAD_REQUEST, f"RESET for {self.m} environments carries {8 * self.m} bytes of seeds, "
+                                  f"optionally followed by {4 * self.m} bytes of tasks; got {len(body)} bytes")
+        elif getattr(self.suite, "chooses_tasks", False):
+            tasks = self.suite.default_tasks  # a RESET without tasks returns to the suite's own assignment
         for i in range(self.m):
-            self.obs[i] = self.suite.reset(i, int(seeds[i]))
+            if tasks is None:
+                self.obs[i] = self.suite.reset(i, int(seeds[i]))
+            else:
+                self.obs[i] = self.suite.reset(i, int(seeds[i]), task=int(tasks[i]))
             self.task[i] = self.suite.task_index(i)
             self._render(i)
         self.send(P.RESET_DONE, self.task, self.obs, *self.images, *self._tail())

@@ -15,8 +15,9 @@ import Foundation
 public enum BridgeProtocol {
     /// Bumped whenever a message layout changes; HELLO and SPEC both carry it, and a worker of another
     /// version answers HELLO with an ERROR of kind `.versionMismatch`. Version 2 added camera images
-    /// (PROTOCOL.md, "Images"); without them its messages are byte for byte version 1's.
-    public static let version: UInt32 = 2
+    /// (PROTOCOL.md, "Images"); without them its messages are byte for byte version 1's. Version 3
+    /// lets RESET choose the environments' tasks (SPEC's `chooses_tasks`).
+    public static let version: UInt32 = 3
     /// Longer frames mean a corrupted stream.
     public static let maxFrameLength = 1 << 30
 

@@ -4,7 +4,7 @@ import Foundation
 /// vector, and the camera images the worker declared.
 ///
 /// ```swift
-/// let (spec, hasExpert, images) = try BridgeSpecDecoder.decode(reply, id: "metaworld/reach-v3")
+/// let (spec, hasExpert, images, choosesTasks) = try BridgeSpecDecoder.decode(reply, id: "metaworld/reach-v3")
 /// spec.observationDim   // 39: the state arrays of every reply
 /// images                // [] unless HELLO asked for some
 /// ```
@@ -12,8 +12,10 @@ import Foundation
 /// JSON has no infinity, so the worker writes infinite observation bounds as `null` (`low` → -∞,
 /// `high` → +∞). `PythonBridgeEnv` checks the images against its request and builds the rows.
 enum BridgeSpecDecoder {
-    /// The state spec, whether the suite has a scripted expert, and the declared images.
-    static func decode(_ reader: BridgeFrameReader, id: String) throws -> (spec: EnvSpec, hasExpert: Bool, images: [BridgeImage]) {
+    /// The state spec, whether the suite has a scripted expert, the declared images, and whether RESET
+    /// may choose the environments' tasks.
+    static func decode(_ reader: BridgeFrameReader, id: String) throws
+        -> (spec: EnvSpec, hasExpert: Bool, images: [BridgeImage], choosesTasks: Bool) {
         var r = reader
         let version = try r.readUInt32()
         guard version == BridgeProtocol.version else {
@@ -38,7 +40,7 @@ enum BridgeSpecDecoder {
         guard !tasks.isEmpty else { throw BridgeError.malformedMessage("SPEC lists no tasks") }
         let spec = EnvSpec(id: id, observation: try box(obs, "observation"), action: try box(act, "action"),
                            tasks: tasks)
-        return (spec, o["has_expert"] as? Bool ?? false, images)
+        return (spec, o["has_expert"] as? Bool ?? false, images, o["chooses_tasks"] as? Bool ?? false)
     }
 
     private static func box(_ o: [String: Any], _ what: String) throws -> BoxSpace {

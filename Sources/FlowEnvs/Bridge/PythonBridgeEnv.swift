@@ -161,6 +161,10 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
     /// STEP must carry it).
     private var pendingSeeds: [UInt64]
     private var hasReset = false
+    /// Whether RESET can choose the environments' tasks (the workers' SPEC says so).
+    public private(set) var canChooseTasks = false
+    /// The tasks the last reset chose, nil when it kept the suite's own assignment.
+    private var episodeTasks: [Int32]?
     /// Whether `reset(seeds:)` has been called.
     public var hasBeenReset: Bool { hasReset }
     private var closed = false
@@ -200,7 +204,7 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
             for (k, range) in ranges.enumerated() {
                 started.append(Shard(worker: try WorkerProcess(python: configuration.python), index: k, range: range))
             }
-            var specs: [(spec: EnvSpec, hasExpert: Bool, images: [BridgeImage])] = []
+            var specs: [(spec: EnvSpec, hasExpert: Bool, images: [BridgeImage], choosesTasks: Bool)] = []
             for s in started {
                 helloFrames.append(try BridgeProtocol.helloFrame(envID: id, envIndices: Array(s.range), options: options.json))
                 try s.worker.send(helloFrames[s.index])
@@ -208,6 +212,7 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
             for s in started { specs.append(try Self.readSpec(s.worker, id: id, timeout: configuration.startupTimeout)) }
             let stateSpec = specs[0].spec
             hasExpert = specs[0].hasExpert
+            canChooseTasks = specs.allSatisfy(\.choosesTasks)
             guard specs.allSatisfy({ $0.spec == stateSpec && $0.images == specs[0].images }) else {
                 throw BridgeError.malformedMessage("the workers of \(id) disagree about its spec")
             }
@@ -255,7 +260,7 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
 
     /// The worker's SPEC: its state spec, whether it has a scripted expert, and the images it declares.
     public static func readSpec(_ worker: WorkerProcess, id: String, timeout: Double) throws
-        -> (spec: EnvSpec, hasExpert: Bool, images: [BridgeImage]) {
+        -> (spec: EnvSpec, hasExpert: Bool, images: [BridgeImage], choosesTasks: Bool) {
         let reply = try worker.receive(timeout: timeout, waitingFor: "SPEC (building \(id))")
         try throwIfError(reply)
         guard reply.type == BridgeProtocol.MessageType.spec.rawValue else {
@@ -288,9 +293,22 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
     // MARK: - VectorEnv
 
     public func reset(seeds: [UInt64]) throws {
+        try reset(seeds: seeds, chosenTasks: nil)
+    }
+
+    public func reset(seeds: [UInt64], tasks: [Int]) throws {
+        guard canChooseTasks else { throw VectorEnvError.cannotChooseTasks(envID: spec.id) }
+        try validate(tasks: tasks)
+        try reset(seeds: seeds, chosenTasks: tasks.map(Int32.init))
+    }
+
+    /// RESET with the environments' tasks (nil: the suite's own assignment), kept in `episodeTasks`
+    /// for a restarted worker.
+    private func reset(seeds: [UInt64], chosenTasks: [Int32]?) throws {
         guard seeds.count == numEnvs else { throw VectorEnvError.seedCountMismatch(expected: numEnvs, got: seeds.count) }
         guard !closed else { throw VectorEnvError.workerFailed(env: nil, message: "the environment was closed") }
         precondition(shards.allSatisfy { !$0.stepInFlight }, "reset(seeds:) while a step is in flight; finish it first")
+        episodeTasks = chosenTasks
         for i in 0..<numEnvs {
             streams[i] = RandomGenerator(seed: seeds[i]).split(key: Self.streamKey)
             buffers.episodeSeeds[i] = seeds[i]
@@ -299,7 +317,7 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
         }
         var failed: [(Shard, Error)] = []
         for s in shards {
-            do { try s.worker.send(resetFrame(s.range, seeds: Array(buffers.episodeSeeds[s.range]))) }
+            do { try s.worker.send(resetFrame(s.range)) }
             catch { failed.append((s, error)) }
         }
         for s in shards where !failed.contains(where: { $0.0 === s }) {
@@ -418,9 +436,12 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
         }
     }
 
-    private func resetFrame(_ range: Range<Int>, seeds: [UInt64]) -> [UInt8] {
-        var w = BridgeFrameWriter(.reset, reservingCapacity: range.count * 8)
-        w.append(seeds)
+    /// RESET of the range's environments with their current episode seeds, and their tasks when
+    /// chosen.
+    private func resetFrame(_ range: Range<Int>) -> [UInt8] {
+        var w = BridgeFrameWriter(.reset, reservingCapacity: range.count * 12)
+        w.append(Array(buffers.episodeSeeds[range]))
+        if let episodeTasks { w.append(Array(episodeTasks[range])) }
         return w.finish()
     }
 
@@ -527,7 +548,7 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
                 try s.worker.send(expertFrame(.attach))
                 _ = try s.worker.receive(timeout: configuration.stepTimeout, waitingFor: "EXPERT")
             }
-            try s.worker.send(resetFrame(s.range, seeds: Array(buffers.episodeSeeds[s.range])))
+            try s.worker.send(resetFrame(s.range))
             try readReset(s)
         } catch {
             throw VectorEnvError.workerFailed(env: s.range.lowerBound, message: "restarting worker \(s.index) failed: \(error)")

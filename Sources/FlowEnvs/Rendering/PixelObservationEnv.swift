@@ -46,6 +46,13 @@ public final class PixelObservationEnv: VectorEnv {
         copyFromWrapped(afterReset: true)
     }
 
+    public var canChooseTasks: Bool { wrapped.canChooseTasks }
+
+    public func reset(seeds: [UInt64], tasks: [Int]) throws {
+        try wrapped.reset(seeds: seeds, tasks: tasks)
+        copyFromWrapped(afterReset: true)
+    }
+
     public func step(actions: UnsafeBufferPointer<Float>) throws {
         try wrapped.step(actions: actions)
         copyFromWrapped(afterReset: false)

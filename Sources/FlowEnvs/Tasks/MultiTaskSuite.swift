@@ -68,11 +68,11 @@ public final class MultiTaskEnv: VectorEnv, FrameRendering {
     public let spec: EnvSpec
     public var numEnvs: Int { driver.numEnvs }
     public var buffers: VectorEnvBuffers { driver.buffers }
-    /// The task of each environment.
-    public let taskAssignment: [Int]
-    let reach: ReachObstacleKernel
-    let push: PushKernel
-    let pick: PickPlaceKernel
+    /// The task of each environment (`reset(seeds:tasks:)` changes it).
+    public private(set) var taskAssignment: [Int]
+    private(set) var reach: ReachObstacleKernel
+    private(set) var push: PushKernel
+    private(set) var pick: PickPlaceKernel
     let driver: EpisodeDriver
 
     public init(numEnvs: Int, config: Config = Config()) {
@@ -100,7 +100,15 @@ public final class MultiTaskEnv: VectorEnv, FrameRendering {
                        tasks: tasks)
         driver = EpisodeDriver(numEnvs: numEnvs, observationDim: obsDim, action: action,
                                policy: config.invalidActionPolicy)
+        (reach, push, pick) = Self.kernels(assignment, config: config)
+        for i in 0..<numEnvs { driver.buffers.taskIndices[i] = Int32(assignment[i]) }
+    }
 
+    /// The three families' kernels for a task assignment (each kernel simulates the environments
+    /// whose task is one of its family's variants).
+    private static func kernels(_ assignment: [Int], config: Config) -> (ReachObstacleKernel, PushKernel, PickPlaceKernel) {
+        let suite = Self.suite
+        func limit(_ own: Int) -> Int { TaskDescription.timeLimit(own, cappedAt: config.maxEpisodeSteps) }
         var reachEnvs: [Int] = [], reachVariants: [Int] = []
         var pushEnvs: [Int] = [], pushVariants: [Int] = []
         var pickEnvs: [Int] = [], pickVariants: [Int] = []
@@ -111,18 +119,31 @@ public final class MultiTaskEnv: VectorEnv, FrameRendering {
             case let .pick(v): pickEnvs.append(i); pickVariants.append(v)
             }
         }
-        reach = ReachObstacleKernel(assignment: KernelAssignment(globalIndices: reachEnvs, variantIndices: reachVariants),
+        let reach = ReachObstacleKernel(assignment: KernelAssignment(globalIndices: reachEnvs, variantIndices: reachVariants),
                                     variants: Self.reachVariants,
                                     config: ReachObstacleEnv.Config(shapedReward: config.shapedReward,
                                                                     maxEpisodeSteps: limit(ReachObstacleEnv.Config().maxEpisodeSteps)))
-        push = PushKernel(assignment: KernelAssignment(globalIndices: pushEnvs, variantIndices: pushVariants),
+        let push = PushKernel(assignment: KernelAssignment(globalIndices: pushEnvs, variantIndices: pushVariants),
                           variants: Self.pushVariants,
                           config: PushEnv.Config(shapedReward: config.shapedReward, maxEpisodeSteps: limit(PushEnv.Config().maxEpisodeSteps)))
-        pick = PickPlaceKernel(assignment: KernelAssignment(globalIndices: pickEnvs, variantIndices: pickVariants),
+        let pick = PickPlaceKernel(assignment: KernelAssignment(globalIndices: pickEnvs, variantIndices: pickVariants),
                                variants: Self.pickVariants,
                                config: PickPlaceEnv.Config(shapedReward: config.shapedReward,
                                                            maxEpisodeSteps: limit(PickPlaceEnv.Config().maxEpisodeSteps)))
-        for i in 0..<numEnvs { driver.buffers.taskIndices[i] = Int32(assignment[i]) }
+        return (reach, push, pick)
+    }
+
+    public var canChooseTasks: Bool { true }
+
+    public func reset(seeds: [UInt64], tasks: [Int]) throws {
+        try driver.validate(seeds: seeds)
+        try validate(tasks: tasks)
+        if tasks != taskAssignment {
+            taskAssignment = tasks
+            (reach, push, pick) = Self.kernels(tasks, config: config)
+            for i in 0..<numEnvs { driver.buffers.taskIndices[i] = Int32(tasks[i]) }
+        }
+        try reset(seeds: seeds)
     }
 
     public func reset(seeds: [UInt64]) throws {

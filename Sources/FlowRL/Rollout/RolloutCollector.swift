@@ -30,6 +30,9 @@ struct RolloutCollector {
     let env: any VectorEnv
     /// How many parts a pipelined environment is stepped in (fewer if it has fewer workers).
     var parts: Int
+    /// The task of each environment for this iteration (`rl.task_allocation: success`); nil keeps the
+    /// environment's own assignment.
+    var tasks: [Int]? = nil
 
     /// Reset seeds of one iteration's environments: a block of consecutive seeds starting at a
     /// 64-bit value hashed from the run seed and the iteration, so training never replays the
@@ -50,8 +53,8 @@ struct RolloutCollector {
         let n = env.numEnvs, od = env.spec.observationDim, ad = env.spec.actionDim
         let h = policy.config.chunkLength
         let grpo = config.advantageEstimator == .grpo
-        try env.reset(seeds: Self.resetSeeds(runSeed: seed, iteration: iteration, numEnvs: n,
-                                             groupSize: grpo ? config.grpoGroupSize : 1))
+        let seeds = Self.resetSeeds(runSeed: seed, iteration: iteration, numEnvs: n, groupSize: grpo ? config.grpoGroupSize : 1)
+        if let tasks { try env.reset(seeds: seeds, tasks: tasks) } else { try env.reset(seeds: seeds) }
 
         let buffers = env.buffers
         let sampler = ChunkSampler(mode: config.samplingMode)

@@ -57,6 +57,8 @@ public struct RLConfig: ConfigSection {
     public var gaeLambda = 0.95
     public var chunkReward = ChunkReward.discounted
     public var advantageNormalization = AdvantageNormalization.batch
+    public var taskAllocation = TaskAllocationMode.fixed
+    public var taskAllocationFloor = 0.1
     public var denoiseDiscount: Double? = nil
     public var grpoGroupSize = 8
     // The critic (§4.4).
@@ -137,6 +139,10 @@ public struct RLConfig: ConfigSection {
               "discounted: gamma per env step inside a chunk; rlinf: undiscounted chunk sum, gamma per decision"),
         .init("advantage_normalization", \.advantageNormalization,
               "scale advantages to zero mean and unit std over the batch, over each task's decisions separately (multi-task suites), or none"),
+        .init("task_allocation", \.taskAllocation,
+              "multi-task suites: fixed (env i runs task i mod T) or success (every iteration, one env per task and the rest dealt by 1 - smoothed training success)"),
+        .init("task_allocation_floor", \.taskAllocationFloor,
+              "task_allocation success: the smallest weight a task gets, however often it succeeds", .above(0, atMost: 1)),
         .init("denoise_discount", \.denoiseDiscount, "DPPO discount gamma_d^(K-k-1) per denoising step; null = off", .above(0, atMost: 1)),
         .init("grpo_group_size", \.grpoGroupSize, "GRPO: environments per group, reset from one seed", .atLeast(2)),
         .init("critic_placement", \.criticPlacement,
@@ -219,6 +225,15 @@ public struct RLConfig: ConfigSection {
 
     /// How many PPO ratios a chunk contributes (§4.1).
     public enum RatioGranularity: String, ConfigEnum { case chunk, step, element }
+
+    /// How a multi-task suite's training environments are dealt to its tasks (docs/algorithms.md §4.4).
+    public enum TaskAllocationMode: String, ConfigEnum {
+        /// Environment i runs task i mod T, every iteration.
+        case fixed
+        /// At every iteration one environment per task, and the rest in proportion to how often each
+        /// task still fails in training (`TaskAllocation`).
+        case success
+    }
 
     /// Over which decisions advantages are scaled to zero mean and unit standard deviation before the
     /// update (docs/algorithms.md §4.4).

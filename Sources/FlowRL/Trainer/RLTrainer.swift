@@ -32,6 +32,8 @@ public final class RLTrainer {
         set { actorOptimizer.schedule = .constant(newValue) }
     }
     var updateRNG: RandomGenerator
+    /// The task of each training environment for `rl.task_allocation: success` (nil: fixed).
+    public internal(set) var taskAllocation: TaskAllocation?
     public internal(set) var iteration = 0
     public internal(set) var environmentSteps = 0
     /// Evaluations so far: (iteration, report).
@@ -101,6 +103,18 @@ public final class RLTrainer {
             policy.setFrozen(true, prefix: "instructionEncoder")
         }
         (actorOptimizer, noiseOptimizer, criticOptimizer) = PPOUpdate.makeOptimizers(config)
+        if config.taskAllocation == .success {
+            let tasks = env.spec.tasks.count, groups = run.numEnvs / (config.advantageEstimator == .grpo ? config.grpoGroupSize : 1)
+            guard tasks > 1 else {
+                throw RLError.invalidConfig(field: "task_allocation", rule: "success deals environments to the tasks of a multi-task suite; '\(env.spec.id)' has one task, so use fixed")
+            }
+            guard env.canChooseTasks else { throw RLError.invalidConfig(field: "task_allocation", rule: "success: \(VectorEnvError.cannotChooseTasks(envID: env.spec.id))") }
+            guard groups >= tasks else {
+                throw RLError.invalidConfig(field: "task_allocation", rule: "success gives every task at least one environment\(config.advantageEstimator == .grpo ? " group" : ""), "
+                                            + "so env.num_envs must be at least \(tasks * (run.numEnvs / groups)) for \(tasks) tasks (it is \(run.numEnvs))")
+            }
+            taskAllocation = TaskAllocation(taskCount: tasks, floor: config.taskAllocationFloor)
+        }
         rolloutRNG = RandomGenerator(seed: run.seed).split(key: 0x7011)
         updateRNG = RandomGenerator(seed: run.seed).split(key: 0x0FD8)
     }
@@ -119,8 +133,11 @@ public final class RLTrainer {
         let started = DispatchTime.now()
         func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
         if let placement { ComputeSettings.threads = placement.rolloutThreads }
-        let collector = RolloutCollector(config: config, seed: run.seed, policy: policy, critic: critic, env: env, parts: rolloutParts)
+        var collector = RolloutCollector(config: config, seed: run.seed, policy: policy, critic: critic, env: env, parts: rolloutParts)
+        collector.tasks = taskAllocation?.assignment(numEnvs: env.numEnvs,
+                                                     groupSize: config.advantageEstimator == .grpo ? config.grpoGroupSize : 1)
         var (rollout, rs) = try collector.collect(iteration: iteration, rng: &rolloutRNG)
+        taskAllocation?.record(successes: rs.taskSuccesses, episodes: rs.taskEpisodes)
         if let placement { ComputeSettings.threads = placement.updateThreads }
         let rolloutSeconds = seconds(since: started), collected = DispatchTime.now()
         environmentSteps += rs.environmentSteps
@@ -140,6 +157,9 @@ public final class RLTrainer {
         if tasks.count > 1 {
             for (task, episodes) in rs.taskEpisodes where task < tasks.count {
                 metrics["train_success_\(tasks[task].name)"] = Double(rs.taskSuccesses[task] ?? 0) / Double(episodes)
+            }
+            if let dealt = collector.tasks {
+                for t in tasks.indices { metrics["task_envs_\(tasks[t].name)"] = Double(dealt.count { $0 == t }) }
             }
         }
         if rs.nonFiniteValues > 0 {

@@ -29,6 +29,13 @@ extension RLTrainer {
         for (name, rng) in [("rollout", rolloutRNG), ("update", updateRNG)] {
             file.tensors["rng.\(name)"] = SafeTensor(int64s: rng.stateWords.map { Int64(bitPattern: $0) }, shape: [4])
         }
+        if let taskAllocation {
+            // Bit patterns: the resumed run deals environments exactly as the uninterrupted one.
+            file.tensors["task_allocation.successes"] = SafeTensor(int64s: taskAllocation.successes.map { Int64(bitPattern: $0.bitPattern) },
+                                                                   shape: [taskAllocation.taskCount])
+            file.tensors["task_allocation.episodes"] = SafeTensor(int64s: taskAllocation.episodes.map { Int64(bitPattern: $0.bitPattern) },
+                                                                  shape: [taskAllocation.taskCount])
+        }
         try file.write(to: path)
     }
 
@@ -71,6 +78,17 @@ extension RLTrainer {
         trainer.environmentSteps = steps
         if let bits = file.metadata["actor_learning_rate_bits"].flatMap(UInt32.init) {
             trainer.actorLearningRate = Float(bitPattern: bits)
+        }
+        if let allocation = trainer.taskAllocation {
+            func counts(_ name: String) throws -> [Double] {
+                let bits = try file.tensor("task_allocation.\(name)").int64s()
+                guard bits.count == allocation.taskCount else {
+                    throw RLError.notACheckpoint(path: path, reason: "task_allocation.\(name) has \(bits.count) tasks, the suite \(allocation.taskCount)")
+                }
+                return bits.map { Double(bitPattern: UInt64(bitPattern: $0)) }
+            }
+            trainer.taskAllocation = TaskAllocation(successes: try counts("successes"), episodes: try counts("episodes"),
+                                                    floor: allocation.floor)
         }
         return trainer
     }

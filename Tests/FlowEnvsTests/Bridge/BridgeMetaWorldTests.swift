@@ -147,6 +147,66 @@ extension BridgeTests {
             }
         }
 
+        /// Chosen tasks (`reset(seeds:tasks:)`): a slot runs exactly the episode that a slot whose own
+        /// task it is runs from the same seed, keeps the task through its auto-resets, returns to task
+        /// i mod 10 at a plain reset, and the whole run is the same bits with one worker or two (the
+        /// worker hands parked environment objects between slots).
+        @Test func mt10ChosenTasksRunTheirOwnEpisodesWhateverTheWorkerCount() throws {
+            let steps = 25, chosen = [2, 2, 7, 0], later = [5, 5, 5, 5]
+            var rng = RandomGenerator(seed: 4)
+            let actions = (0..<(2 * steps)).map { _ in randomActions(count: 16, rng: &rng) }
+            func run(workers: Int) throws -> [StepRecord] {
+                let env = try PythonBridgeEnv(id: "metaworld/MT10", numEnvs: 4, options: .init(maxEpisodeSteps: 10),
+                                              configuration: quietBridge(workers: workers))
+                defer { env.close() }
+                #expect(env.canChooseTasks)
+                try env.reset(seeds: [1, 2, 3, 4], tasks: chosen)
+                #expect((0..<4).map { env.taskIndex(forEnv: $0) } == chosen)
+                var records = [StepRecord(env.buffers)]
+                for t in 0..<steps {
+                    try env.step(actions: actions[t])
+                    records.append(StepRecord(env.buffers))
+                }
+                #expect((0..<4).map { env.taskIndex(forEnv: $0) } == chosen, "auto-reset episodes keep the chosen task")
+                try env.reset(seeds: [5, 6, 7, 8], tasks: later)
+                for t in steps..<(2 * steps) {
+                    try env.step(actions: actions[t])
+                    records.append(StepRecord(env.buffers))
+                }
+                try env.reset(seeds: [9, 10, 11, 12])
+                #expect((0..<4).map { env.taskIndex(forEnv: $0) } == [0, 1, 2, 3])
+                #expect(throws: VectorEnvError.self) { try env.reset(seeds: [1, 2, 3, 4], tasks: [0, 1, 10, 0]) }
+                return records
+            }
+            let one = try run(workers: 1)
+            #expect(try run(workers: 2) == one)
+            #expect(one.contains { $0.truncated.contains(true) }, "the run should include auto-resets")
+
+            // Slot 0 running task 2 from seed 1 is slot 2 of the default assignment from seed 1.
+            let reference = try PythonBridgeEnv(id: "metaworld/MT10", numEnvs: 3, options: .init(maxEpisodeSteps: 10),
+                                                configuration: quietBridge(workers: 1))
+            defer { reference.close() }
+            try reference.reset(seeds: [0, 0, 1])
+            let mine = try PythonBridgeEnv(id: "metaworld/MT10", numEnvs: 1, options: .init(maxEpisodeSteps: 10),
+                                           configuration: quietBridge(workers: 1))
+            defer { mine.close() }
+            try mine.reset(seeds: [1], tasks: [2])
+            #expect(Array(mine.buffers.observation(ofEnv: 0)) == Array(reference.buffers.observation(ofEnv: 2)))
+            for t in 0..<steps {
+                try reference.step(actions: [Float](repeating: 0, count: 8) + Array(actions[t][0..<4]))
+                try mine.step(actions: Array(actions[t][0..<4]))
+                #expect(Array(mine.buffers.observation(ofEnv: 0)) == Array(reference.buffers.observation(ofEnv: 2)))
+                #expect(mine.buffers.rewards[0] == reference.buffers.rewards[2])
+            }
+        }
+
+        @Test func aSingleTaskSuiteCannotChooseTasks() throws {
+            let env = try PythonBridgeEnv(id: "metaworld/reach-v3", numEnvs: 2, configuration: quietBridge(workers: 1))
+            defer { env.close() }
+            #expect(!env.canChooseTasks)
+            #expect(throws: VectorEnvError.cannotChooseTasks(envID: "metaworld/reach-v3")) { try env.reset(seeds: [1, 2], tasks: [0, 0]) }
+        }
+
         /// The dense reward is the sparse one plus the progress of MetaWorld's shaped reward ÷ 10: over an
         /// episode, dense − sparse telescopes to the potential's total change, which lies in [−1, 1]
         /// and is positive when the expert ends at the goal. A success still pays exactly 1 more.

@@ -37,8 +37,8 @@ extension BridgeTests {
             let w = try WorkerProcess(python: PythonRuntime())
             defer { w.terminate() }
             try w.send(BridgeProtocol.helloFrame(envID: "gym/Pendulum-v1", envIndices: [0, 1], options: [:]))
-            let (spec, hasExpert, images) = try PythonBridgeEnv.readSpec(w, id: "gym/Pendulum-v1", timeout: 120)
-            #expect(spec.observationDim == 3 && spec.actionDim == 1 && !hasExpert && images.isEmpty)
+            let (spec, hasExpert, images, choosesTasks) = try PythonBridgeEnv.readSpec(w, id: "gym/Pendulum-v1", timeout: 120)
+            #expect(spec.observationDim == 3 && spec.actionDim == 1 && !hasExpert && images.isEmpty && !choosesTasks)
             #expect(spec.maxEpisodeSteps == 200)
 
             var reset = BridgeFrameWriter(.reset)
