@@ -26,6 +26,21 @@ import Testing
     }
 
     /// `metrics(prefix:)` is what metrics.jsonl records: the pooled figures, and per task only for a suite.
+    /// `eval.num_envs` only changes how many episodes run at once: under the ODE sampler every
+    /// episode's outcome is the same whatever the batches.
+    @Test func odeOutcomesDoNotDependOnHowManyEnvironmentsStepTogether() throws {
+        var pc = FlowPolicyConfig(observationDim: 20, actionDim: 4)
+        (pc.encoderWidths, pc.velocityWidth, pc.velocityDepth, pc.timeEmbeddingDim, pc.denoisingSteps) = ([16], 16, 1, 8, 4)
+        pc.taskCount = 10
+        var rng = RandomGenerator(seed: 5)
+        let policy = FlowPolicy(config: pc, rng: &rng)
+        let whole = try Evaluator(envID: "multitask", episodes: 23).evaluate(policy)
+        for batch in [1, 7, 12] {  // 7: tasks chosen per environment; 12: rounded down to 10
+            let split = try Evaluator(envID: "multitask", episodes: 23, batchSize: batch).evaluate(policy)
+            #expect(split.outcomes == whole.outcomes, "batches of \(batch)")
+        }
+    }
+
     @Test func evaluationMetricsAddEachTasksSuccessOnlyForASuite() {
         let outcomes = [(0, true), (0, false), (1, true), (1, true), (2, false)].map {
             EpisodeOutcome(task: $0.0, success: $0.1, return: $0.1 ? 1 : 0, length: 10)

@@ -132,6 +132,7 @@ import Testing
         Row(key: "eval.periodic_episodes", value: "20"),
         Row(key: "eval.seed", value: "77"),
         Row(key: "eval.sampler", value: "sde"),
+        Row(key: "eval.num_envs", value: "64"),
     ]
 
     /// The keys the run pipeline consumes itself, and the test that shows each one's effect.

@@ -11,7 +11,9 @@ import FlowPolicy
 /// ```
 ///
 /// Episode `i` runs in environment `i` reset with seed `seed + i`, so two evaluations with the same
-/// arguments see the same initial states. Chunks are executed open-loop: an environment asks for a
+/// arguments see the same initial states; in a multi-task suite it runs task `i mod T`, so every task
+/// gets its share of the episodes however they are split into batches (a batch that is not the last
+/// is rounded down to a whole number of rounds of the tasks). Chunks are executed open-loop: an environment asks for a
 /// new chunk when its current one is used up, and a chunk is abandoned when its episode ends (the
 /// rest is never executed). Sampling is the deterministic ODE by default, or any `SamplingMode`.
 ///
@@ -24,10 +26,14 @@ public struct Evaluator {
     public var episodes: Int
     public var seed: UInt64
     public var mode: SamplingMode
-    /// Environments stepped together (episodes are split over batches of this size).
+    /// Environments stepped together (episodes are split over batches of this size); under the ODE
+    /// sampler the outcomes do not depend on it (the stochastic samplers' step noise is drawn per batch).
     public var batchSize: Int
+    public static let defaultBatchSize = 512
 
-    public init(envID: String, episodes: Int = 200, seed: UInt64 = 1_000_000, mode: SamplingMode = .ode, batchSize: Int = 512) {
+    public init(envID: String, episodes: Int = 200, seed: UInt64 = 1_000_000, mode: SamplingMode = .ode,
+                batchSize: Int = Evaluator.defaultBatchSize) {
+        precondition(batchSize >= 1, "evaluate at least one environment at a time")
         self.envID = envID
         self.episodes = episodes
         self.seed = seed
@@ -40,13 +46,31 @@ public struct Evaluator {
         var outcomes: [EpisodeOutcome] = []
         var rng = RandomGenerator(seed: samplingSeed)
         let base = RandomGenerator(seed: samplingSeed)
-        var start = 0
+        var start = 0, batch = batchSize
         var taskNames: [String] = []
         while start < episodes {
-            let n = min(batchSize, episodes - start)
+            let n = min(batch, episodes - start)
             let env = try EnvironmentRegistry.make(id: envID, numEnvs: n, options: BuiltinEnvironments.Options().observing(for: policy))
             taskNames = env.spec.tasks.map(\.name)
-            try env.reset(seeds: (0..<n).map { seed &+ UInt64(start + $0) })
+            // Episode i runs task i mod T. A suite's environment j runs task j mod T, so a batch that
+            // is not the last must hold a whole number of rounds of the tasks; smaller batches than
+            // the task count need a suite that can choose its environments' tasks.
+            let t = taskNames.count
+            if start == 0 && episodes > batch && batch % t != 0 && batch > t {
+                env.close()
+                batch -= batch % t
+                continue
+            }
+            let seeds = (0..<n).map { seed &+ UInt64(start + $0) }
+            if t > 1 && episodes > batch && batch < t {
+                guard env.canChooseTasks else {
+                    env.close()
+                    throw EvaluationError.batchSmallerThanTaskCount(envID: envID, batch: batch, tasks: t)
+                }
+                try env.reset(seeds: seeds, tasks: (0..<n).map { (start + $0) % t })
+            } else {
+                try env.reset(seeds: seeds)
+            }
             var episodeNoise = (0..<n).map { base.split(key: UInt64(start + $0)) }
             outcomes += try Self.runOneEpisodeEach(env, policy: policy, mode: mode, initialNoise: &episodeNoise, rng: &rng)
             env.close()
@@ -231,11 +255,15 @@ func percent(_ p: Double, sign: Bool = true) -> String { fixed(p * 100, 1) + (si
 
 public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case policyMismatch(envID: String, envObs: Int, envAct: Int, policyObs: Int, policyAct: Int)
+    case batchSmallerThanTaskCount(envID: String, batch: Int, tasks: Int)
 
     public var description: String {
         switch self {
         case .policyMismatch(let id, let eo, let ea, let po, let pa):
             return "The policy (observations \(po), actions \(pa)) does not fit environment '\(id)' (observations \(eo), actions \(ea)); evaluate it on the environment it was trained for."
+        case .batchSmallerThanTaskCount(let id, let batch, let tasks):
+            return "Evaluating \(id) in batches of \(batch) environments cannot give its \(tasks) tasks their share of the episodes (episode i runs task i mod \(tasks)); "
+                + "step at least \(tasks) environments together (eval.num_envs, or --num-envs)."
         }
     }
 }

@@ -17,11 +17,16 @@ public struct RLRun: Sendable, Equatable, Codable {
     public var evaluationMode: SamplingMode
     /// How the demonstration anchor draws flow times (the SFT's `time_sampling`).
     public var demonstrationTimeSampling: ConditionalFlowMatching.TimeSampling
+    /// Environments stepped together by the periodic evaluations (nil: `Evaluator.defaultBatchSize`);
+    /// ODE outcomes do not depend on it, memory does.
+    public var evalNumEnvs: Int?
 
     /// The environments and the seed are the caller's to give; the rest defaults to FlowTune's
     /// (`env.shaped_reward` false, no periodic evaluation, the ODE sampler, π0's Beta times).
     public init(numEnvs: Int, seed: UInt64, shapedReward: Bool = false, evalEvery: Int = 0, evalEpisodes: Int = 200,
-                evaluationMode: SamplingMode = .ode, demonstrationTimeSampling: ConditionalFlowMatching.TimeSampling = .beta) {
+                evaluationMode: SamplingMode = .ode, demonstrationTimeSampling: ConditionalFlowMatching.TimeSampling = .beta,
+                evalNumEnvs: Int? = nil) {
+        self.evalNumEnvs = evalNumEnvs
         self.numEnvs = numEnvs
         self.seed = seed
         self.shapedReward = shapedReward
@@ -40,5 +45,6 @@ public struct RLRun: Sendable, Equatable, Codable {
                   "must be a multiple of grpo_group_size for GRPO")
         try check(evalEvery >= 0, "eval_interval", "must be ≥ 0")
         try check(evalEpisodes >= 1, "eval_episodes", "must be ≥ 1")
+        try check((evalNumEnvs ?? 1) >= 1, "eval_num_envs", "must be ≥ 1")
     }
 }

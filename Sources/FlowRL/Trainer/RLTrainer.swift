@@ -273,7 +273,8 @@ public final class RLTrainer {
     /// Evaluation on the fixed evaluation episodes with `run.evaluationMode`; recorded in `evaluations`.
     @discardableResult
     public func evaluate() throws -> EvaluationReport {
-        let report = try Evaluator(envID: envID, episodes: run.evalEpisodes, mode: run.evaluationMode).evaluate(policy)
+        let report = try Evaluator(envID: envID, episodes: run.evalEpisodes, mode: run.evaluationMode,
+                                   batchSize: run.evalNumEnvs ?? Evaluator.defaultBatchSize).evaluate(policy)
         evaluations.append((iteration, report))
         return report
     }

@@ -146,11 +146,15 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Sample with one-step Flow-SDE (noise level 0.5) instead of the deterministic ODE.")
     var stochastic = false
 
+    @Option(name: .customLong("num-envs"), help: "Environments stepped together (ODE results do not depend on it; lower it to save memory with MetaWorld).")
+    var numEnvs: Int = Evaluator.defaultBatchSize
+
     @Option(help: "For a policy conditioned on instructions: a text file with another sentence for each task, one per line in task order ('#' lines are comments), e.g. configs/multitask-paraphrases.txt.")
     var instructions: String?
 
     func validate() throws {
         guard episodes >= 1 else { throw ValidationError("--episodes must be ≥ 1") }
+        guard numEnvs >= 1 else { throw ValidationError("--num-envs must be ≥ 1") }
     }
 
     func run() throws {
@@ -165,7 +169,7 @@ struct EvalCommand: ParsableCommand {
             print("instructions from \(instructions): \(sentences.count) sentences, \(unknown) words the policy never saw")
         }
         let mode: SamplingMode = stochastic ? .flowSDE(schedule: .oneStep, noiseLevel: 0.5) : .ode
-        let report = try Evaluator(envID: env, episodes: episodes, seed: seed, mode: mode).evaluate(policy)
+        let report = try Evaluator(envID: env, episodes: episodes, seed: seed, mode: mode, batchSize: numEnvs).evaluate(policy)
         print("\(env): \(report.summary)")
         for line in report.perTaskTable { print(line) }
     }

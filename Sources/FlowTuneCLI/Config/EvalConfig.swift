@@ -1,4 +1,5 @@
 import FlowConfig
+import FlowRL
 extension FlowTuneConfig {
     /// The `eval:` section: how success rates are measured (samplers: docs/algorithms.md §3).
     ///
@@ -12,6 +13,7 @@ extension FlowTuneConfig {
         public var periodicEpisodes = 50
         public var sampler = Sampler.ode
         public var seed = 1_000_000
+        public var numEnvs = Evaluator.defaultBatchSize
 
         public init() {}
 
@@ -21,6 +23,9 @@ extension FlowTuneConfig {
             .init("sampler", \.sampler,
                   "ode: the deterministic ODE; sde: the Flow-SDE chain of rl.sde_schedule and rl.noise_level, which RL optimises; both: periodic evaluations with the ODE, the first and final ones with both"),
             .init("seed", \.seed, "first reset seed of the fixed evaluation episodes (kept apart from training seeds)", .atLeast(0)),
+            .init("num_envs", \.numEnvs,
+                  "environments stepped together while evaluating, in batches of this many episodes: the ODE sampler's results do not depend on it (the SDE's step noise does), memory does (a MetaWorld environment holds tens of MB)",
+                  .atLeast(1)),
         ]}
 
         /// Which sampler evaluations use.

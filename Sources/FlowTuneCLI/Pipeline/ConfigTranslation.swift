@@ -30,7 +30,7 @@ extension FlowTuneConfig {
 
     /// The final evaluation of `eval.*` with sampler `mode`: `eval.episodes` fixed episodes from `eval.seed`.
     public func evaluator(mode: SamplingMode) -> Evaluator {
-        Evaluator(envID: env.id, episodes: eval.episodes, seed: UInt64(eval.seed), mode: mode)
+        Evaluator(envID: env.id, episodes: eval.episodes, seed: UInt64(eval.seed), mode: mode, batchSize: eval.numEnvs)
     }
 
     /// The samplers of the final evaluation (`eval.sampler`): the ODE, the Flow-SDE chain RL
@@ -69,7 +69,7 @@ extension FlowTuneConfig {
     public var rlRun: RLRun {
         RLRun(numEnvs: env.numEnvs, seed: UInt64(run.seed), shapedReward: env.shapedReward, evalEvery: run.evalInterval,
               evalEpisodes: eval.periodicEpisodes, evaluationMode: evaluationModes[0],  // periodic evaluations use the main sampler
-              demonstrationTimeSampling: sft.timeSampling)
+              demonstrationTimeSampling: sft.timeSampling, evalNumEnvs: eval.numEnvs)
     }
 }
 
