@@ -3,6 +3,9 @@ import FlowTensor
 import FlowTestSupport
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension BridgeTests {
     /// MetaWorld through the bridge: fidelity to MetaWorld itself, determinism, tasks and experts.
@@ -198,6 +201,22 @@ extension BridgeTests {
                 #expect(Array(mine.buffers.observation(ofEnv: 0)) == Array(reference.buffers.observation(ofEnv: 2)))
                 #expect(mine.buffers.rewards[0] == reference.buffers.rewards[2])
             }
+        }
+
+        /// A worker that dies while its environments run chosen tasks is replaced, and the replacement
+        /// runs the same tasks: the trainer resends them with the episodes' seeds.
+        @Test func aRestartedWorkerKeepsTheChosenTasks() throws {
+            let env = try PythonBridgeEnv(id: "metaworld/MT10", numEnvs: 4, options: .init(maxEpisodeSteps: 10),
+                                          configuration: quietBridge(workers: 2))
+            defer { env.close() }
+            try env.reset(seeds: [1, 2, 3, 4], tasks: [6, 6, 8, 8])
+            let before = env.workerPIDs
+            kill(before[0], SIGKILL)
+            #expect(waitUntilGone(before[0], seconds: 10))
+            try env.step(actions: [Float](repeating: 0, count: 16))
+            #expect(env.restarts.count == 1 && env.restarts.first?.environments == 0..<2)
+            #expect((0..<4).map { env.taskIndex(forEnv: $0) } == [6, 6, 8, 8])
+            #expect(Array(env.buffers.observation(ofEnv: 0)[39...]) == (0..<10).map { $0 == 6 ? Float(1) : 0 })
         }
 
         @Test func aSingleTaskSuiteCannotChooseTasks() throws {
