@@ -53,11 +53,8 @@ public final class MultiTaskEnv: VectorEnv, FrameRendering {
         public init(shapedReward: Bool = false, maxEpisodeSteps: Int? = nil, taskAssignment: [Int]? = nil,
                     appendTaskOneHot: Bool = true, invalidActionPolicy: InvalidActionPolicy = .zeroAndCount) {
             precondition((maxEpisodeSteps ?? 1) >= 1, "a time limit must be at least one step")
-            self.shapedReward = shapedReward
-            self.maxEpisodeSteps = maxEpisodeSteps
-            self.taskAssignment = taskAssignment
-            self.appendTaskOneHot = appendTaskOneHot
-            self.invalidActionPolicy = invalidActionPolicy
+            (self.shapedReward, self.maxEpisodeSteps, self.taskAssignment) = (shapedReward, maxEpisodeSteps, taskAssignment)
+            (self.appendTaskOneHot, self.invalidActionPolicy) = (appendTaskOneHot, invalidActionPolicy)
         }
     }
 

@@ -34,11 +34,7 @@ public struct Evaluator {
     public init(envID: String, episodes: Int = 200, seed: UInt64 = 1_000_000, mode: SamplingMode = .ode,
                 batchSize: Int = Evaluator.defaultBatchSize) {
         precondition(batchSize >= 1, "evaluate at least one environment at a time")
-        self.envID = envID
-        self.episodes = episodes
-        self.seed = seed
-        self.mode = mode
-        self.batchSize = batchSize
+        (self.envID, self.episodes, self.seed, self.mode, self.batchSize) = (envID, episodes, seed, mode, batchSize)
     }
 
     public func evaluate(_ policy: FlowPolicy, samplingSeed: UInt64 = 0) throws -> EvaluationReport {

@@ -26,13 +26,8 @@ public struct RLRun: Sendable, Equatable, Codable {
     public init(numEnvs: Int, seed: UInt64, shapedReward: Bool = false, evalEvery: Int = 0, evalEpisodes: Int = 200,
                 evaluationMode: SamplingMode = .ode, demonstrationTimeSampling: ConditionalFlowMatching.TimeSampling = .beta,
                 evalNumEnvs: Int? = nil) {
-        self.evalNumEnvs = evalNumEnvs
-        self.numEnvs = numEnvs
-        self.seed = seed
-        self.shapedReward = shapedReward
-        self.evalEvery = evalEvery
-        self.evalEpisodes = evalEpisodes
-        self.evaluationMode = evaluationMode
+        (self.numEnvs, self.seed, self.shapedReward) = (numEnvs, seed, shapedReward)
+        (self.evalEvery, self.evalEpisodes, self.evaluationMode, self.evalNumEnvs) = (evalEvery, evalEpisodes, evaluationMode, evalNumEnvs)
         self.demonstrationTimeSampling = demonstrationTimeSampling
     }
 
