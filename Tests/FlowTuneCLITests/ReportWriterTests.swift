@@ -287,7 +287,9 @@ extension SyntheticRuns {
 extension ReportWriterTests {
     /// A run of a ten-task suite: `train_success_<task>` every iteration, `eval_success_<task>` at
     /// iterations 0 and 250. Task k succeeds with rate k/10 in the first half and 1 − k/10 after.
-    static func multiTaskRun(in root: String, tasks: Int, iterations: Int = 250) throws -> RunDirectory {
+    /// A multi-task run's metrics; `extra(i, k)` adds task k's other metrics at training iteration i.
+    static func multiTaskRun(in root: String, tasks: Int, iterations: Int = 250,
+                             extra: (Int, Int) -> [String: Double] = { _, _ in [:] }) throws -> RunDirectory {
         let run = try RunDirectory.create(in: root, name: "mt")
         try run.writeConfig(FlowTuneConfig())
         let metrics = try run.makeMetricsLogger()
@@ -295,7 +297,7 @@ extension ReportWriterTests {
             var values: [String: Double] = ["train_success": 0.5]
             for k in 0..<tasks {
                 let rate = i <= iterations / 2 ? Double(k) / 10 : 1 - Double(k) / 10
-                if i > 0 { values["train_success_task\(k)"] = rate }
+                if i > 0 { values["train_success_task\(k)"] = rate; values.merge(extra(i, k)) { $1 } }
                 if i == 0 || i == iterations { values["eval_success_task\(k)"] = rate }
             }
             try metrics.log(iteration: i, envSteps: i * 100, wallTime: Double(i), metrics: values)
@@ -343,6 +345,23 @@ extension ReportWriterTests {
         }
         #expect(train.first { $0.task == "task0" }!.from == 1 && train.last { $0.task == "task0" }!.to == 250)
         #expect(eval.first { $0.task == "task9" && $0.from == 0 }?.value == 0.9)
+    }
+
+    /// The update's per-task diagnostics (environments dealt, KL, advantage mean and spread) are heat
+    /// maps too, shaded on the run's own range, not one line chart per task.
+    @Test func perTaskUpdateDiagnosticsAreHeatMapsOnTheirOwnRange() throws {
+        let root = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let run = try Self.multiTaskRun(in: root, tasks: 10) { i, task in
+            ["task_envs_task\(task)": Double(1 + task % 3), "approx_kl_task\(task)": 0.001 * Double(task + i % 2)]
+        }
+        let html = ReportWriter().html(for: [try ReportRun.load(run.path)])
+        #expect(html.contains("<h2>Update per task</h2>"))
+        #expect(!html.contains("data-title=\"approx_kl_task3\"") && !html.contains("data-title=\"task_envs_task3\""))
+        let envs = Self.heatMapCells(html).filter { $0.map == "task_envs per task · mt" }
+        #expect(Set(envs.map(\.task)).count == 10 && envs.allSatisfy { $0.value.map { (1...3).contains($0) } ?? false })
+        #expect(html.contains("1 → 3 task_envs"), "the legend names the run's range")
+        #expect(Self.heatMapCells(html).contains { $0.map == "approx_kl per task · mt" })
     }
 
     @Test func aSuiteOfFewTasksKeepsOneLineChartPerTask() throws {

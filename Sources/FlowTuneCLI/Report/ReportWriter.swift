@@ -116,6 +116,9 @@ public struct ReportWriter: Sendable {
     /// of a suite with at least this many tasks are drawn as a heat map instead of one chart per task.
     static let heatMapMinimumTasks = 4
     static let perTaskSuccessPrefixes = ["train_success_", "eval_success_", "eval_sde_success_"]
+    /// Per-task diagnostics of a multi-task suite's update (docs/algorithms.md §4.1, §4.4), drawn as
+    /// heat maps on each run's own range of values for the same tasks as the success maps.
+    static let perTaskDiagnosticPrefixes = ["task_envs_", "approx_kl_", "advantage_mean_", "advantage_std_"]
 
     /// The sections and charts for the metrics these runs logged, each metric in one chart only.
     func plan(_ runs: [ReportRun]) -> [PlannedSection] {
@@ -142,6 +145,14 @@ public struct ReportWriter: Sendable {
             remaining.subtract(names)
             heatMaps.append((prefix, tasks))
         }
+        var diagnostics: [(prefix: String, tasks: [String])] = []
+        let suiteTasks = Set(heatMaps.flatMap(\.tasks))
+        for prefix in Self.perTaskDiagnosticPrefixes {
+            let names = remaining.filter { $0.hasPrefix(prefix) && suiteTasks.contains(String($0.dropFirst(prefix.count))) }
+            guard !names.isEmpty else { continue }
+            remaining.subtract(names)
+            diagnostics.append((prefix, names.map { String($0.dropFirst(prefix.count)) }.sorted()))
+        }
         let main = take { $0 == "eval_success" || $0 == "train_success" }
         if !main.isEmpty {
             success.append(PlannedChart(title: "Success rate", yLabel: "success rate", metrics: main, percent: true, yBounds: 0...1,
@@ -162,6 +173,13 @@ public struct ReportWriter: Sendable {
                 note: "One row per task, one column per span of iterations (the mean of its values there); hover a cell for its value. "
                     + "Training success comes from the episodes that finished in each iteration, a few per task.",
                 charts: [], heatMaps: heatMaps))
+        }
+        if !diagnostics.isEmpty {
+            sections.append(PlannedSection(
+                title: "Update per task",
+                note: "Environments dealt to each task (rl.task_allocation), the approximate KL of its decisions, and the mean and "
+                    + "spread of its advantages before normalisation; each map shades from its run's smallest value (white) to its largest.",
+                charts: [], heatMaps: diagnostics))
         }
         let returns = take { $0.contains("return") }
         if !returns.isEmpty {
@@ -239,6 +257,10 @@ public struct ReportWriter: Sendable {
         for task in tasks {
             let values = run.metrics.series(prefix + task).map { (iteration: $0.iteration, value: $0.value) }
             if !values.isEmpty { map.rows.append((task, values)) }
+        }
+        if !Self.perTaskSuccessPrefixes.contains(prefix) {
+            let all = map.rows.flatMap { $0.values.map(\.value) }.filter(\.isFinite)
+            if let low = all.min(), let high = all.max() { map.scale = (low...high, metric) }
         }
         return map
     }

@@ -1,8 +1,9 @@
 import Foundation
 
-/// Per-task success over a run as an inline SVG heat map: one row per task, one column per span of
-/// iterations, each cell shaded from white (0%) to dark green (100%) by the mean of the task's
-/// values in that span. Ten or fifty tasks stay readable where ten or fifty line charts would not.
+/// Per-task success (or another per-task quantity) over a run as an inline SVG heat map: one row per
+/// task, one column per span of iterations, each cell shaded from white (0%, or the bottom of
+/// `scale`) to dark green (100%, or its top) by the mean of the task's values in that span. Ten or
+/// fifty tasks stay readable where ten or fifty line charts would not.
 ///
 /// ```swift
 /// var map = SVGHeatMap(title: "train_success per task · push-fpo", xLabel: "iteration")
@@ -21,6 +22,9 @@ public struct SVGHeatMap: Sendable {
     public var rows: [(task: String, values: [(iteration: Int, value: Double)])] = []
     public var maxColumns = 100
     public var width = 1160
+    /// The values white and dark green stand for, and how they read: nil for success rates (0 to 1,
+    /// shown as percentages); otherwise e.g. the smallest and largest value a run logged.
+    public var scale: (range: ClosedRange<Double>, label: String)? = nil
 
     static let rowHeight = 14.0
     static let margin = (left: 190.0, right: 18.0, top: 34.0, bottom: 64.0)
@@ -42,6 +46,18 @@ public struct SVGHeatMap: Sendable {
             let to = c == maxColumns - 1 ? last : first + Int((Double(c + 1) * span).rounded(.down)) - 1
             return from <= to ? from...to : nil
         }
+    }
+
+    /// Where a value lies on the colour scale, 0 to 1.
+    func shade(_ value: Double) -> Double {
+        guard let range = scale?.range else { return value }
+        let width = range.upperBound - range.lowerBound
+        return width > 0 ? (value - range.lowerBound) / width : 0.5
+    }
+
+    /// A value as the tooltip and legend show it.
+    func shown(_ value: Double) -> String {
+        scale == nil ? "\(format(value * 100, 1))%" : String(format: "%.4g", value)
     }
 
     /// White at 0, dark green (#00441b) at 1, through ColorBrewer's Greens.
@@ -89,9 +105,8 @@ public struct SVGHeatMap: Sendable {
                     out += " fill=\"#d9d9de\"><title>\(HTMLText.escape(row.task)), \(iterations): no value</title></rect>\n"
                 } else {
                     let mean = inSpan.reduce(0, +) / Double(inSpan.count)
-                    let tip = "\(row.task), \(iterations): \(format(mean * 100, 1))%"
-                        + (inSpan.count > 1 ? " (mean of \(inSpan.count))" : "")
-                    out += " data-value=\"\(mean)\" fill=\"\(Self.color(mean))\"><title>\(HTMLText.escape(tip))</title></rect>\n"
+                    let tip = "\(row.task), \(iterations): \(shown(mean))" + (inSpan.count > 1 ? " (mean of \(inSpan.count))" : "")
+                    out += " data-value=\"\(mean)\" fill=\"\(Self.color(shade(mean)))\"><title>\(HTMLText.escape(tip))</title></rect>\n"
                 }
             }
         }
@@ -113,7 +128,8 @@ public struct SVGHeatMap: Sendable {
             let v = Double(k) / 10
             out += "<rect x=\"\(n(m.left + Double(k) * 16))\" y=\"\(n(legendY))\" width=\"16\" height=\"10\" fill=\"\(Self.color(v))\"/>"
         }
-        out += "\n<text class=\"tick\" x=\"\(n(m.left + 180))\" y=\"\(n(legendY + 9))\">0% → 100% success</text>\n"
+        let legend = scale.map { "\(shown($0.range.lowerBound)) → \(shown($0.range.upperBound)) \($0.label)" } ?? "0% → 100% success"
+        out += "\n<text class=\"tick\" x=\"\(n(m.left + 180))\" y=\"\(n(legendY + 9))\">\(HTMLText.escape(legend))</text>\n"
         out += "</svg>"
         return out
     }
