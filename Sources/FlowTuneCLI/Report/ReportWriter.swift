@@ -137,22 +137,18 @@ public struct ReportWriter: Sendable {
         }
 
         var success: [PlannedChart] = []
-        var heatMaps: [(prefix: String, tasks: [String])] = []
-        for prefix in Self.perTaskSuccessPrefixes {
-            let names = remaining.filter { $0.hasPrefix(prefix) }
-            let tasks = names.map { String($0.dropFirst(prefix.count)) }.sorted()
-            guard tasks.count >= Self.heatMapMinimumTasks else { continue }
-            remaining.subtract(names)
-            heatMaps.append((prefix, tasks))
+        /// The `<prefix><task>` families with at least `minimum` tasks that pass `isTask`, taken out of `remaining`.
+        func perTaskFamilies(_ prefixes: [String], minimum: Int, isTask: (String) -> Bool) -> [(prefix: String, tasks: [String])] {
+            prefixes.compactMap { prefix in
+                let names = remaining.filter { $0.hasPrefix(prefix) && isTask(String($0.dropFirst(prefix.count))) }
+                guard names.count >= minimum else { return nil }
+                remaining.subtract(names)
+                return (prefix, names.map { String($0.dropFirst(prefix.count)) }.sorted())
+            }
         }
-        var diagnostics: [(prefix: String, tasks: [String])] = []
+        let heatMaps = perTaskFamilies(Self.perTaskSuccessPrefixes, minimum: Self.heatMapMinimumTasks) { _ in true }
         let suiteTasks = Set(heatMaps.flatMap(\.tasks))
-        for prefix in Self.perTaskDiagnosticPrefixes {
-            let names = remaining.filter { $0.hasPrefix(prefix) && suiteTasks.contains(String($0.dropFirst(prefix.count))) }
-            guard !names.isEmpty else { continue }
-            remaining.subtract(names)
-            diagnostics.append((prefix, names.map { String($0.dropFirst(prefix.count)) }.sorted()))
-        }
+        let diagnostics = perTaskFamilies(Self.perTaskDiagnosticPrefixes, minimum: 1) { suiteTasks.contains($0) }
         let main = take { $0 == "eval_success" || $0 == "train_success" }
         if !main.isEmpty {
             success.append(PlannedChart(title: "Success rate", yLabel: "success rate", metrics: main, percent: true, yBounds: 0...1,
