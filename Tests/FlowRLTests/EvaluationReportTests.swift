@@ -35,9 +35,19 @@ import Testing
         var rng = RandomGenerator(seed: 5)
         let policy = FlowPolicy(config: pc, rng: &rng)
         let whole = try Evaluator(envID: "multitask", episodes: 23).evaluate(policy)
-        for batch in [1, 7, 12] {  // 7: tasks chosen per environment; 12: rounded down to 10
+        for batch in [1, 7, 12] {  // the suite chooses every later batch's tasks
             let split = try Evaluator(envID: "multitask", episodes: 23, batchSize: batch).evaluate(policy)
             #expect(split.outcomes == whole.outcomes, "batches of \(batch)")
+        }
+        // A suite that cannot choose its tasks (MetaWorld with a camera): batches of 12 are rounded
+        // down to 10, and a batch smaller than the task count is refused with a message.
+        let fixed: (Int, FlowPolicy) throws -> any VectorEnv = { n, _ in
+            TasksFixedEnv(try BuiltinEnvironments.make(id: "multitask", numEnvs: n))
+        }
+        let rounded = try Evaluator(envID: "multitask", episodes: 23, batchSize: 12, makeEnvironments: fixed).evaluate(policy)
+        #expect(rounded.outcomes == whole.outcomes)
+        #expect(throws: EvaluationError.self) {
+            try Evaluator(envID: "multitask", episodes: 23, batchSize: 7, makeEnvironments: fixed).evaluate(policy)
         }
     }
 
@@ -52,4 +62,15 @@ import Testing
                                       taskNames: ["a"]).metrics()
         #expect(Set(single.keys) == ["eval_success", "eval_successes", "eval_episodes", "eval_return", "eval_length"])
     }
+}
+
+/// A suite's environments with the choice of tasks taken away: environment j runs task j mod T.
+private final class TasksFixedEnv: VectorEnv {
+    let inner: any VectorEnv
+    init(_ inner: any VectorEnv) { self.inner = inner }
+    var spec: EnvSpec { inner.spec }
+    var numEnvs: Int { inner.numEnvs }
+    var buffers: VectorEnvBuffers { inner.buffers }
+    func reset(seeds: [UInt64]) throws { try inner.reset(seeds: seeds) }
+    func step(actions: UnsafeBufferPointer<Float>) throws { try inner.step(actions: actions) }
 }

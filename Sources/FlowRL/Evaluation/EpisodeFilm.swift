@@ -43,7 +43,7 @@ extension Evaluator {
                      frameSize: Int = 64, samplingSeed: UInt64 = 0) throws -> EpisodeFilm? {
         precondition(count >= 1 && framesPerEpisode >= 2, "film at least one episode and two frames")
         if EnvironmentRegistry.isBridgeID(envID) && policy.config.image == nil { return nil }
-        let env = try EnvironmentRegistry.make(id: envID, numEnvs: count, options: BuiltinEnvironments.Options().observing(for: policy))
+        let env = try environments(count, for: policy)
         defer { env.close() }
         let camera = FilmCamera(env: env, size: frameSize)
         guard let camera else { return nil }

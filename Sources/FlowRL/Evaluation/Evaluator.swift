@@ -12,8 +12,10 @@ import FlowPolicy
 ///
 /// Episode `i` runs in environment `i` reset with seed `seed + i`, so two evaluations with the same
 /// arguments see the same initial states; in a multi-task suite it runs task `i mod T`, so every task
-/// gets its share of the episodes however they are split into batches (a batch that is not the last
-/// is rounded down to a whole number of rounds of the tasks). Chunks are executed open-loop: an environment asks for a
+/// gets its share of the episodes however they are split into batches. A suite that can choose its
+/// environments' tasks is given them per batch; one that cannot (MetaWorld with a camera) runs
+/// environment `j` on task `j mod T`, so a batch that is not the last is rounded down to a whole
+/// number of rounds of the tasks. Chunks are executed open-loop: an environment asks for a
 /// new chunk when its current one is used up, and a chunk is abandoned when its episode ends (the
 /// rest is never executed). Sampling is the deterministic ODE by default, or any `SamplingMode`.
 ///
@@ -29,12 +31,17 @@ public struct Evaluator {
     /// Environments stepped together (episodes are split over batches of this size); under the ODE
     /// sampler the outcomes do not depend on it (the stochastic samplers' step noise is drawn per batch).
     public var batchSize: Int
+    /// Builds the environments of one batch (their number is the argument); by default the registry's
+    /// `envID` observing what the policy was trained on.
+    public var makeEnvironments: ((Int, FlowPolicy) throws -> any VectorEnv)?
     public static let defaultBatchSize = 512
 
     public init(envID: String, episodes: Int = 200, seed: UInt64 = 1_000_000, mode: SamplingMode = .ode,
-                batchSize: Int = Evaluator.defaultBatchSize) {
+                batchSize: Int = Evaluator.defaultBatchSize,
+                makeEnvironments: ((Int, FlowPolicy) throws -> any VectorEnv)? = nil) {
         precondition(batchSize >= 1, "evaluate at least one environment at a time")
         (self.envID, self.episodes, self.seed, self.mode, self.batchSize) = (envID, episodes, seed, mode, batchSize)
+        self.makeEnvironments = makeEnvironments
     }
 
     public func evaluate(_ policy: FlowPolicy, samplingSeed: UInt64 = 0) throws -> EvaluationReport {
@@ -46,23 +53,21 @@ public struct Evaluator {
         var taskNames: [String] = []
         while start < episodes {
             let n = min(batch, episodes - start)
-            let env = try EnvironmentRegistry.make(id: envID, numEnvs: n, options: BuiltinEnvironments.Options().observing(for: policy))
+            let env = try environments(n, for: policy)
             taskNames = env.spec.tasks.map(\.name)
-            // Episode i runs task i mod T. A suite's environment j runs task j mod T, so a batch that
-            // is not the last must hold a whole number of rounds of the tasks; smaller batches than
-            // the task count need a suite that can choose its environments' tasks.
+            // Episode i runs task i mod T. Without a choice of tasks a suite's environment j runs task
+            // j mod T, so every batch but the last must start at a multiple of T: the first one is
+            // rounded down (once; it is built again at that size).
             let t = taskNames.count
-            if start == 0 && episodes > batch && batch % t != 0 && batch > t {
+            let choosesTasks = t > 1 && env.canChooseTasks
+            if !choosesTasks && start == 0 && episodes > batch && batch % t != 0 {
                 env.close()
+                guard batch > t else { throw EvaluationError.batchSmallerThanTaskCount(envID: envID, batch: batch, tasks: t) }
                 batch -= batch % t
                 continue
             }
             let seeds = (0..<n).map { seed &+ UInt64(start + $0) }
-            if t > 1 && episodes > batch && batch < t {
-                guard env.canChooseTasks else {
-                    env.close()
-                    throw EvaluationError.batchSmallerThanTaskCount(envID: envID, batch: batch, tasks: t)
-                }
+            if choosesTasks && start % t != 0 {
                 try env.reset(seeds: seeds, tasks: (0..<n).map { (start + $0) % t })
             } else {
                 try env.reset(seeds: seeds)
@@ -73,6 +78,12 @@ public struct Evaluator {
             start += n
         }
         return EvaluationReport(outcomes: outcomes, taskNames: taskNames)
+    }
+
+    /// `n` environments of the evaluated suite for `policy`: `makeEnvironments`, or the registry's.
+    func environments(_ n: Int, for policy: FlowPolicy) throws -> any VectorEnv {
+        if let makeEnvironments { return try makeEnvironments(n, policy) }
+        return try EnvironmentRegistry.make(id: envID, numEnvs: n, options: BuiltinEnvironments.Options().observing(for: policy))
     }
 
     /// Runs every environment of `env` (already reset) for exactly one episode; environment i's
