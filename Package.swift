@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Numeric kernels are written against `SIMD16<Float>`; they only become real AVX-512/AVX2
@@ -7,6 +8,27 @@ import PackageDescription
 let hostCPU: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "native"]),
 ]
+
+// Data-parallel training over MPI (docs/distributed.md) binds Open MPI's C library through the
+// system-library target CMPI. It is built only where Open MPI's development files are installed
+// (`libopenmpi-dev` on Debian: the pkg-config file ompi-c.pc), so `swift build` works on a machine
+// without MPI and gives a flowtune that trains in one process. FLOWTUNE_MPI=0 builds without MPI
+// even where it is installed; FLOWTUNE_MPI=1 insists on it (the build then fails without it).
+let mpiPkgConfigDirectories: [String] = {
+    var directories = ["/usr/lib/pkgconfig", "/usr/local/lib/pkgconfig", "/usr/share/pkgconfig",
+                       "/opt/homebrew/lib/pkgconfig", "/usr/lib64/pkgconfig"]
+    // Debian's multiarch directories: /usr/lib/x86_64-linux-gnu/pkgconfig, /usr/lib/aarch64-linux-gnu/pkgconfig, …
+    let multiarch = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib")) ?? []
+    directories += multiarch.filter { $0.hasSuffix("-linux-gnu") }.map { "/usr/lib/\($0)/pkgconfig" }
+    return directories
+}()
+let mpiSetting = ProcessInfo.processInfo.environment["FLOWTUNE_MPI"]
+let buildsWithMPI = mpiSetting == "1"
+    || (mpiSetting != "0" && mpiPkgConfigDirectories.contains { FileManager.default.fileExists(atPath: $0 + "/ompi-c.pc") })
+let mpiTargets: [Target] = buildsWithMPI
+    ? [.systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                      providers: [.apt(["libopenmpi-dev", "openmpi-bin"]), .brew(["open-mpi"])])]
+    : []
 
 let package = Package(
     name: "FlowTune",
@@ -20,6 +42,7 @@ let package = Package(
         .library(name: "FlowPolicy", targets: ["FlowPolicy"]),
         .library(name: "FlowEnvs", targets: ["FlowEnvs"]),
         .library(name: "FlowRL", targets: ["FlowRL"]),
+        .library(name: "FlowDistributed", targets: ["FlowDistributed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,11 +57,14 @@ let package = Package(
         .target(name: "FlowNN", dependencies: ["FlowTensor", "SafeTensors"], swiftSettings: hostCPU),
         .target(name: "FlowPolicy", dependencies: ["FlowTensor", "FlowNN", "SafeTensors", "FlowConfig"], swiftSettings: hostCPU),
         .target(name: "FlowEnvs", dependencies: ["FlowTensor", "SafeTensors"], swiftSettings: hostCPU),
-        .target(name: "FlowRL", dependencies: ["FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "SafeTensors", "FlowConfig"], swiftSettings: hostCPU),
+        // The communicator of data-parallel training: one process, or MPI's ranks where CMPI is built.
+        .target(name: "FlowDistributed", dependencies: buildsWithMPI ? ["CMPI"] : []),
+        .target(name: "FlowRL", dependencies: ["FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "SafeTensors", "FlowConfig", "FlowDistributed"],
+                swiftSettings: hostCPU),
         .target(
             name: "FlowTuneCLI",
             dependencies: [
-                "FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "FlowRL", "SafeTensors", "FlowConfig",
+                "FlowTensor", "FlowNN", "FlowPolicy", "FlowEnvs", "FlowRL", "SafeTensors", "FlowConfig", "FlowDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hostCPU),
@@ -58,14 +84,15 @@ let package = Package(
         .testTarget(name: "FlowNNTests", dependencies: ["FlowTensor", "FlowNN", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FlowTensor", "FlowTestSupport"], swiftSettings: hostCPU),
         .testTarget(name: "FlowEnvsTests", dependencies: ["FlowEnvs", "FlowNN", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
-        .target(name: "FlowTestSupport", dependencies: ["FlowPolicy", "FlowNN", "FlowConfig"], path: "Tests/FlowTestSupport"),
+        .target(name: "FlowTestSupport", dependencies: ["FlowPolicy", "FlowNN", "FlowConfig", "FlowDistributed"], path: "Tests/FlowTestSupport"),
         .testTarget(name: "FlowPolicyTests", dependencies: ["FlowPolicy", "FlowNN", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
-        .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN", "FlowConfig", "SafeTensors", "FlowTestSupport"],
+        .testTarget(name: "FlowRLTests", dependencies: ["FlowRL", "FlowPolicy", "FlowEnvs", "FlowNN", "FlowConfig", "SafeTensors", "FlowTestSupport", "FlowDistributed"],
                     swiftSettings: hostCPU),
+        .testTarget(name: "FlowDistributedTests", dependencies: ["FlowDistributed", "FlowTestSupport"]),
         .testTarget(name: "FlowConfigTests", dependencies: ["FlowConfig", "FlowTestSupport"]),
-        .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI", "FlowConfig", "SafeTensors", "FlowTestSupport"], swiftSettings: hostCPU),
+        .testTarget(name: "FlowTuneCLITests", dependencies: ["FlowTuneCLI", "FlowConfig", "SafeTensors", "FlowTestSupport", "FlowDistributed"], swiftSettings: hostCPU),
         .testTarget(name: "FlowTuneBenchTests", dependencies: ["FlowTuneBench", "FlowTuneCLI", "FlowConfig", "SafeTensors", "FlowTestSupport"],
                     swiftSettings: hostCPU),
-    ],
+    ] + mpiTargets,
     swiftLanguageModes: [.v6]
 )

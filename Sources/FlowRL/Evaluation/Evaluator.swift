@@ -1,4 +1,5 @@
 import Foundation
+import FlowDistributed
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -44,12 +45,39 @@ public struct Evaluator {
         self.makeEnvironments = makeEnvironments
     }
 
-    public func evaluate(_ policy: FlowPolicy, samplingSeed: UInt64 = 0) throws -> EvaluationReport {
+    /// Given the ranks of a data-parallel job, rank r runs its contiguous share of the episodes and
+    /// every rank returns the whole report (under the ODE sampler the one a single process gives).
+    public func evaluate(_ policy: FlowPolicy, samplingSeed: UInt64 = 0,
+                         communicator: any Communicator = SingleProcess()) throws -> EvaluationReport {
         precondition(episodes >= 1, "evaluate at least one episode")
+        let (ranks, rank) = (communicator.size, communicator.rank)
+        let share = ranks > 1 ? (episodes * rank / ranks)..<(episodes * (rank + 1) / ranks) : 0..<episodes
+        var (outcomes, taskNames) = try evaluate(policy, episodes: share, samplingSeed: samplingSeed)
+        if ranks > 1 {
+            // Four numbers an episode, gathered in rank order: episode order.
+            var mine: [Float] = []
+            for o in outcomes { mine += [Float(o.task), o.success ? 1 : 0, o.return, Float(o.length)] }
+            let all: [Float] = communicator.allGatherVariable(mine).flatMap { $0 }
+            outcomes = stride(from: 0, to: all.count, by: 4).map { (k: Int) -> EpisodeOutcome in
+                EpisodeOutcome(task: Int(all[k]), success: all[k + 1] != 0, return: all[k + 2], length: Int(all[k + 3]))
+            }
+            if taskNames.isEmpty {  // a rank with no episode of its own
+                let env = try environments(1, for: policy)
+                taskNames = env.spec.tasks.map(\.name)
+                env.close()
+            }
+        }
+        return EvaluationReport(outcomes: outcomes, taskNames: taskNames)
+    }
+
+    /// Runs `range`'s episodes (episode i as in every evaluation: seed, task, noise).
+    private func evaluate(_ policy: FlowPolicy, episodes range: Range<Int>, samplingSeed: UInt64) throws
+        -> (outcomes: [EpisodeOutcome], taskNames: [String]) {
         var outcomes: [EpisodeOutcome] = []
         var rng = RandomGenerator(seed: samplingSeed)
         let base = RandomGenerator(seed: samplingSeed)
-        var start = 0, batch = batchSize
+        var start = range.lowerBound, batch = batchSize
+        let episodes = range.upperBound
         var taskNames: [String] = []
         while start < episodes {
             let n = min(batch, episodes - start)
@@ -60,7 +88,11 @@ public struct Evaluator {
             // rounded down (once; it is built again at that size).
             let t = taskNames.count
             let choosesTasks = t > 1 && env.canChooseTasks
-            if !choosesTasks && start == 0 && episodes > batch && batch % t != 0 {
+            if t > 1 && !choosesTasks && start % t != 0 {  // a rank's share of a data-parallel evaluation
+                env.close()
+                throw EvaluationError.shareNotAlignedToTasks(envID: envID, firstEpisode: start, tasks: t)
+            }
+            if !choosesTasks && start == range.lowerBound && episodes - start > batch && batch % t != 0 {
                 env.close()
                 guard batch > t else { throw EvaluationError.batchSmallerThanTaskCount(envID: envID, batch: batch, tasks: t) }
                 batch -= batch % t
@@ -77,7 +109,7 @@ public struct Evaluator {
             env.close()
             start += n
         }
-        return EvaluationReport(outcomes: outcomes, taskNames: taskNames)
+        return (outcomes, taskNames)
     }
 
     /// `n` environments of the evaluated suite for `policy`: `makeEnvironments`, or the registry's.
@@ -263,6 +295,7 @@ func percent(_ p: Double, sign: Bool = true) -> String { fixed(p * 100, 1) + (si
 public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case policyMismatch(envID: String, envObs: Int, envAct: Int, policyObs: Int, policyAct: Int)
     case batchSmallerThanTaskCount(envID: String, batch: Int, tasks: Int)
+    case shareNotAlignedToTasks(envID: String, firstEpisode: Int, tasks: Int)
 
     public var description: String {
         switch self {
@@ -271,6 +304,9 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
         case .batchSmallerThanTaskCount(let id, let batch, let tasks):
             return "Evaluating \(id) in batches of \(batch) environments cannot give its \(tasks) tasks their share of the episodes (episode i runs task i mod \(tasks)); "
                 + "step at least \(tasks) environments together (eval.num_envs, or --num-envs)."
+        case .shareNotAlignedToTasks(let id, let first, let tasks):
+            return "A rank's share of the evaluation starts at episode \(first), which is not a multiple of \(id)'s \(tasks) tasks, and \(id) cannot choose its environments' tasks "
+                + "(MetaWorld suites with a camera); make eval.episodes a multiple of \(tasks) × the number of ranks."
         }
     }
 }

@@ -29,6 +29,9 @@ struct ChainRatioObjective: Objective {
 
     var transitionMajor: Bool { denoisingDiscount != nil }
 
+    /// Every row has the same number of ratio terms.
+    func lossMass(rows: [Int], chunkLength: Int) -> Double { Double(rows.count) }
+
     func terms(_ policy: FlowPolicy, features: Tensor, rows: [Int], advantages: [Float]) -> ObjectiveTerms {
         let record = record.rows(rows)
         let eval = ChainLogDensity.evaluate(policy, record: record, features: features)

@@ -21,6 +21,9 @@ protocol Objective {
     /// Whether the ratios are transition-major (`[S·b]`: every denoising transition its own term)
     /// rather than row-major, so a ratio's task is found the right way.
     var transitionMajor: Bool { get }
+    /// What the minibatch loss of `rows` is a mean over, up to a constant factor (data-parallel
+    /// training weights each rank's loss by its share of this; docs/distributed.md).
+    func lossMass(rows: [Int], chunkLength: Int) -> Double
 }
 
 /// What an objective computed for one minibatch.

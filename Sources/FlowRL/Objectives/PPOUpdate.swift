@@ -1,4 +1,5 @@
 import Foundation
+import FlowDistributed
 import FlowNN
 import FlowPolicy
 
@@ -33,6 +34,14 @@ struct PPOUpdate {
     /// Whether to split the ratio diagnostics by task (the environment is a multi-task suite); off,
     /// a single-task update does not repeat the pooled diagnostics for its one task.
     var perTaskDiagnostics = false
+    /// The ranks of a data-parallel job (docs/distributed.md); one process unless the trainer was
+    /// given a communicator of several.
+    var parallel = DataParallel(communicator: SingleProcess())
+    /// Data-parallel jobs only: the stream every rank draws the minibatch order from (the same state
+    /// on every rank; `run`'s own generator is the rank's own, for bootstrap masks and anchor batches).
+    var sharedOrder: RandomGenerator? = nil
+    /// The suite's task count (`advantage_normalization: task` across ranks).
+    var taskCount = 1
 
     struct Statistics {
         var policyLoss = 0.0, valueLoss = 0.0, entropy = 0.0
@@ -75,6 +84,32 @@ struct PPOUpdate {
         return ChainRatioObjective(record: rollout.record!, oldLogDensity: rollout.logDensity!, config: config)
     }
 
+    /// `advantages` scaled as `rl.advantage_normalization` asks, over all ranks' advantages.
+    func normalized(_ advantages: [Float], tasks: [Int]) -> [Float] {
+        guard parallel.isDistributed else { return Self.normalized(advantages, tasks: tasks, config.advantageNormalization) }
+        switch config.advantageNormalization {
+        case .batch: return parallel.normalized(advantages, groups: nil, groupCount: 1)
+        case .task: return parallel.normalized(advantages, groups: tasks, groupCount: taskCount)
+        case .none: return advantages
+        }
+    }
+
+    /// This rank's shares of a minibatch's policy loss (by `Objective.lossMass`) and value loss (by rows).
+    func minibatchShares(policyMass: Double, valueRows: Int) -> (policy: Double, value: Double) {
+        let totals = parallel.communicator.sumInRankOrder([policyMass, Double(valueRows)])
+        return (totals[0] > 0 ? policyMass / totals[0] : 0, totals[1] > 0 ? Double(valueRows) / totals[1] : 0)
+    }
+
+    /// Every rank's ratio terms of a minibatch, concatenated in rank order (the same on every rank), with their tasks.
+    func mergedTerms(_ local: ObjectiveTerms, tasks: [Int]) -> (ObjectiveTerms, [Int]) {
+        let c = parallel.communicator
+        let ratios = c.allGatherVariable(local.ratios).flatMap { $0 }
+        let weights = c.allGatherVariable(local.weights).flatMap { $0 }
+        let logRatios = c.allGatherVariable(local.logRatios).flatMap { $0 }
+        let allTasks = c.allGatherVariable(tasks.map(Float.init)).flatMap { $0 }.map { Int($0) }
+        return (ObjectiveTerms(policyLoss: local.policyLoss, entropy: nil, ratios: ratios, weights: weights, logRatios: logRatios), allTasks)
+    }
+
     /// `advantages` scaled as `rl.advantage_normalization` asks (docs/algorithms.md §4.4); `tasks[i]` is
     /// the task of `advantages[i]`.
     static func normalized(_ advantages: [Float], tasks: [Int], _ scope: RLConfig.AdvantageNormalization) -> [Float] {
@@ -91,7 +126,7 @@ struct PPOUpdate {
         let groups = ParameterGroups(model)
         let n = rollout.count
         let od = policy.config.observationDim
-        var advantages = Self.normalized(rollout.advantages, tasks: rollout.taskIndices, config.advantageNormalization)
+        var advantages = normalized(rollout.advantages, tasks: rollout.taskIndices)
         if let diagnostic = config.diagnosticAdvantages { advantages = diagnostic.apply(advantages) }
         // Credit assignment: one advantage per executed action step, normalised over executed steps.
         let stepMask = rollout.steps?.mask
@@ -99,8 +134,7 @@ struct PPOUpdate {
             guard config.advantageNormalization != .none, let mask = stepMask else { return a }
             let executedSlots = mask.indices.filter { mask[$0] > 0 }
             let h = rollout.steps?.chunkLength ?? 1
-            let normalized = Self.normalized(executedSlots.map { a[$0] }, tasks: executedSlots.map { rollout.taskIndices[$0 / h] },
-                                             config.advantageNormalization)
+            let normalized = normalized(executedSlots.map { a[$0] }, tasks: executedSlots.map { rollout.taskIndices[$0 / h] })
             var out = [Float](repeating: 0, count: a.count)
             for (k, s) in executedSlots.enumerated() { out[s] = normalized[k] }
             return out
@@ -110,29 +144,39 @@ struct PPOUpdate {
         let heads = rollout.valueHeads
         if let targets {
             let meanOld = (0..<targets.returns.count).map { EnsembleStatistics.mean(targets.oldHeadValues[($0 * heads)..<(($0 + 1) * heads)]) }
-            stats.explainedVariance = explainedVariance(predicted: meanOld, targets: targets.returns)
+            stats.explainedVariance = parallel.isDistributed
+                ? parallel.explainedVariance(predicted: meanOld, targets: targets.returns)
+                : explainedVariance(predicted: meanOld, targets: targets.returns)
         }
 
         // Set by the KL stop when its scope is `.actor`: from then on a minibatch computes and steps
         // only the critic's loss.
         var criticOnly = false
         var criticOnlyValueLoss = 0.0
+        // Data-parallel: the minibatches are cut from one permutation of all ranks' rows.
+        let layout = parallel.isDistributed ? parallel.rowLayout(localCount: n) : (counts: [n], offset: 0, total: n)
+        var sharedOrder = self.sharedOrder
         epochs: for epoch in 0..<config.epochs {
             if !criticOnly { stats.epochsRun = epoch + 1 }
-            let order = rng.permutation(n)
-            var start = 0
-            while start < n {
-                let idx = Array(order[start..<min(start + config.minibatchSize, n)])
-                start += config.minibatchSize
+            let order = parallel.isDistributed ? sharedOrder!.permutation(layout.total) : rng.permutation(n)
+            for idx in DataParallel.localMinibatches(order: order, minibatchSize: config.minibatchSize,
+                                                     offset: layout.offset, count: n) {
                 let b = idx.count
                 let obs = Tensor(idx.flatMap { rollout.observations[($0 * od)..<(($0 + 1) * od)] }, shape: [b, od])
                 let tasks = idx.map { rollout.taskIndices[$0] }
                 let adv = idx.map { advantages[$0] }
 
-                let valueBatch = targets.map { ValueBatch(targets: $0, decisions: idx, rollout: rollout, observationDim: od,
-                                                          bootstrapProbability: config.ensembleBootstrapProbability, rng: &rng) }
+                let valueBatch = b == 0 ? nil : targets.map {
+                    ValueBatch(targets: $0, decisions: idx, rollout: rollout, observationDim: od,
+                               bootstrapProbability: config.ensembleBootstrapProbability, rng: &rng)
+                }
+                // Data-parallel: this rank's share of the minibatch's policy and value losses.
+                let shares = parallel.isDistributed
+                    ? minibatchShares(policyMass: objective.lossMass(rows: idx, chunkLength: policy.config.chunkLength),
+                                      valueRows: valueBatch?.returns.count ?? 0)
+                    : (policy: 1, value: 1)
                 if criticOnly {
-                    if let v = valueBatch { criticOnlyValueLoss += try criticOnlyStep(v, heads: heads, groups: groups) }
+                    if targets != nil { criticOnlyValueLoss += try criticOnlyStep(valueBatch, heads: heads, groups: groups, share: shares.value) }
                     stats.criticOnlyMinibatches += 1
                     continue
                 }
@@ -141,35 +185,51 @@ struct PPOUpdate {
                 var terms: ObjectiveTerms? = nil
                 var entropyValue: Float = 0, valueLossValue: Float = 0, policyLossValue: Float = 0
 
-                var (_, grads) = try valueAndGrad(model) { m in
-                    let features = try m.policy.encode(observations: obs, taskIndices: tasks)
-                    let minibatch = objective.terms(m.policy, features: features, rows: idx, advantages: adv)
-                    terms = minibatch
-                    policyLossValue = minibatch.policyLoss.item
-                    var total = minibatch.policyLoss
-                    if let entropy = minibatch.entropy {
-                        entropyValue = entropy.item
-                        total = total - entropy * self.config.entropyCoefficient
-                    }
-                    if let anchor = self.anchor, let anchorBatch {
-                        let demoLoss = try anchor.loss(m.policy, batch: anchorBatch)
-                        anchorLossValue = demoLoss.item
-                        total = total + demoLoss * anchor.settings.coefficient
-                    }
-                    if let critic = m.critic, let v = valueBatch {
-                        let valueLoss = try self.valueLoss(critic, policy: m.policy, batch: v, heads: heads)
-                        valueLossValue = valueLoss.item
-                        total = total + valueLoss * self.config.valueCoefficient
-                    }
-                    return total
+                var grads: Gradients
+                if b > 0 || !parallel.isDistributed {
+                    grads = try valueAndGrad(model) { m in
+                        let features = try m.policy.encode(observations: obs, taskIndices: tasks)
+                        let minibatch = objective.terms(m.policy, features: features, rows: idx, advantages: adv)
+                        terms = minibatch
+                        policyLossValue = minibatch.policyLoss.item
+                        var total = minibatch.policyLoss
+                        if let entropy = minibatch.entropy {
+                            entropyValue = entropy.item
+                            total = total - entropy * self.config.entropyCoefficient
+                        }
+                        if parallel.isDistributed { total = total * Float(shares.policy) }
+                        if let anchor = self.anchor, let anchorBatch {
+                            let demoLoss = try anchor.loss(m.policy, batch: anchorBatch)
+                            anchorLossValue = demoLoss.item
+                            // Every rank draws its own demonstration batch: their mean is the anchor.
+                            let weight = anchor.settings.coefficient / Float(parallel.communicator.size)
+                            total = total + demoLoss * weight
+                        }
+                        if let critic = m.critic, let v = valueBatch {
+                            let valueLoss = try self.valueLoss(critic, policy: m.policy, batch: v, heads: heads)
+                            valueLossValue = valueLoss.item
+                            let weight = parallel.isDistributed ? self.config.valueCoefficient * Float(shares.value) : self.config.valueCoefficient
+                            total = total + valueLoss * weight
+                        }
+                        return total
+                    }.gradients
+                } else {
+                    grads = Gradients.zeros(like: model)  // this rank holds none of the minibatch's rows
                 }
-                guard let terms else { preconditionFailure("valueAndGrad evaluates its closure") }
+                grads = parallel.summed(grads, model: model)
+                let local = terms ?? ObjectiveTerms(policyLoss: Tensor(0), entropy: nil, ratios: [], weights: [], logRatios: [])
+                let localTasks = Self.ratioTasks(count: local.logRatios.count, rowTasks: tasks, transitionMajor: objective.transitionMajor)
+                let (merged, ratioTasks) = parallel.isDistributed ? mergedTerms(local, tasks: localTasks) : (local, localTasks)
+                if parallel.isDistributed {
+                    let losses = parallel.communicator.sumInRankOrder([
+                        Double(policyLossValue) * shares.policy, Double(entropyValue) * shares.policy,
+                        Double(valueLossValue) * shares.value, Double(anchorLossValue) / Double(parallel.communicator.size)])
+                    (policyLossValue, entropyValue, valueLossValue, anchorLossValue) = (Float(losses[0]), Float(losses[1]), Float(losses[2]), Float(losses[3]))
+                }
                 // Only ratios that enter the loss count (credit assignment masks unexecuted steps).
-                let diagnostics = RatioDiagnostics(logRatios: terms.logRatios, weights: terms.weights)
+                let diagnostics = RatioDiagnostics(logRatios: merged.logRatios, weights: merged.weights)
                 let taskDiagnostics = perTaskDiagnostics
-                    ? RatioDiagnostics.perTask(logRatios: terms.logRatios, weights: terms.weights,
-                                               tasks: Self.ratioTasks(count: terms.logRatios.count, rowTasks: tasks,
-                                                                      transitionMajor: objective.transitionMajor))
+                    ? RatioDiagnostics.perTask(logRatios: merged.logRatios, weights: merged.weights, tasks: ratioTasks)
                     : [:]
                 for (task, d) in taskDiagnostics {
                     stats.taskKLSum[task, default: 0] += d.approxKL * Double(d.count)
@@ -212,7 +272,7 @@ struct PPOUpdate {
                 stats.ratioMean += diagnostics.mean
                 stats.ratioMin = min(stats.ratioMin, diagnostics.min)
                 stats.ratioMax = max(stats.ratioMax, diagnostics.max)
-                stats.clipFraction += objective.clipFraction(terms)
+                stats.clipFraction += objective.clipFraction(merged)
                 stats.approxKL += diagnostics.approxKL
                 stats.policyLoss += Double(policyLossValue)
                 stats.valueLoss += Double(valueLossValue)
@@ -248,7 +308,8 @@ struct PPOUpdate {
                                             oldValues: v.oldHeadValues, masks: v.bootstrapMasks)
     }
 
-    /// Steps the critic alone with the `critic.…` part of `grads` (clipped like every group).
+    /// Steps the critic alone with the `critic.…` part of `grads` (clipped like every group); data-parallel
+    /// callers pass gradients already summed over ranks.
     private func stepCritic(_ grads: Gradients, groups: ParameterGroups) throws {
         var criticGrads = grads.restricted(to: groups.critic)
         guard criticGrads.isFinite else { throw PPOUpdateError.nonFiniteGradient }
@@ -256,17 +317,25 @@ struct PPOUpdate {
         criticOptimizer.update(model, gradients: criticGrads)
     }
 
-    /// One step of the critic alone on a minibatch's value rows; returns its value loss.
-    private func criticOnlyStep(_ v: ValueBatch, heads: Int, groups: ParameterGroups) throws -> Double {
+    /// One step of the critic alone on a minibatch's value rows (`v`: nil when this rank holds none of
+    /// them, `share`: its share of the rows, data-parallel); returns the minibatch's value loss.
+    private func criticOnlyStep(_ v: ValueBatch?, heads: Int, groups: ParameterGroups, share: Double) throws -> Double {
         guard model.critic != nil else { return 0 }
         var lossValue: Float = 0
-        let (_, grads) = try valueAndGrad(model) { m in
-            let loss = try self.valueLoss(m.critic!, policy: m.policy, batch: v, heads: heads)
-            lossValue = loss.item
-            return loss * self.config.valueCoefficient
+        var grads = Gradients.zeros(like: model)
+        if let v {
+            grads = try valueAndGrad(model) { m in
+                let loss = try self.valueLoss(m.critic!, policy: m.policy, batch: v, heads: heads)
+                lossValue = loss.item
+                return loss * (parallel.isDistributed ? self.config.valueCoefficient * Float(share) : self.config.valueCoefficient)
+            }.gradients
         }
-        try stepCritic(grads, groups: groups)
-        return Double(lossValue)
+        guard parallel.isDistributed else {
+            try stepCritic(grads, groups: groups)
+            return Double(lossValue)
+        }
+        try stepCritic(parallel.summed(grads, model: model), groups: groups)
+        return parallel.communicator.sumInRankOrder([Double(lossValue) * share])[0]
     }
 }
 

@@ -33,6 +33,12 @@ struct RolloutCollector {
     /// The task of each environment for this iteration (`rl.task_allocation: success`); nil keeps the
     /// environment's own assignment.
     var tasks: [Int]? = nil
+    /// Data-parallel jobs (docs/distributed.md): this rank's environments are environments
+    /// `environmentOffset ..< environmentOffset + numEnvs` of all ranks' `totalEnvironments`, and take
+    /// their reset seeds and noise streams, so N ranks of E environments collect what one process of
+    /// N·E environments would.
+    var environmentOffset = 0
+    var totalEnvironments: Int? = nil
 
     /// Reset seeds of one iteration's environments: a block of consecutive seeds starting at a
     /// 64-bit value hashed from the run seed and the iteration, so training never replays the
@@ -53,7 +59,8 @@ struct RolloutCollector {
         let n = env.numEnvs, od = env.spec.observationDim, ad = env.spec.actionDim
         let h = policy.config.chunkLength
         let grpo = config.advantageEstimator == .grpo
-        let seeds = Self.resetSeeds(runSeed: seed, iteration: iteration, numEnvs: n, groupSize: grpo ? config.grpoGroupSize : 1)
+        let seeds = Array(Self.resetSeeds(runSeed: seed, iteration: iteration, numEnvs: totalEnvironments ?? n,
+                                          groupSize: grpo ? config.grpoGroupSize : 1)[environmentOffset..<(environmentOffset + n)])
         if let tasks { try env.reset(seeds: seeds, tasks: tasks) } else { try env.reset(seeds: seeds) }
 
         let buffers = env.buffers
@@ -68,7 +75,7 @@ struct RolloutCollector {
         // noise depends on which environments are sampled with it (docs/architecture.md, "The rollout pipeline").
         let decisionStreams = rng.split(key: 0xDEC1_5105)
         _ = rng.next()
-        let environmentStreams = (0..<n).map { decisionStreams.split(key: UInt64($0)) }
+        let environmentStreams = (0..<n).map { decisionStreams.split(key: UInt64(environmentOffset + $0)) }
         var decisionsOfEnv = [UInt64](repeating: 0, count: n)
         var chunks = [Float](repeating: 0, count: n * h * ad)
         var position = [Int](repeating: h, count: n)

@@ -3,6 +3,7 @@ public enum RLError: Error, CustomStringConvertible, Equatable {
     case invalidConfig(field: String, rule: String)
     case policyMismatch(reason: String)
     case notACheckpoint(path: String, reason: String)
+    case ranksDiverged(iteration: Int)
 
     public var description: String {
         switch self {
@@ -10,6 +11,9 @@ public enum RLError: Error, CustomStringConvertible, Equatable {
         case .policyMismatch(let reason): return "The policy does not fit this training setup: \(reason)."
         case .notACheckpoint(let path, let reason):
             return "\(path) is not a FlowTune training checkpoint (\(reason)); resume from a run directory written by `flowtune train`."
+        case .ranksDiverged(let iteration):
+            return "after iteration \(iteration) the ranks' policies differ although every rank took the same steps; the ranks' machines compute "
+                + "differently (different CPUs or builds); run every rank on the same kind of machine with the same flowtune build (docs/distributed.md)."
         }
     }
 }

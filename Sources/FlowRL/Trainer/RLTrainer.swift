@@ -1,3 +1,4 @@
+import FlowDistributed
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -15,6 +16,11 @@ import Foundation
 /// Determinism: the environments of iteration i are reset from seeds derived from the run seed and i,
 /// sampling and minibatch shuffling draw from two generators whose states are checkpointed, so a run
 /// resumed from iteration k's checkpoint reproduces the uninterrupted run bit for bit.
+///
+/// Data-parallel (docs/distributed.md): given a communicator of N ranks, each rank steps its own
+/// `run.numEnvs` environments (environments `rank·E ..< (rank+1)·E` of N·E, with their seeds and noise
+/// streams), the update is one update over all ranks' rollouts (gradients summed in rank order), and
+/// training statistics and evaluations are the whole job's, the same on every rank.
 public final class RLTrainer {
     public let config: RLConfig
     public let run: RLRun
@@ -48,27 +54,35 @@ public final class RLTrainer {
     /// The compute threads of the rollout and of the update (`ComputeSettings.threads` is set before
     /// each); nil leaves `ComputeSettings.threads` alone.
     public var placement: WorkerPlacement? = nil
+    /// The ranks of a data-parallel job; one process by default.
+    let parallel: DataParallel
+    public var communicator: any Communicator { parallel.communicator }
+    /// The number of ranks that wrote the checkpoint this trainer resumed from (nil: a fresh start).
+    public internal(set) var ranksAtCheckpoint: Int? = nil
 
     /// A trainer on `run.numEnvs` environments `envID` (built-in, or Python simulators run by the
     /// bridge with `bridge`'s workers).
     /// `demonstrations` are needed when `config.demo_loss_coef` is set (and ignored otherwise).
     public convenience init(policy: FlowPolicy, envID: String, config: RLConfig, run: RLRun,
-                            demonstrations: DemonstrationDataset? = nil, bridge: PythonBridgeEnv.Configuration = .init()) throws {
+                            demonstrations: DemonstrationDataset? = nil, bridge: PythonBridgeEnv.Configuration = .init(),
+                            communicator: any Communicator = SingleProcess()) throws {
         try config.validateAll(path: "rl")
         try run.validate(for: config)
         let options = BuiltinEnvironments.Options(shapedReward: run.shapedReward, maxEpisodeSteps: config.maxEpisodeSteps)
             .observing(for: policy)
         try self.init(policy: policy,
                       environment: EnvironmentRegistry.make(id: envID, numEnvs: run.numEnvs, options: options, bridge: bridge),
-                      evaluationEnvID: envID, config: config, run: run, demonstrations: demonstrations)
+                      evaluationEnvID: envID, config: config, run: run, demonstrations: demonstrations,
+                      communicator: communicator)
     }
 
     /// A trainer on a given vector environment (e.g. a wrapper or a bridge environment); evaluation
     /// runs on fresh built-in environments `evaluationEnvID`.
     public init(policy: FlowPolicy, environment: any VectorEnv, evaluationEnvID: String, config: RLConfig,
-                run: RLRun, demonstrations: DemonstrationDataset? = nil) throws {
+                run: RLRun, demonstrations: DemonstrationDataset? = nil, communicator: any Communicator = SingleProcess()) throws {
         try config.validateAll(path: "rl")
         try run.validate(for: config)
+        parallel = DataParallel(communicator: communicator)
         self.config = config
         self.run = run
         self.envID = evaluationEnvID
@@ -104,14 +118,15 @@ public final class RLTrainer {
         }
         (actorOptimizer, noiseOptimizer, criticOptimizer) = PPOUpdate.makeOptimizers(config)
         if config.taskAllocation == .success {
-            let tasks = env.spec.tasks.count, groups = run.numEnvs / (config.advantageEstimator == .grpo ? config.grpoGroupSize : 1)
+            let tasks = env.spec.tasks.count
+            let groups = run.numEnvs * communicator.size / (config.advantageEstimator == .grpo ? config.grpoGroupSize : 1)
             guard tasks > 1 else {
                 throw RLError.invalidConfig(field: "task_allocation", rule: "success deals environments to the tasks of a multi-task suite; '\(env.spec.id)' has one task, so use fixed")
             }
             guard env.canChooseTasks else { throw RLError.invalidConfig(field: "task_allocation", rule: "success: \(VectorEnvError.cannotChooseTasks(envID: env.spec.id))") }
             guard groups >= tasks else {
                 throw RLError.invalidConfig(field: "task_allocation", rule: "success gives every task at least one environment\(config.advantageEstimator == .grpo ? " group" : ""), "
-                                            + "so env.num_envs must be at least \(tasks * (run.numEnvs / groups)) for \(tasks) tasks (it is \(run.numEnvs))")
+                                            + "so env.num_envs must be at least \(tasks * (run.numEnvs * communicator.size / groups) / communicator.size) for \(tasks) tasks (it is \(run.numEnvs)\(communicator.size > 1 ? " on each of \(communicator.size) ranks" : ""))")
             }
             taskAllocation = TaskAllocation(taskCount: tasks, floor: config.taskAllocationFloor)
         }
@@ -134,9 +149,15 @@ public final class RLTrainer {
         func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
         if let placement { ComputeSettings.threads = placement.rolloutThreads }
         var collector = RolloutCollector(config: config, seed: run.seed, policy: policy, critic: critic, env: env, parts: rolloutParts)
-        collector.tasks = taskAllocation?.assignment(numEnvs: env.numEnvs,
-                                                     groupSize: config.advantageEstimator == .grpo ? config.grpoGroupSize : 1)
-        var (rollout, rs) = try collector.collect(iteration: iteration, rng: &rolloutRNG)
+        let ranks = communicator.size, offset = communicator.rank * env.numEnvs
+        if ranks > 1 { (collector.environmentOffset, collector.totalEnvironments) = (offset, env.numEnvs * ranks) }
+        if let taskAllocation {
+            let all = taskAllocation.assignment(numEnvs: env.numEnvs * ranks,
+                                                groupSize: config.advantageEstimator == .grpo ? config.grpoGroupSize : 1)
+            collector.tasks = Array(all[offset..<(offset + env.numEnvs)])
+        }
+        var (rollout, localStatistics) = try collector.collect(iteration: iteration, rng: &rolloutRNG)
+        let rs = parallel.merged(localStatistics, taskCount: env.spec.tasks.count)  // the whole job's
         taskAllocation?.record(successes: rs.taskSuccesses, episodes: rs.taskEpisodes)
         if let placement { ComputeSettings.threads = placement.updateThreads }
         let rolloutSeconds = seconds(since: started), collected = DispatchTime.now()
@@ -173,24 +194,42 @@ public final class RLTrainer {
             // drifting far out are a suspect when log-ratios collapse (docs/algorithms.md §3.4).
             // Iteration 1's rollout comes from the unchanged initial policy: its values tell a
             // runaway of the SFT field from one that RL caused.
-            metrics["chain_abs_max"] = Double(record.largestStateMagnitude)
+            metrics["chain_abs_max"] = parallel.maximum(Double(record.largestStateMagnitude))
             for (k, m) in (record.largestStateMagnitudeByIndex ?? []).enumerated() {
-                metrics["chain_abs_max_x\(k)"] = Double(m)
+                metrics["chain_abs_max_x\(k)"] = parallel.maximum(Double(m))
             }
         }
         if let fpo = rollout.fpo {
             // FPO diagnostics: the stored per-pair CFM losses (one pair's loss is the sum over the
             // chunk's steps) and how far the sampled chunks reach in normalised action space.
             let losses = fpo.oldLosses.sum(axis: 2).scalars
-            metrics["fpo_old_loss_mean"] = Double(losses.reduce(0, +)) / Double(max(losses.count, 1))
-            metrics["fpo_old_loss_max"] = Double(losses.max() ?? 0)
-            metrics["chunk_abs_max"] = Double(fpo.chunks.largestMagnitude)
+            let total = parallel.communicator.sumInRankOrder([Double(losses.reduce(0, +)), Double(losses.count)])
+            metrics["fpo_old_loss_mean"] = total[0] / max(total[1], 1)
+            metrics["fpo_old_loss_max"] = parallel.maximum(Double(losses.max() ?? 0))
+            metrics["chunk_abs_max"] = parallel.maximum(Double(fpo.chunks.largestMagnitude))
+        }
+        // Data-parallel: the minibatch order comes from a stream every rank shares, everything else the
+        // update draws (ensemble pessimism, bootstrap masks, anchor batches) from the rank's own;
+        // both derive from the run seed and the iteration alone, so a resumed job draws the same.
+        var sharedOrder: RandomGenerator? = nil
+        var rankStream = RandomGenerator(seed: 0)
+        if ranks > 1 {
+            sharedOrder = RandomGenerator(seed: run.seed).split(key: 0x0D15_C0DE).split(key: UInt64(iteration))
+            rankStream = RandomGenerator(seed: run.seed).split(key: 0x0D15_1A4E).split(key: UInt64(communicator.rank)).split(key: UInt64(iteration))
+        }
+        func withUpdateStream<T>(_ body: (inout RandomGenerator) throws -> T) rethrows -> T {
+            ranks > 1 ? try body(&rankStream) : try body(&updateRNG)
         }
         if config.advantageEstimator == .gae {
-            try rollout.computeGAE(lambda: Float(config.gaeLambda), gamma: Float(config.gamma), pessimism: config.pessimism,
-                                   stepHeadValues: stepHeadValues(rollout), observationDim: policy.config.observationDim,
-                                   rng: &updateRNG)
-            if config.criticEnsembleSize > 1 { metrics["ensemble_disagreement"] = rollout.ensembleDisagreement }
+            let stepValues = try stepHeadValues(rollout)
+            withUpdateStream { rng in
+                rollout.computeGAE(lambda: Float(config.gaeLambda), gamma: Float(config.gamma), pessimism: config.pessimism,
+                                       stepHeadValues: stepValues, observationDim: policy.config.observationDim, rng: &rng)
+            }
+            if config.criticEnsembleSize > 1 {
+                let total = communicator.sumInRankOrder([rollout.ensembleDisagreement * Double(rollout.count), Double(rollout.count)])
+                metrics["ensemble_disagreement"] = ranks > 1 ? total[0] / max(total[1], 1) : rollout.ensembleDisagreement
+            }
         } else {
             rollout.computeGroupRelativeAdvantages()
         }
@@ -204,6 +243,10 @@ public final class RLTrainer {
                 let t = rollout.taskIndices[d]
                 sums[t] += Double(a); squares[t] += Double(a) * Double(a); counts[t] += 1
             }
+            if ranks > 1 {
+                let all = communicator.sumInRankOrder(sums + squares + counts), t = tasks.count
+                (sums, squares, counts) = (Array(all[0..<t]), Array(all[t..<(2 * t)]), Array(all[(2 * t)...]))
+            }
             for t in tasks.indices where counts[t] > 0 {
                 let mean = sums[t] / counts[t]
                 metrics["advantage_mean_\(tasks[t].name)"] = mean
@@ -214,9 +257,10 @@ public final class RLTrainer {
                                noiseOptimizer: noiseOptimizer, criticOptimizer: criticOptimizer, anchor: anchor)
         update.updatesPolicy = iteration > config.criticWarmupIterations  // `iteration` already counts this one
         update.perTaskDiagnostics = tasks.count > 1
+        (update.parallel, update.sharedOrder, update.taskCount) = (parallel, sharedOrder, tasks.count)
         let us: PPOUpdate.Statistics
         do {
-            us = try update.run(rollout, rng: &updateRNG)
+            us = try withUpdateStream { rng in try update.run(rollout, rng: &rng) }
         } catch let e as PPOUpdateError {
             onWarning("iteration \(iteration): \(e.description)")
             metrics["update_skipped"] = 1
@@ -236,8 +280,12 @@ public final class RLTrainer {
             "first_minibatch_ratio_deviation": us.firstMinibatchMaxRatioDeviation,
             "grad_norm_actor": us.actorGradNorm, "grad_norm_critic": us.criticGradNorm,
             "explained_variance": us.explainedVariance,
-            "advantage_mean": Double(rollout.advantages.reduce(0, +)) / Double(max(rollout.count, 1)),
+            "advantage_mean": {
+                let total = communicator.sumInRankOrder([Double(rollout.advantages.reduce(0, +)), Double(rollout.count)])
+                return total[0] / max(total[1], 1)
+            }(),
         ]) { $1 }
+        if !parallel.parametersAgree(model) { throw RLError.ranksDiverged(iteration: iteration) }
         if let stopKL = us.stopKL { metrics["approx_kl_at_stop"] = stopKL }
         if tasks.count > 1 {
             for (task, n) in us.taskKLCount where task < tasks.count && n > 0 {
@@ -274,7 +322,7 @@ public final class RLTrainer {
     @discardableResult
     public func evaluate() throws -> EvaluationReport {
         let report = try Evaluator(envID: envID, episodes: run.evalEpisodes, mode: run.evaluationMode,
-                                   batchSize: run.evalNumEnvs ?? Evaluator.defaultBatchSize).evaluate(policy)
+                                   batchSize: run.evalNumEnvs ?? Evaluator.defaultBatchSize).evaluate(policy, communicator: communicator)
         evaluations.append((iteration, report))
         return report
     }

@@ -1,3 +1,4 @@
+import FlowDistributed
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -18,6 +19,7 @@ extension RLTrainer {
         file.metadata["env_id"] = envID
         file.metadata["iteration"] = "\(iteration)"
         file.metadata["env_steps"] = "\(environmentSteps)"
+        if communicator.size > 1 { file.metadata["data_parallel_ranks"] = "\(communicator.size)" }
         // The KL-adapted rate, exactly (a resumed run continues with it).
         file.metadata["actor_learning_rate_bits"] = "\(actorLearningRate.bitPattern)"
         file.metadata["rl_config"] = config.yaml(comments: false)
@@ -42,8 +44,13 @@ extension RLTrainer {
     /// Rebuilds a trainer from a checkpoint written by `saveCheckpoint` (same environment and config;
     /// the demonstrations again when the config has a demonstration anchor). `bridge` configures the
     /// workers of a Python simulator (they do not change results).
+    /// A data-parallel job resumes with the checkpoint of rank 0 on every rank (the state every rank
+    /// shares); with as many ranks as wrote it, it continues bit for bit. With a different number the
+    /// environments are dealt differently, so the run continues correctly but not as it would have
+    /// (`onWarning` says so; docs/distributed.md).
     public static func resume(from path: String, demonstrations: DemonstrationDataset? = nil,
-                              bridge: PythonBridgeEnv.Configuration = .init()) throws -> RLTrainer {
+                              bridge: PythonBridgeEnv.Configuration = .init(),
+                              communicator: any Communicator = SingleProcess()) throws -> RLTrainer {
         let file = try SafeTensorsFile.read(from: path)
         if let format = file.metadata["trainer_format"], format != checkpointFormat, format.hasPrefix("flowtune.rl-checkpoint/") {
             throw RLError.notACheckpoint(path: path, reason: "it was written by an earlier FlowTune (format \(format), this one reads \(checkpointFormat)); "
@@ -62,7 +69,9 @@ extension RLTrainer {
             throw RLError.notACheckpoint(path: path, reason: "its RL settings do not decode: \(error)")
         }
         let policy = try FlowPolicy.load(from: file, path: path)
-        let trainer = try RLTrainer(policy: policy, envID: envID, config: config, run: run, demonstrations: demonstrations, bridge: bridge)
+        let trainer = try RLTrainer(policy: policy, envID: envID, config: config, run: run, demonstrations: demonstrations, bridge: bridge,
+                                    communicator: communicator)
+        trainer.ranksAtCheckpoint = Int(file.metadata["data_parallel_ranks"] ?? "1") ?? 1
         if let critic = trainer.critic { try critic.loadParameterValues(try file.tensorValues(prefix: "critic")) }
         try trainer.actorOptimizer.loadState(try file.tensorValues(prefix: "optimizer.actor"))
         try trainer.noiseOptimizer.loadState(try file.tensorValues(prefix: "optimizer.noise"))

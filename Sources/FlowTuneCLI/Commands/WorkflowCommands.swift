@@ -1,7 +1,9 @@
 import ArgumentParser
 import FlowEnvs
+import FlowDistributed
 import FlowPolicy
 import FlowRL
+import FlowTensor
 import Foundation
 
 /// `flowtune collect`: scripted-expert demonstrations into a run directory.
@@ -95,24 +97,55 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let world = try Communicators.world()
+        guard world.size > 1 else { return try train(world) }
+        // One rank's error must end the whole job: the others would wait for it in the next collective.
+        do {
+            try train(world)
+        } catch let code as ExitCode {
+            if code != .success { world.abort(code: code.rawValue) }
+        } catch {
+            FileHandle.standardError.write(Data("flowtune train (rank \(world.rank) of \(world.size)): \(error)\n".utf8))
+            world.abort(code: 1)
+        }
+    }
+
+    /// Trains in this process, one rank of `world` (docs/distributed.md): rank 0 writes the run
+    /// directory; the other ranks keep their logs and checkpoints in a scratch directory that is
+    /// removed at the end.
+    private func train(_ world: any Communicator) throws {
+        if world.size > 1 && resume == nil && initialPolicy == nil {
+            throw ValidationError("data-parallel training (\(world.size) ranks) starts from --init: run `flowtune sft` (or `flowtune demo`) in one process first, then pass its sft.safetensors")
+        }
+        let scratch = world.isRoot ? nil : try RunDirectory.scratch(rank: world.rank)
+        defer { scratch.map { try? FileManager.default.removeItem(atPath: $0.path) } }
         if let resume {
-            let run = try RunDirectory.open(resume)
-            let config = try run.loadConfig()
-            let log = try run.makeLogger(echo: { print($0) })
-            guard FileManager.default.fileExists(atPath: run.latestCheckpointPath) else {
-                throw PipelineError.missingInput("\(run.path) has no checkpoints/latest.safetensors to resume from; start a new run instead.")
+            let saved = try RunDirectory.open(resume)
+            let config = try saved.loadConfig()
+            ComputeSettings.threads = config.run.threads
+            let run = scratch ?? saved
+            let log = world.isRoot ? try run.makeLogger(echo: { print($0) }) : try run.makeLogger()
+            guard FileManager.default.fileExists(atPath: saved.latestCheckpointPath) else {
+                throw PipelineError.missingInput("\(saved.path) has no checkpoints/latest.safetensors to resume from; start a new run instead.")
             }
-            let pipeline = Pipeline(config: config, run: run, log: log)
-            let trainer = try RLTrainer.resume(from: run.latestCheckpointPath, demonstrations: try pipeline.anchorDemonstrations(),
-                                               bridge: config.bridgeConfiguration)
-            try MetricsLog.truncate(run.metricsPath, afterIteration: trainer.iteration)
+            let pipeline = Pipeline(config: config, run: run, log: log, communicator: world)
+            let trainer = try RLTrainer.resume(from: saved.latestCheckpointPath, demonstrations: try pipeline.anchorDemonstrations(),
+                                               bridge: config.bridgeConfiguration, communicator: world)
+            if world.isRoot { try MetricsLog.truncate(saved.metricsPath, afterIteration: trainer.iteration) }
             log.info("resuming from iteration \(trainer.iteration)")
             _ = try pipeline.reinforcementLearning(from: nil, resumed: trainer)
             return
         }
         let config = try options.load(extra: algo.map { ["rl.algo=\($0)"] } ?? [])
-        let (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
-        let pipeline = Pipeline(config: config, run: run, log: log)
+        let (run, log): (RunDirectory, RunLogger)
+        if let scratch {
+            ComputeSettings.threads = config.run.threads
+            (run, log) = (scratch, try scratch.makeLogger())
+        } else {
+            (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
+        }
+        if world.size > 1 { log.info("data-parallel over \(world.size) ranks: \(config.env.numEnvs) environments each, \(config.env.numEnvs * world.size) in all") }
+        let pipeline = Pipeline(config: config, run: run, log: log, communicator: world)
         let initial = try pipeline.startingPolicy(from: initialPolicy)
         let before = try pipeline.evaluate(initial, label: "initial policy")
         _ = try pipeline.reinforcementLearning(from: initial, initialEvaluation: before)

@@ -1,3 +1,4 @@
+import FlowDistributed
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -11,6 +12,9 @@ struct Pipeline {
     let config: FlowTuneConfig
     let run: RunDirectory
     let log: RunLogger
+    /// The ranks of a data-parallel job: evaluations are split over them, and only rank 0 films
+    /// (docs/distributed.md).
+    var communicator: any Communicator = SingleProcess()
 
     static let demosFileName = "demos.safetensors"
     static let sftFileName = "sft.safetensors"
@@ -118,6 +122,7 @@ struct Pipeline {
     /// Films the evaluation's first four episodes into `films/<n>-<label>.safetensors` for the
     /// report's rollout viewer (nothing for a state policy on a simulator without a camera).
     func film(_ policy: FlowPolicy, label: String) throws {
+        guard communicator.isRoot else { return }
         guard let film = try config.evaluator(mode: config.evaluationModes[0]).film(policy) else { return }
         let folder = run.file(RunDirectory.filmsFolderName)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -136,7 +141,7 @@ struct Pipeline {
     }
 
     private func evaluate(_ policy: FlowPolicy, label: String, mode: SamplingMode) throws -> EvaluationReport {
-        let report = try config.evaluator(mode: mode).evaluate(policy)
+        let report = try config.evaluator(mode: mode).evaluate(policy, communicator: communicator)
         log.info("\(label): \(report.summary)")
         for line in report.perTaskTable { log.info(line) }
         return report
@@ -154,16 +159,22 @@ struct Pipeline {
         } else {
             let policy = try config.withNoiseNetworkIfNeeded(initial!)
             trainer = try RLTrainer(policy: policy, envID: config.env.id, config: config.rl, run: config.rlRun,
-                                    demonstrations: try anchorDemonstrations(), bridge: config.bridgeConfiguration)
+                                    demonstrations: try anchorDemonstrations(), bridge: config.bridgeConfiguration,
+                                    communicator: communicator)
         }
         trainer.onWarning = { log.warning($0) }
+        if let ranks = trainer.ranksAtCheckpoint, ranks != communicator.size {
+            log.warning("the checkpoint was written by \(ranks) rank\(ranks == 1 ? "" : "s") and this job has \(communicator.size): the environments are dealt anew, so the run continues, but not bit for bit as it would have with \(ranks)")
+        }
         trainer.placement = config.workerPlacement
         let metrics = try run.makeMetricsLogger(resume: resumed != nil)
         defer { metrics.close() }
         let tensorboard = config.run.tensorboard ? try run.makeTensorBoardWriter() : nil
         defer { tensorboard?.close() }
         let progress: ProgressReporter
-        if let tty = progressTTY {
+        if !communicator.isRoot {  // one progress line per job: rank 0's
+            progress = ProgressReporter(total: trainer.config.iterations, label: "iter", isTerminal: false, output: { _ in })
+        } else if let tty = progressTTY {
             progress = ProgressReporter(total: trainer.config.iterations, label: "iter", isTerminal: tty)
         } else {
             progress = ProgressReporter(total: trainer.config.iterations, label: "iter")
@@ -191,7 +202,7 @@ struct Pipeline {
             try tensorboard?.addScalars(m, step: 0)
         }
         while trainer.iteration < trainer.config.iterations {
-            if shutdown.isRequested { break }
+            if communicator.any(shutdown.isRequested) { break }  // every rank stops at the same iteration
             var m = try trainer.runIteration()
             if trainer.iteration == trainer.config.iterations {
                 let report = try evaluate(trainer.policy, label: "after RL (\(trainer.iteration) iterations)")

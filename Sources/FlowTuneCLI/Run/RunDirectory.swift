@@ -85,6 +85,13 @@ public struct RunDirectory: Sendable, Equatable {
         try create(in: config.run.outputDir, name: config.runName, overwrite: overwrite)
     }
 
+    /// A private directory for a data-parallel rank other than 0, which writes nothing to the run
+    /// directory: its logs and checkpoints land here and the caller removes it at the end.
+    public static func scratch(rank: Int) throws(RunDirectoryError) -> RunDirectory {
+        let base = FileManager.default.temporaryDirectory.path
+        return try create(in: base, name: "flowtune-rank\(rank)-\(getpid())", overwrite: true)
+    }
+
     /// Opens an existing run to resume it; it must contain a `config.yaml`.
     public static func open(_ path: String) throws(RunDirectoryError) -> RunDirectory {
         let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path

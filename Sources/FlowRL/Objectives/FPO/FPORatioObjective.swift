@@ -21,6 +21,13 @@ struct FPORatioObjective: Objective {
 
     var transitionMajor: Bool { false }
 
+    /// The executed action steps of the rows with credit assignment (the loss is a mask-weighted
+    /// mean), else one per row.
+    func lossMass(rows: [Int], chunkLength h: Int) -> Double {
+        guard let mask = stepMask else { return Double(rows.count) }
+        return rows.reduce(0.0) { total, row in (0..<h).reduce(total) { $0 + Double(mask[row * h + $1]) } }
+    }
+
     func terms(_ policy: FlowPolicy, features: Tensor, rows: [Int], advantages: [Float]) -> ObjectiveTerms {
         let fpo = data.rows(rows)
         let new = FPOPairs.stepLosses(policy, observation: policy.prepare(features: features), chunks: fpo.chunks,
