@@ -77,3 +77,32 @@ public final class SingleProcess: Communicator {
     public func allGather(_ values: [Float]) -> [Float] { values }
     public func abort(code: Int32) -> Never { exit(code) }
 }
+
+/// A communicator that adds up the wall-clock time its collectives take, waiting for the slowest
+/// rank included (`communication_seconds` in metrics.jsonl, `flowtune bench scaling`).
+public final class TimedCommunicator: Communicator {
+    public let inner: any Communicator
+    /// Seconds spent in collectives since the last `takeSeconds()`.
+    public private(set) var seconds = 0.0
+
+    public init(_ inner: any Communicator) { self.inner = inner }
+
+    public var rank: Int { inner.rank }
+    public var size: Int { inner.size }
+
+    public func allGather(_ values: [Double]) -> [Double] { timed { inner.allGather(values) } }
+    public func allGather(_ values: [Float]) -> [Float] { timed { inner.allGather(values) } }
+    public func abort(code: Int32) -> Never { inner.abort(code: code) }
+
+    /// The seconds counted so far, and a fresh count from zero.
+    public func takeSeconds() -> Double {
+        defer { seconds = 0 }
+        return seconds
+    }
+
+    private func timed<T>(_ body: () -> T) -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        return body()
+    }
+}

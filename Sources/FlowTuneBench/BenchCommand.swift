@@ -21,9 +21,10 @@ public struct BenchCommand: ParsableCommand {
               flowtune bench envs
               flowtune bench bridge
               flowtune bench rollout
+              flowtune bench scaling
             """,
         subcommands: [BenchKernelsCommand.self, BenchPolicyCommand.self, BenchEnvsCommand.self, BenchCompareCommand.self,
-                      BenchBridgeCommand.self, BenchRolloutCommand.self])
+                      BenchBridgeCommand.self, BenchRolloutCommand.self, BenchScalingCommand.self])
 }
 
 struct BenchKernelsCommand: ParsableCommand {

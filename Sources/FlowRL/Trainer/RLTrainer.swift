@@ -82,7 +82,7 @@ public final class RLTrainer {
                 run: RLRun, demonstrations: DemonstrationDataset? = nil, communicator: any Communicator = SingleProcess()) throws {
         try config.validateAll(path: "rl")
         try run.validate(for: config)
-        parallel = DataParallel(communicator: communicator)
+        parallel = DataParallel(communicator: communicator.size > 1 ? TimedCommunicator(communicator) : communicator)
         self.config = config
         self.run = run
         self.envID = evaluationEnvID
@@ -259,6 +259,8 @@ public final class RLTrainer {
         update.perTaskDiagnostics = tasks.count > 1
         (update.parallel, update.sharedOrder, update.taskCount) = (parallel, sharedOrder, tasks.count)
         let us: PPOUpdate.Statistics
+        let clock = communicator as? TimedCommunicator
+        _ = clock?.takeSeconds()
         do {
             us = try withUpdateStream { rng in try update.run(rollout, rng: &rng) }
         } catch let e as PPOUpdateError {
@@ -299,6 +301,9 @@ public final class RLTrainer {
         if anchor != nil { metrics["demo_cfm_loss"] = us.demonstrationLoss }
         if config.usesEntropyBonus { metrics["entropy"] = us.entropy }
         metrics["update_seconds"] = seconds(since: collected)
+        // Data-parallel: the update's time in collectives (the gradient sums and the merged ratios),
+        // waiting for the slowest rank included.
+        if let clock { metrics["communication_seconds"] = clock.takeSeconds() }
         if run.evalEvery > 0 && iteration % run.evalEvery == 0 {
             let evaluationStarted = DispatchTime.now()
             metrics.merge(try evaluate().metrics(prefix: "eval_")) { $1 }
