@@ -135,6 +135,26 @@ import Glibc
         #expect(Set(files(in: "\(dir)/runs")) == ["sft", "np2-0", "np2-1", "np3-0", "np3-1", "single2", "single3"])
     }
 
+    /// `mpirun -np 2 flowtune sft`: every rank fits its half of each minibatch and the gradients are
+    /// summed, so the job fits what one process fits (the same logged losses and evaluation here, to
+    /// the printed digits) and writes one run directory.
+    @Test func dataParallelSFTFitsWhatOneProcessFits() throws {
+        guard Self.canRunJobs() else { return }
+        let dir = try makeTemporaryDirectory("flowtune-mpi")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let arguments = ["sft", "--set", "env.id=reach-obstacle", "--set", "sft.steps=200", "--set", "demos.count=8",
+                         "--set", "eval.episodes=20", "--set", "run.output_dir=\(dir)/runs"]
+        #expect(try Self.run([Self.flowtune] + arguments + ["--name", "one"], in: dir, label: "one") == 0)
+        #expect(try Self.run(Self.mpi(2, arguments + ["--name", "two"]), in: dir, label: "two") == 0, "\(readText("\(dir)/two.err"))")
+        func lines(_ label: String) -> [String] {
+            readText("\(dir)/\(label).out").split(separator: "\n").map(String.init)
+                .filter { $0.contains("SFT step") || $0.contains("SFT policy:") }
+                .map { $0.replacingOccurrences(of: "/\(label)/", with: "/") }
+        }
+        #expect(lines("one").count == 3 && lines("two") == lines("one"), "\(lines("two")) vs \(lines("one"))")
+        #expect(Set(files(in: "\(dir)/runs")) == ["one", "two"])
+    }
+
     /// A job resumed from its iteration-1 checkpoint with the same number of ranks ends with the same
     /// metrics and checkpoint as the job that ran through.
     @Test func aResumedJobContinuesBitForBit() throws {

@@ -1,3 +1,4 @@
+import FlowDistributed
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -17,6 +18,11 @@ import FlowPolicy
 /// (uniform or π0's Beta) and Gaussian noise, and takes one AdamW step. The held-out loss uses fixed
 /// `(t, ε)` draws so its curve is comparable across evaluations. With `emaDecay` set, an exponential
 /// moving average of the weights is kept and is what `result.policy` holds.
+///
+/// Data-parallel (docs/distributed.md): given a communicator of N ranks, every rank draws the same
+/// minibatch, differentiates the loss on its contiguous share of the rows (weighted by that share)
+/// and the gradients are summed over ranks in rank order, so every rank takes the step one process
+/// takes on the whole minibatch, up to the order of the float sums.
 public final class SFTTrainer {
     public let config: SFTConfig
     /// Seed of the episode split, the minibatches and the flow-time and noise draws (the run's seed).
@@ -32,6 +38,8 @@ public final class SFTTrainer {
     public var evalEvery = 500
     /// Steps between `run`'s log calls (and always at the last step and with each held-out loss).
     public var logEvery = 100
+    /// The ranks of a data-parallel job; one process by default.
+    public var communicator: any Communicator = SingleProcess()
     /// Held-out pairs evaluated (at most).
     public static let heldOutPairs = 1024
 
@@ -123,9 +131,30 @@ public final class SFTTrainer {
         let indices = (0..<b).map { _ in rng.nextInt(below: train.count) }
         let times = config.timeSampling.sample(b, rng: &rng)
         let noise = Tensor.randomNormal([b, policy.config.chunkWidth], rng: &rng)
-        let shift = (pad: config.imageShift, rng: rng.split(key: UInt64(step)))
-        var (loss, grads) = try valueAndGrad(policy) { p in
-            try Self.loss(p, pairs: train, indices: indices, times: times, noise: noise, imageShift: shift)
+        var shift = (pad: config.imageShift, rng: rng.split(key: UInt64(step)))
+        var loss: Tensor, grads: Gradients
+        if communicator.size > 1 {
+            // This rank's rows of the minibatch; its image shifts from its own stream.
+            let parallel = DataParallel(communicator: communicator)
+            let (rank, ranks) = (communicator.rank, communicator.size)
+            let rows = (b * rank / ranks)..<(b * (rank + 1) / ranks)
+            let share = Float(rows.count) / Float(b)
+            shift.rng = shift.rng.split(key: UInt64(rank))
+            var localLoss: Float = 0
+            grads = Gradients.zeros(like: policy)
+            if !rows.isEmpty {
+                let part = try valueAndGrad(policy) { p in
+                    try Self.loss(p, pairs: train, indices: Array(indices[rows]), times: Array(times[rows]),
+                                  noise: noise.gatherRows(Array(rows)), imageShift: shift) * share
+                }
+                (localLoss, grads) = (part.value.item, part.gradients)
+            }
+            grads = parallel.summed(grads, model: policy)
+            loss = Tensor(Float(communicator.sumInRankOrder([Double(localLoss)])[0]))
+        } else {
+            (loss, grads) = try valueAndGrad(policy) { p in
+                try Self.loss(p, pairs: train, indices: indices, times: times, noise: noise, imageShift: shift)
+            }
         }
         let lr = optimizer.currentLearningRate
         let norm = grads.clipGlobalNorm(config.gradientClip)
@@ -175,6 +204,7 @@ public final class SFTTrainer {
                 try saveCheckpoint(to: path)
             }
         }
+        if !DataParallel(communicator: communicator).parametersAgree(policy) { throw RLError.ranksDiverged(iteration: step) }
         if let path = checkpointPath { try saveCheckpoint(to: path) }
         return Result(policy: try currentPolicy(), finalTrainLoss: last.trainLoss, finalHeldOutLoss: try heldOutLoss())
     }

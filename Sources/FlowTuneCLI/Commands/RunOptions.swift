@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowDistributed
 import FlowTensor
 import Foundation
 
@@ -48,6 +49,37 @@ func openRun(_ config: FlowTuneConfig, overwrite: Bool, command: String) throws 
     let log = try run.makeLogger(echo: { line in print(line) })
     log.info("run directory \(run.path)")
     return (run, log)
+}
+
+/// The run directory and log of this rank of a data-parallel job (docs/distributed.md): rank 0's are
+/// the run's (`openRun`); another rank writes into a scratch directory of its own (returned as
+/// `scratch`: the caller removes it at the end) and logs nothing to the terminal.
+func openRun(_ config: FlowTuneConfig, overwrite: Bool, command: String, world: any Communicator)
+    throws -> (run: RunDirectory, log: RunLogger, scratch: RunDirectory?) {
+    guard !world.isRoot else {
+        let (run, log) = try openRun(config, overwrite: overwrite, command: command)
+        return (run, log, nil)
+    }
+    ComputeSettings.threads = config.run.threads
+    let scratch = try RunDirectory.scratch(rank: world.rank)
+    return (scratch, try scratch.makeLogger(), scratch)
+}
+
+/// Runs a command's `body` as this process's rank: with one process, as it is; under `mpirun`, an
+/// error on this rank ends the whole job (`MPI_Abort`), since the other ranks would wait for it in
+/// their next collective forever.
+func runAsRank(_ body: (any Communicator) throws -> Void) throws {
+    let world = try Communicators.world()
+    guard world.size > 1 else { return try body(world) }
+    do {
+        try body(world)
+    } catch let code as ExitCode {
+        if code != .success { world.abort(code: code.rawValue) }
+    } catch {
+        let command = CommandLine.arguments.dropFirst().first ?? ""
+        FileHandle.standardError.write(Data("flowtune \(command) (rank \(world.rank) of \(world.size)): \(error)\n".utf8))
+        world.abort(code: 1)
+    }
 }
 
 /// The command line as typed, for the config header.

@@ -47,9 +47,16 @@ struct SFTCommand: ParsableCommand {
     var noEval = false
 
     func run() throws {
-        let config = try options.load()
-        let (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
-        let pipeline = Pipeline(config: config, run: run, log: log)
+        try runAsRank { world in
+            let config = try options.load()
+            let (run, log, scratch) = try openRun(config, overwrite: options.overwrite, command: commandLineText, world: world)
+            defer { scratch?.remove() }
+            let pipeline = Pipeline(config: config, run: run, log: log, communicator: world)
+            try sft(pipeline)
+        }
+    }
+
+    private func sft(_ pipeline: Pipeline) throws {
         let policy = try pipeline.supervisedFineTuning(try pipeline.demonstrations())
         if !noEval {
             _ = try pipeline.evaluate(policy, label: "SFT policy")
@@ -97,28 +104,15 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let world = try Communicators.world()
-        guard world.size > 1 else { return try train(world) }
-        // One rank's error must end the whole job: the others would wait for it in the next collective.
-        do {
-            try train(world)
-        } catch let code as ExitCode {
-            if code != .success { world.abort(code: code.rawValue) }
-        } catch {
-            FileHandle.standardError.write(Data("flowtune train (rank \(world.rank) of \(world.size)): \(error)\n".utf8))
-            world.abort(code: 1)
-        }
+        try runAsRank(train)
     }
 
     /// Trains in this process, one rank of `world` (docs/distributed.md): rank 0 writes the run
     /// directory; the other ranks keep their logs and checkpoints in a scratch directory that is
     /// removed at the end.
     private func train(_ world: any Communicator) throws {
-        if world.size > 1 && resume == nil && initialPolicy == nil {
-            throw ValidationError("data-parallel training (\(world.size) ranks) starts from --init: run `flowtune sft` (or `flowtune demo`) in one process first, then pass its sft.safetensors")
-        }
         let scratch = world.isRoot ? nil : try RunDirectory.scratch(rank: world.rank)
-        defer { scratch.map { try? FileManager.default.removeItem(atPath: $0.path) } }
+        defer { scratch?.remove() }
         if let resume {
             let saved = try RunDirectory.open(resume)
             let config = try saved.loadConfig()

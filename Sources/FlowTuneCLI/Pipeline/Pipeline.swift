@@ -63,6 +63,7 @@ struct Pipeline {
                                                tasks: env.spec.tasks, image: demos.image)
         let start = Date()
         let trainer = try SFTTrainer(dataset: demos, policyConfig: policyConfig, config: config.sft, seed: UInt64(config.run.seed))
+        trainer.communicator = communicator
         if case .auto = config.policy.denoisedClip {
             let actions = trainer.policy.actionNormalizer.normalize(Tensor(demos.actions, shape: [demos.stepCount, demos.actionDim]))
             try trainer.policy.setDenoisedClip(DenoisedClamp.automaticBound(normalizedDemonstrationActions: actions))

@@ -92,6 +92,9 @@ public struct RunDirectory: Sendable, Equatable {
         return try create(in: base, name: "flowtune-rank\(rank)-\(getpid())", overwrite: true)
     }
 
+    /// Deletes the directory (a rank's scratch directory at the end of its job).
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+
     /// Opens an existing run to resume it; it must contain a `config.yaml`.
     public static func open(_ path: String) throws(RunDirectoryError) -> RunDirectory {
         let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
