@@ -59,6 +59,32 @@ import Testing
         }
     }
 
+    /// A multi-task suite with the environments dealt by success and per-task normalisation: the deal
+    /// is made from all ranks' episodes, so N ranks of E environments collect, in the first two
+    /// iterations, what one process of N·E collects, task by task.
+    @Test func ranksDealTheTasksFromAllTheirEpisodes() throws {
+        var settings = Self.config(.flowSDE)
+        (settings.iterations, settings.taskAllocation, settings.advantageNormalization) = (2, .success, .task)
+        let c = settings
+        let env = try BuiltinEnvironments.make(id: "multitask", numEnvs: 1)
+        let (od, ad) = (env.spec.observationDim, env.spec.actionDim)
+        @Sendable func metrics(_ trainer: RLTrainer) throws -> [[String: Double]] {
+            try (0..<2).map { _ in try trainer.runIteration().filter { !RLTrainer.isTimingMetric($0.key) } }
+        }
+        let one = try metrics(RLTrainer(policy: RLTrainerTests.policy(observationDim: od, actionDim: ad), envID: "multitask", config: c,
+                                        run: RLRun(numEnvs: 40, seed: 2)))
+        let perRank = try ThreadedRanks.run(2) { world in
+            try metrics(RLTrainer(policy: RLTrainerTests.policy(observationDim: od, actionDim: ad), envID: "multitask", config: c,
+                                  run: RLRun(numEnvs: 20, seed: 2), communicator: world))
+        }
+        #expect(perRank[0] == perRank[1])
+        for iteration in 0..<2 {
+            let keys = one[iteration].keys.filter { $0.hasPrefix("task_envs_") || $0.hasPrefix("train_success_") }
+            #expect(keys.count >= 8)
+            for key in keys { #expect(perRank[0][iteration][key] == one[iteration][key], "iteration \(iteration + 1), \(key)") }
+        }
+    }
+
     /// Several minibatches and epochs: every rank takes the same steps (the same parameters at the
     /// end, which the trainer checks after every update) and two runs give the same bits.
     @Test func ranksTakeTheSameStepsAndRepeatBitForBit() throws {

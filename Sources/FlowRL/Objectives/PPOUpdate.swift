@@ -100,14 +100,19 @@ struct PPOUpdate {
         return (totals[0] > 0 ? policyMass / totals[0] : 0, totals[1] > 0 ? Double(valueRows) / totals[1] : 0)
     }
 
-    /// Every rank's ratio terms of a minibatch, concatenated in rank order (the same on every rank), with their tasks.
+    /// Every rank's ratio terms of a minibatch, concatenated in rank order (the same on every rank), with
+    /// their tasks: one gather of (ratio, weight, log-ratio, task) quadruples.
     func mergedTerms(_ local: ObjectiveTerms, tasks: [Int]) -> (ObjectiveTerms, [Int]) {
-        let c = parallel.communicator
-        let ratios = c.allGatherVariable(local.ratios).flatMap { $0 }
-        let weights = c.allGatherVariable(local.weights).flatMap { $0 }
-        let logRatios = c.allGatherVariable(local.logRatios).flatMap { $0 }
-        let allTasks = c.allGatherVariable(tasks.map(Float.init)).flatMap { $0 }.map { Int($0) }
-        return (ObjectiveTerms(policyLoss: local.policyLoss, entropy: nil, ratios: ratios, weights: weights, logRatios: logRatios), allTasks)
+        var packed: [Float] = []
+        packed.reserveCapacity(4 * local.ratios.count)
+        for i in local.ratios.indices {
+            packed += [local.ratios[i], local.weights[i], local.logRatios[i], Float(tasks.indices.contains(i) ? tasks[i] : 0)]
+        }
+        let all = parallel.communicator.allGatherVariable(packed).flatMap { $0 }
+        let n = all.count / 4
+        let column = { (k: Int) in (0..<n).map { all[4 * $0 + k] } }
+        return (ObjectiveTerms(policyLoss: local.policyLoss, entropy: nil, ratios: column(0), weights: column(1), logRatios: column(2)),
+                column(3).map { Int($0) })
     }
 
     /// `advantages` scaled as `rl.advantage_normalization` asks (docs/algorithms.md §4.4); `tasks[i]` is

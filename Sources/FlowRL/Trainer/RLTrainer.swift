@@ -151,11 +151,10 @@ public final class RLTrainer {
         var collector = RolloutCollector(config: config, seed: run.seed, policy: policy, critic: critic, env: env, parts: rolloutParts)
         let ranks = communicator.size, offset = communicator.rank * env.numEnvs
         if ranks > 1 { (collector.environmentOffset, collector.totalEnvironments) = (offset, env.numEnvs * ranks) }
-        if let taskAllocation {
-            let all = taskAllocation.assignment(numEnvs: env.numEnvs * ranks,
-                                                groupSize: config.advantageEstimator == .grpo ? config.grpoGroupSize : 1)
-            collector.tasks = Array(all[offset..<(offset + env.numEnvs)])
-        }
+        // The deal of all ranks' environments (the same on every rank); this rank steps its slice.
+        let dealt = taskAllocation?.assignment(numEnvs: env.numEnvs * ranks,
+                                               groupSize: config.advantageEstimator == .grpo ? config.grpoGroupSize : 1)
+        collector.tasks = dealt.map { Array($0[offset..<(offset + env.numEnvs)]) }
         var (rollout, localStatistics) = try collector.collect(iteration: iteration, rng: &rolloutRNG)
         let rs = parallel.merged(localStatistics, taskCount: env.spec.tasks.count)  // the whole job's
         taskAllocation?.record(successes: rs.taskSuccesses, episodes: rs.taskEpisodes)
@@ -179,7 +178,7 @@ public final class RLTrainer {
             for (task, episodes) in rs.taskEpisodes where task < tasks.count {
                 metrics["train_success_\(tasks[task].name)"] = Double(rs.taskSuccesses[task] ?? 0) / Double(episodes)
             }
-            if let dealt = collector.tasks {
+            if let dealt {
                 for t in tasks.indices { metrics["task_envs_\(tasks[t].name)"] = Double(dealt.count { $0 == t }) }
             }
         }
