@@ -20,6 +20,15 @@ public enum Communicators {
         return env["OMPI_COMM_WORLD_SIZE"] != nil || env["PMIX_RANK"] != nil || env["PMI_SIZE"] != nil
     }
 
+    /// The number of ranks the launcher started, read from its environment before MPI is initialised
+    /// (1 outside a launcher, or when the launcher does not say): what config checks that count the
+    /// whole job's environments need.
+    public static var launcherRankCount: Int {
+        let env = ProcessInfo.processInfo.environment
+        return ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"].lazy.compactMap { env[$0].flatMap(Int.init) }.first
+            .map { max($0, 1) } ?? 1
+    }
+
     /// MPI's world when launched as a rank (initialising MPI once), else `SingleProcess`.
     /// Throws when a launcher started the process but this build has no MPI.
     public static func world() throws -> any Communicator {

@@ -77,10 +77,11 @@ import Glibc
         return "\(directory)/runs/sft/sft.safetensors"
     }
 
+    /// (A minibatch of 128 decisions is more than one rank's 4 × 20: the config check counts the job's.)
     static func train(_ name: String, init policy: String, directory: String, envs: Int, iterations: Int = 3,
                       extra: [String] = []) -> [String] {
         ["train", "--init", policy, "--set", "env.id=reach-obstacle", "--set", "env.num_envs=\(envs)",
-         "--set", "rl.iterations=\(iterations)", "--set", "rl.rollout_steps=20", "--set", "rl.minibatch_size=64",
+         "--set", "rl.iterations=\(iterations)", "--set", "rl.rollout_steps=20", "--set", "rl.minibatch_size=128",
          "--set", "eval.episodes=10", "--set", "run.eval_interval=2", "--set", "run.checkpoint_interval=1",
          "--set", "run.output_dir=\(directory)/runs", "--name", name] + extra
     }

@@ -1,4 +1,5 @@
 import FlowConfig
+import FlowDistributed
 import FlowPolicy
 import FlowRL
 /// Everything a FlowTune run can be told, one section per stage of the pipeline.
@@ -47,12 +48,14 @@ public struct FlowTuneConfig: ConfigSection {
 
     /// Checks between sections.
     public func validate(path: String) throws(ConfigError) {
-        let decisions = env.numEnvs * rl.rolloutSteps
+        // Under mpirun every rank steps env.num_envs environments, and a minibatch is cut from all of them.
+        let ranks = Communicators.launcherRankCount
+        let decisions = env.numEnvs * rl.rolloutSteps * ranks
         if rl.minibatchSize > decisions {
             throw ConfigError.inconsistent(
                 paths: ["rl.minibatch_size", "env.num_envs"],
                 message: "a minibatch of \(rl.minibatchSize) decisions is larger than the \(decisions) decisions "
-                    + "one iteration collects (env.num_envs × rl.rollout_steps); lower rl.minibatch_size or "
+                    + "one iteration collects (env.num_envs × rl.rollout_steps\(ranks > 1 ? " × \(ranks) ranks" : "")); lower rl.minibatch_size or "
                     + "raise env.num_envs or rl.rollout_steps.")
         }
         if let steps = env.maxEpisodeSteps {
