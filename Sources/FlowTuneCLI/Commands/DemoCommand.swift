@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowDistributed
 import FlowRL
 import Foundation
 
@@ -36,20 +37,28 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
+        try runAsRank(demo)
+    }
+
+    /// The demo as one rank of `world` (docs/distributed.md): `mpirun -np 2 flowtune demo --set
+    /// env.num_envs=32` runs the same 64 environments on two processes; rank 0 writes and reports.
+    private func demo(_ world: any Communicator) throws {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         var opts = options
         // The preset first, then the default run name, then the user's own --set values.
         opts.overrides = Self.preset + ["run.name=demo-\(formatter.string(from: Date()))"] + options.overrides
         let config = try opts.load()
-        let (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
-        let pipeline = Pipeline(config: config, run: run, log: log)
+        let (run, log, scratch) = try openRun(config, overwrite: options.overwrite, command: commandLineText, world: world)
+        defer { scratch?.remove() }
+        let pipeline = Pipeline(config: config, run: run, log: log, communicator: world)
         let start = Date()
         let demos = try pipeline.demonstrations()
         let sft = try pipeline.supervisedFineTuning(demos)
         let before = try pipeline.evaluate(sft, label: "SFT policy (\(demos.episodeCount) demonstrations)")
         let (trainer, final, interrupted) = try pipeline.reinforcementLearning(from: sft, initialEvaluation: before)
         let after = try final ?? pipeline.evaluate(trainer.policy, label: "after RL (\(trainer.iteration) iterations)")
+        guard world.isRoot else { return }
         let reportPath = try ReportWriter(title: "FlowTune demo: \(config.env.id)").write(runDirectories: [run.path], to: run.file("report.html"))
         log.info("report → \(reportPath)")
         print("")
