@@ -29,6 +29,14 @@ public enum Communicators {
             .map { max($0, 1) } ?? 1
     }
 
+    /// The number of ranks the launcher started on this machine (Open MPI's
+    /// OMPI_COMM_WORLD_LOCAL_SIZE, MPICH's MPI_LOCALNRANKS; 1 outside a launcher): they share its cores.
+    public static var localRankCount: Int {
+        let env = ProcessInfo.processInfo.environment
+        return ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"].lazy.compactMap { env[$0].flatMap(Int.init) }.first
+            .map { max($0, 1) } ?? 1
+    }
+
     /// MPI's world when launched as a rank (initialising MPI once), else `SingleProcess`.
     /// Throws when a launcher started the process but this build has no MPI.
     public static func world() throws -> any Communicator {

@@ -1,3 +1,4 @@
+import FlowDistributed
 import FlowEnvs
 import FlowNN
 import FlowPolicy
@@ -53,10 +54,17 @@ extension FlowTuneConfig {
 
     /// Simulator workers and the trainer's rollout and update threads on this machine's cores
     /// (docs/architecture.md, "The rollout pipeline").
+    /// Under mpirun the ranks on one machine share its cores (docs/distributed.md): each rank counts
+    /// its share, starts that many workers by default (FLOWTUNE_BRIDGE_WORKERS, when set, is per
+    /// process), and keeps its threads within it.
     public var workerPlacement: WorkerPlacement {
-        WorkerPlacement(cores: ProcessInfo.processInfo.activeProcessorCount, threads: run.threads,
-                        workers: min(env.numEnvs, run.bridgeWorkers ?? PythonBridgeEnv.Configuration.defaultWorkerCount),
-                        simulatorWorkers: EnvironmentRegistry.isBridgeID(env.id), updateOnWorkerCores: run.updateOnWorkerCores)
+        let localRanks = Communicators.localRankCount
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount / localRanks)
+        let explicit = ProcessInfo.processInfo.environment["FLOWTUNE_BRIDGE_WORKERS"] != nil  // a count per process, as given
+        let defaultWorkers = explicit ? PythonBridgeEnv.Configuration.defaultWorkerCount : max(1, PythonBridgeEnv.Configuration.defaultWorkerCount / localRanks)
+        return WorkerPlacement(cores: cores, threads: localRanks > 1 ? min(run.threads, cores) : run.threads,
+                               workers: min(env.numEnvs, run.bridgeWorkers ?? defaultWorkers),
+                               simulatorWorkers: EnvironmentRegistry.isBridgeID(env.id), updateOnWorkerCores: run.updateOnWorkerCores)
     }
 
     /// The bridge settings of the RL environments (ignored by built-in ones).
