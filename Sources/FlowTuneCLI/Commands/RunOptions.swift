@@ -43,7 +43,7 @@ struct RunOptions: ParsableArguments {
 
 /// Creates the run directory, saves the effective config and opens the log (echoed to stdout).
 func openRun(_ config: FlowTuneConfig, overwrite: Bool, command: String) throws -> (RunDirectory, RunLogger) {
-    ComputeSettings.threads = config.run.threads
+    ComputeSettings.threads = config.threadsPerProcess
     let run = try RunDirectory.create(for: config, overwrite: overwrite)
     try run.writeConfig(config, command: command)
     let log = try run.makeLogger(echo: { line in print(line) })
@@ -60,7 +60,7 @@ func openRun(_ config: FlowTuneConfig, overwrite: Bool, command: String, world: 
         let (run, log) = try openRun(config, overwrite: overwrite, command: command)
         return (run, log, nil)
     }
-    ComputeSettings.threads = config.run.threads
+    ComputeSettings.threads = config.threadsPerProcess
     let scratch = try RunDirectory.scratch(rank: world.rank)
     return (scratch, try scratch.makeLogger(), scratch)
 }

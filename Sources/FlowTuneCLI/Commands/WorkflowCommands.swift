@@ -116,7 +116,7 @@ struct TrainCommand: ParsableCommand {
         if let resume {
             let saved = try RunDirectory.open(resume)
             let config = try saved.loadConfig()
-            ComputeSettings.threads = config.run.threads
+            ComputeSettings.threads = config.threadsPerProcess
             let run = scratch ?? saved
             let log = world.isRoot ? try run.makeLogger(echo: { print($0) }) : try run.makeLogger()
             guard FileManager.default.fileExists(atPath: saved.latestCheckpointPath) else {
@@ -133,7 +133,7 @@ struct TrainCommand: ParsableCommand {
         let config = try options.load(extra: algo.map { ["rl.algo=\($0)"] } ?? [])
         let (run, log): (RunDirectory, RunLogger)
         if let scratch {
-            ComputeSettings.threads = config.run.threads
+            ComputeSettings.threads = config.threadsPerProcess
             (run, log) = (scratch, try scratch.makeLogger())
         } else {
             (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)

@@ -54,6 +54,13 @@ extension FlowTuneConfig {
 
     /// Simulator workers and the trainer's rollout and update threads on this machine's cores
     /// (docs/architecture.md, "The rollout pipeline").
+    /// `run.threads`, or under mpirun at most this rank's share of the machine's cores.
+    public var threadsPerProcess: Int {
+        let localRanks = Communicators.localRankCount
+        guard localRanks > 1 else { return run.threads }
+        return max(1, min(run.threads, ProcessInfo.processInfo.activeProcessorCount / localRanks))
+    }
+
     /// Under mpirun the ranks on one machine share its cores (docs/distributed.md): each rank counts
     /// its share, starts that many workers by default (FLOWTUNE_BRIDGE_WORKERS, when set, is per
     /// process), and keeps its threads within it.
@@ -62,7 +69,7 @@ extension FlowTuneConfig {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount / localRanks)
         let explicit = ProcessInfo.processInfo.environment["FLOWTUNE_BRIDGE_WORKERS"] != nil  // a count per process, as given
         let defaultWorkers = explicit ? PythonBridgeEnv.Configuration.defaultWorkerCount : max(1, PythonBridgeEnv.Configuration.defaultWorkerCount / localRanks)
-        return WorkerPlacement(cores: cores, threads: localRanks > 1 ? min(run.threads, cores) : run.threads,
+        return WorkerPlacement(cores: cores, threads: threadsPerProcess,
                                workers: min(env.numEnvs, run.bridgeWorkers ?? defaultWorkers),
                                simulatorWorkers: EnvironmentRegistry.isBridgeID(env.id), updateOnWorkerCores: run.updateOnWorkerCores)
     }
