@@ -89,12 +89,12 @@ struct BenchScalingCommand: ParsableCommand {
                 throw ValidationError("mpirun -np \(n) failed:\n\(text.suffix(2000))")
             }
             let records = try metricsRecords("\(directory)/\(name)/metrics.jsonl").filter { ($0["iteration"] ?? 0) >= 2 }
-            func median(_ key: String) -> Double { Self.median(records.map { $0[key] ?? 0 }) }
+            func median(_ key: String) -> Double { CompareBenchmark.median(records.map { $0[key] ?? 0 }) }
             let perIteration = records.map { r -> Double in
                 let steps = (r["iteration_env_steps"] ?? 0)
                 return steps / max((r["rollout_seconds"] ?? 0) + (r["update_seconds"] ?? 0), 1e-9)
             }
-            rows.append((n, Self.median(perIteration), median("communication_seconds"), median("update_seconds")))
+            rows.append((n, CompareBenchmark.median(perIteration), median("communication_seconds"), median("update_seconds")))
             FileHandle.standardError.write(Data("  \(n) rank\(n == 1 ? "" : "s"): \(format(rows.last!.stepsPerSecond, 0)) env steps/s\n".utf8))
         }
         let base = rows.first { $0.ranks == 1 }?.stepsPerSecond ?? rows[0].stepsPerSecond
@@ -120,11 +120,6 @@ struct BenchScalingCommand: ParsableCommand {
         return path
     }
 
-    static func median(_ values: [Double]) -> Double {
-        guard !values.isEmpty else { return .nan }
-        let s = values.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
 
     /// metrics.jsonl as numbers, with each record's own env steps (`iteration_env_steps`).
     func metricsRecords(_ path: String) throws -> [[String: Double]] {

@@ -19,10 +19,10 @@ struct DataParallel {
 
     var isDistributed: Bool { communicator.size > 1 }
 
-    /// Each rank's row count, and this rank's offset in the rank-major global batch.
-    func rowLayout(localCount: Int) -> (counts: [Int], offset: Int, total: Int) {
+    /// This rank's offset in the rank-major global batch, and the batch's rows.
+    func rowLayout(localCount: Int) -> (offset: Int, total: Int) {
         let counts = communicator.allGather([Double(localCount)]).map { Int($0) }
-        return (counts, counts[..<communicator.rank].reduce(0, +), counts.reduce(0, +))
+        return (counts[..<communicator.rank].reduce(0, +), counts.reduce(0, +))
     }
 
     /// The epoch's minibatches as this rank's local row indices: the global permutation `order`
@@ -33,13 +33,6 @@ struct DataParallel {
                 g >= offset && g < offset + count ? g - offset : nil
             }
         }
-    }
-
-    /// This rank's share of a quantity summed over ranks (e.g. its rows of a minibatch); 0 when the
-    /// total is 0.
-    func share(_ local: Double) -> (fraction: Double, total: Double) {
-        let total = communicator.sumInRankOrder([local])[0]
-        return (total > 0 ? local / total : 0, total)
     }
 
     /// `gradients` summed over ranks in rank order (every trainable parameter of `model`, in its

@@ -159,7 +159,7 @@ struct PPOUpdate {
         var criticOnly = false
         var criticOnlyValueLoss = 0.0
         // Data-parallel: the minibatches are cut from one permutation of all ranks' rows.
-        let layout = parallel.isDistributed ? parallel.rowLayout(localCount: n) : (counts: [n], offset: 0, total: n)
+        let layout = parallel.isDistributed ? parallel.rowLayout(localCount: n) : (offset: 0, total: n)
         var sharedOrder = self.sharedOrder
         epochs: for epoch in 0..<config.epochs {
             if !criticOnly { stats.epochsRun = epoch + 1 }

@@ -111,9 +111,9 @@ struct TrainCommand: ParsableCommand {
     /// directory; the other ranks keep their logs and checkpoints in a scratch directory that is
     /// removed at the end.
     private func train(_ world: any Communicator) throws {
-        let scratch = world.isRoot ? nil : try RunDirectory.scratch(rank: world.rank)
-        defer { scratch?.remove() }
         if let resume {
+            let scratch = world.isRoot ? nil : try RunDirectory.scratch(rank: world.rank)
+            defer { scratch?.remove() }
             let saved = try RunDirectory.open(resume)
             let config = try saved.loadConfig()
             ComputeSettings.threads = config.threadsPerProcess
@@ -131,13 +131,8 @@ struct TrainCommand: ParsableCommand {
             return
         }
         let config = try options.load(extra: algo.map { ["rl.algo=\($0)"] } ?? [])
-        let (run, log): (RunDirectory, RunLogger)
-        if let scratch {
-            ComputeSettings.threads = config.threadsPerProcess
-            (run, log) = (scratch, try scratch.makeLogger())
-        } else {
-            (run, log) = try openRun(config, overwrite: options.overwrite, command: commandLineText)
-        }
+        let (run, log, scratch) = try openRun(config, overwrite: options.overwrite, command: commandLineText, world: world)
+        defer { scratch?.remove() }
         if world.size > 1 { log.info("data-parallel over \(world.size) ranks: \(config.env.numEnvs) environments each, \(config.env.numEnvs * world.size) in all") }
         let pipeline = Pipeline(config: config, run: run, log: log, communicator: world)
         let initial = try pipeline.startingPolicy(from: initialPolicy)
