@@ -107,7 +107,7 @@ public struct BridgeBenchmark {
     /// Seconds per env step of `processes` plain Python loops stepping the shards side by side.
     public func plainLoop(processes: Int, actionsFile: URL) throws -> Double {
         let images = observation == .state ? [] : ["--image-size", "\(imageSize)"]
-        let text = try PythonRuntime().run(["bench", "--env", envID, "--num-envs", "\(numEnvs)", "--steps", "\(steps)",
+        let text = try PythonRuntime().forEnvironment(envID).run(["bench", "--env", envID, "--num-envs", "\(numEnvs)", "--steps", "\(steps)",
                                             "--seed", "\(seed)", "--processes", "\(processes)", "--actions", actionsFile.path] + images)
         guard let line = text.split(separator: "\n").last,
               let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],

@@ -26,11 +26,13 @@ public enum TestPython {
         public var stderr: String
     }
 
-    /// Runs `<python> -c script arguments…` and waits for it; `environment` replaces this process's.
-    public static func run(_ script: String, _ arguments: [String] = [], environment: [String: String]? = nil) throws -> Result {
+    /// Runs `<python> -c script arguments…` and waits for it; `environment` replaces this process's,
+    /// `python` replaces the test interpreter.
+    public static func run(_ script: String, _ arguments: [String] = [], environment: [String: String]? = nil,
+                           python: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable, "-c", script] + arguments
+        process.arguments = [python ?? executable, "-c", script] + arguments
         if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -7,6 +7,7 @@ import sys
 
 from . import PROTOCOL_VERSION, __version__
 from .gym_suite import PUSHT_INSTALL
+from .maniskill_suite import INSTALL as MANISKILL_INSTALL
 from .metaworld_suite import INSTALL as METAWORLD_INSTALL
 
 
@@ -30,8 +31,11 @@ def catalog():
                      if _has("gymnasium") else {"available": False, "install": "pip install gymnasium==1.4.0"})
     suites["pusht"] = ({"available": True, "ids": ["pusht"]} if _has("gym_pusht")
                        else {"available": False, "install": PUSHT_INSTALL})
-    suites["maniskill"] = {"available": False,
-                           "install": "not bridged yet; see python/PROTOCOL.md, 'Other simulators'"}
+    if _has("mani_skill"):
+        from .maniskill_suite import TIME_LIMITS
+        suites["maniskill"] = {"available": True, "ids": ["maniskill/" + t for t in TIME_LIMITS]}
+    else:
+        suites["maniskill"] = {"available": False, "install": MANISKILL_INSTALL}
     return {"protocol": PROTOCOL_VERSION, "package_version": __version__,
             "python": sys.version.split()[0], "suites": suites}
 

@@ -190,6 +190,8 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
         }
         self.numEnvs = numEnvs
         self.options = options
+        var configuration = configuration
+        configuration.python = configuration.python.forEnvironment(id)
         self.configuration = configuration
         let p = min(numEnvs, max(1, configuration.workers ?? Configuration.defaultWorkerCount))
         var ranges: [Range<Int>] = []

@@ -11,23 +11,51 @@ import Foundation
 /// the FlowTune checkout this binary was built from (FlowTune is built from source, so the worker
 /// code next to the Swift code that speaks its protocol version is the right one), or wherever
 /// `pip install ./python` put it.
+///
+/// ManiSkill (`maniskill/…` ids) runs in an interpreter of its own, since it needs numpy < 2 and a
+/// CPU torch (docs/simulators.md, "ManiSkill3"): `forEnvironment(_:)` picks `FLOWTUNE_MANISKILL_PYTHON`, else the
+/// checkout's `.venv-maniskill` that `scripts/install-maniskill` makes, unless an interpreter was
+/// given explicitly.
 public struct PythonRuntime: Sendable, Equatable {
     /// The interpreter, a path or a name looked up on PATH.
     public var executable: String
     /// A directory prepended to PYTHONPATH (the one holding `flowtune_bridge/`), if any.
     public var packagePath: String?
+    /// Whether `executable` was passed to `init` rather than taken from FLOWTUNE_PYTHON or PATH.
+    public private(set) var executableIsExplicit: Bool
 
     public init(executable: String? = nil, packagePath: String? = nil) {
         let env = ProcessInfo.processInfo.environment
         self.executable = executable ?? env["FLOWTUNE_PYTHON"] ?? "python3"
+        self.executableIsExplicit = executable != nil
         self.packagePath = packagePath ?? env["FLOWTUNE_BRIDGE_PYTHONPATH"] ?? Self.checkoutPackagePath
+    }
+
+    /// The runtime that hosts `envID`: ManiSkill's own interpreter for `maniskill/` ids when one is
+    /// installed and none was given explicitly, otherwise this one.
+    public func forEnvironment(_ envID: String) -> PythonRuntime {
+        guard envID.hasPrefix("maniskill/"), !executableIsExplicit, let python = Self.maniSkillExecutable else { return self }
+        var runtime = self
+        runtime.executable = python
+        return runtime
+    }
+
+    /// `FLOWTUNE_MANISKILL_PYTHON`, else `<checkout>/.venv-maniskill/bin/python` when it exists.
+    public static var maniSkillExecutable: String? {
+        if let python = ProcessInfo.processInfo.environment["FLOWTUNE_MANISKILL_PYTHON"], !python.isEmpty { return python }
+        let python = checkoutRoot.appendingPathComponent(".venv-maniskill/bin/python").path
+        return FileManager.default.isExecutableFile(atPath: python) ? python : nil
+    }
+
+    /// The FlowTune checkout this binary was built from (the sources this file was compiled from).
+    static var checkoutRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()   // Bridge
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     /// `<checkout>/python` when it exists next to the sources this file was compiled from.
     static var checkoutPackagePath: String? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()   // Bridge
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let dir = root.appendingPathComponent("python")
+        let dir = checkoutRoot.appendingPathComponent("python")
         let marker = dir.appendingPathComponent("flowtune_bridge/__init__.py").path
         return FileManager.default.fileExists(atPath: marker) ? dir.path : nil
     }

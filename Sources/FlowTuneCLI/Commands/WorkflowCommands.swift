@@ -260,7 +260,12 @@ struct EnvsCommand: ParsableCommand {
             print("  install the worker package with `pip install ./python` (and MetaWorld with `pip install 'metaworld==3.1.1' packaging`)")
             return
         }
-        for suite in catalog.suites {
+        // ManiSkill lives in an interpreter of its own (scripts/install-maniskill): ask that one about it.
+        let maniSkillPython = python.forEnvironment("maniskill/")
+        let maniSkill = maniSkillPython == python ? nil
+            : (try? maniSkillPython.catalog())?.suites.first { $0.name == "maniskill" }
+        for listed in catalog.suites {
+            let suite = listed.name == "maniskill" ? (maniSkill ?? listed) : listed
             guard suite.available else {
                 print("  \(suite.name): not installed; \(suite.install ?? "")")
                 continue
@@ -275,6 +280,10 @@ struct EnvsCommand: ParsableCommand {
             if suite.name == "metaworld" {
                 print("    observation: 39 values (MT1), 49 (MT10), 89 (MT50: + one-hot task); action: 4 values in [-1, 1]: dx, dy, dz, grip")
                 print("    time limit: 500 steps; scripted experts for every task (flowtune collect)")
+            }
+            if suite.name == "maniskill" {
+                print("    python: \(maniSkillPython.executable); state observations; action: 7 values in [-1, 1] (end-effector delta pose, gripper)")
+                print("    time limits: 100 (PickCube, PushCube), 150 (StackCube), 300 (PegInsertionSide) steps; motion-planning experts (flowtune collect)")
             }
         }
     }

@@ -231,22 +231,7 @@ extension BridgeTests {
         /// and is positive when the expert ends at the goal. A success still pays exactly 1 more.
         @Test func denseRewardIsTheSuccessRewardPlusTheProgressOfMetaWorldsShapedReward() throws {
             func episodeRewards(dense: Bool) throws -> (rewards: [[Float]], success: [Bool]) {
-                let env = try PythonBridgeEnv(id: "metaworld/reach-v3", numEnvs: 2, options: .init(denseReward: dense),
-                                              configuration: quietBridge(workers: 1))
-                defer { env.close() }
-                try env.reset(seeds: [5, 6])
-                let expert = try BridgeExpert(env: env, noiseStd: 0, seed: 0)
-                var actions = [Float](repeating: 0, count: 8)
-                var rewards: [[Float]] = [[], []], finished = [false, false], success = [false, false]
-                while !finished.allSatisfy({ $0 }) {
-                    actions.withUnsafeMutableBufferPointer { expert.act(env.buffers, into: $0) }
-                    try env.step(actions: actions)
-                    for i in 0..<2 where !finished[i] {
-                        rewards[i].append(env.buffers.rewards[i])
-                        if env.buffers.isDone(i) { finished[i] = true; success[i] = env.buffers.success[i] }
-                    }
-                }
-                return (rewards, success)
+                try expertEpisodeRewards(id: "metaworld/reach-v3", seeds: [5, 6], dense: dense)
             }
             let sparse = try episodeRewards(dense: false), dense = try episodeRewards(dense: true)
             #expect(sparse.success == [true, true], "MetaWorld's reach expert succeeds from these seeds")

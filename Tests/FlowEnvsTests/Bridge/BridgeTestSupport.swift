@@ -43,3 +43,24 @@ func quietBridge(workers: Int, stepTimeout: Double = 60, maxRestarts: Int = 3) -
     PythonBridgeEnv.Configuration(workers: workers, stepTimeout: stepTimeout, maxConsecutiveRestarts: maxRestarts,
                                   onWorkerRestart: { _ in })
 }
+
+/// One noiseless scripted-expert episode in each environment of a new bridge vector of `id` started
+/// with `seeds`: every step's reward until each environment's first episode ends, and its success.
+func expertEpisodeRewards(id: String, seeds: [UInt64], dense: Bool) throws -> (rewards: [[Float]], success: [Bool]) {
+    let n = seeds.count
+    let env = try PythonBridgeEnv(id: id, numEnvs: n, options: .init(denseReward: dense), configuration: quietBridge(workers: 1))
+    defer { env.close() }
+    try env.reset(seeds: seeds)
+    let expert = try BridgeExpert(env: env, noiseStd: 0, seed: 0)
+    var actions = [Float](repeating: 0, count: n * env.spec.actionDim)
+    var rewards = [[Float]](repeating: [], count: n), finished = [Bool](repeating: false, count: n), success = finished
+    while !finished.allSatisfy({ $0 }) {
+        actions.withUnsafeMutableBufferPointer { expert.act(env.buffers, into: $0) }
+        try env.step(actions: actions)
+        for i in 0..<n where !finished[i] {
+            rewards[i].append(env.buffers.rewards[i])
+            if env.buffers.isDone(i) { finished[i] = true; success[i] = env.buffers.success[i] }
+        }
+    }
+    return (rewards, success)
+}
