@@ -231,6 +231,45 @@ import Glibc
         #expect(checkpoint["iteration"] == "\(Int(last))", "the checkpoint is of iteration \(checkpoint["iteration"] ?? "?"), the last one logged \(last)")
     }
 
+    /// `run.latest_checkpoint_seconds` keeps `latest` within that many seconds of the run between
+    /// numbered checkpoints, so a job killed outright (mpirun's SIGKILL a second after Ctrl-C, an OOM,
+    /// kill -9) resumes from recent state; with null, the same kill leaves no checkpoint before the
+    /// first numbered one. One process: the refresh needs no MPI.
+    @Test(arguments: [true, false])
+    func aRunKilledOutrightLeavesALatestCheckpointOfARecentIteration(refreshing: Bool) throws {
+        let dir = try makeTemporaryDirectory("flowtune-kill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let policy = try Self.sftPolicy(in: dir)
+        let job = try Self.start([Self.flowtune] + Self.train("killed", init: policy, directory: dir, envs: 8, iterations: 100_000,
+                                                              extra: ["--set", "run.checkpoint_interval=100000",
+                                                                      "--set", "run.latest_checkpoint_seconds=\(refreshing ? "0.000001" : "null")"]),
+                                 in: dir, label: "killed")
+        let deadline = Date().addingTimeInterval(60)
+        while Self.metrics("\(dir)/runs/killed").count < 5 && Date() < deadline { usleep(20_000) }
+        kill(job.processIdentifier, SIGKILL)
+        job.waitUntilExit()
+        let logged = Self.metrics("\(dir)/runs/killed").last?["iteration"] ?? -1
+        #expect(logged >= 4, "the run logged iterations before the kill: \(readText("\(dir)/killed.err").suffix(300))")
+        let latest = "\(dir)/runs/killed/checkpoints/latest.safetensors"
+        guard refreshing else {
+            #expect(!FileManager.default.fileExists(atPath: latest), "no checkpoint is due before iteration 100 000")
+            return
+        }
+        let saved = Double(Self.metadata(latest)["iteration"] ?? "") ?? -1
+        #expect(saved >= logged - 1 && saved >= 3, "latest holds iteration \(saved); the last logged was \(logged)")
+        // Resuming continues from that iteration: the next metrics line is iteration saved + 1.
+        let resumed = try Self.start([Self.flowtune, "train", "--resume", "\(dir)/runs/killed"], in: dir, label: "resumed")
+        let until = Date().addingTimeInterval(60)
+        while !Self.metrics("\(dir)/runs/killed").contains(where: { $0["iteration"] == saved + 1 }) && resumed.isRunning && Date() < until {
+            usleep(20_000)
+        }
+        if resumed.isRunning { kill(resumed.processIdentifier, SIGKILL) }
+        resumed.waitUntilExit()
+        let iterations = Self.metrics("\(dir)/runs/killed").compactMap { $0["iteration"] }
+        #expect(iterations.last ?? -1 >= saved + 1 && iterations.filter { $0 == saved + 1 }.count == 1,
+                "metrics after the resume: \(iterations.suffix(4)); \(readText("\(dir)/resumed.err").suffix(400))")
+    }
+
     /// The flowtune processes that `mpirun` (pid `parent`) started, found through /proc.
     static func childRanks(of parent: Int32) -> [Int32] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []

@@ -211,7 +211,11 @@ def main(argv):
     parent_pid = 0
     if len(argv) >= 2 and argv[0] == "--parent-pid":
         parent_pid = int(argv[1])
+    # Signals meant for the whole job (Ctrl-C in a terminal, a scheduler's or mpirun's SIGTERM to the
+    # process group) are the trainer's: it finishes its iteration and checkpoints, and needs its
+    # workers for that. A worker ends when the trainer says CLOSE, kills it (SIGKILL), or dies.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent(parent_pid)
     in_fd = os.dup(0)
     out_fd = os.dup(1)

@@ -13,6 +13,7 @@ extension FlowTuneConfig {
         public var seed = 0
         public var outputDir = "runs"
         public var checkpointInterval = 10
+        public var latestCheckpointSeconds: Double? = 10
         public var evalInterval = 10
         public var keepCheckpoints = 3
         public var tensorboard = true
@@ -28,6 +29,9 @@ extension FlowTuneConfig {
             .init("seed", \.seed, "master seed of every random stream (policy init, noise, env resets)", .atLeast(0)),
             .init("output_dir", \.outputDir, "directory that holds the run directories"),
             .init("checkpoint_interval", \.checkpointInterval, "iterations between checkpoints (plus latest/best)", .atLeast(1)),
+            .init("latest_checkpoint_seconds", \.latestCheckpointSeconds,
+                  "also refresh checkpoints/latest after any iteration that ends this many seconds after the last write, so a kill loses at most this much training (mpirun sends SIGKILL one second after Ctrl-C, docs/distributed.md); null = only every checkpoint_interval",
+                  .greaterThan(0)),
             .init("eval_interval", \.evalInterval, "iterations between evaluations during training", .atLeast(1)),
             .init("keep_checkpoints", \.keepCheckpoints, "periodic checkpoints kept besides latest and best", .atLeast(0)),
             .init("tensorboard", \.tensorboard, "also write TensorBoard event files"),

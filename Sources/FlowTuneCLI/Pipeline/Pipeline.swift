@@ -202,6 +202,7 @@ struct Pipeline {
             try metrics.log(iteration: 0, envSteps: 0, wallTime: 0, metrics: m)
             try tensorboard?.addScalars(m, step: 0)
         }
+        var lastLatestWrite = Date()
         while trainer.iteration < trainer.config.iterations {
             if communicator.any(shutdown.isRequested) { break }  // every rank stops at the same iteration
             var m = try trainer.runIteration()
@@ -231,6 +232,13 @@ struct Pipeline {
             }
             if config.run.checkpointInterval > 0 && trainer.iteration % config.run.checkpointInterval == 0 {
                 try saveCheckpoints(trainer)
+                lastLatestWrite = Date()
+            } else if let every = config.run.latestCheckpointSeconds, Date().timeIntervalSince(lastLatestWrite) >= every {
+                // Between numbered checkpoints `latest` follows the run, so a job killed mid-iteration
+                // (mpirun's SIGKILL a second after Ctrl-C, a scheduler, an OOM) resumes from recent
+                // state. Each rank decides by its own clock: saving involves no collective.
+                try trainer.saveCheckpoint(to: run.latestCheckpointPath)
+                lastLatestWrite = Date()
             }
         }
         progress.finish()
