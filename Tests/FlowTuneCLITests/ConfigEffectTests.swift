@@ -141,6 +141,7 @@ import Testing
         "run.output_dir": "PipelineKeyEffectTests.runKeysShapeTheRunDirectory",
         "run.checkpoint_interval": "PipelineKeyEffectTests.runKeysShapeTheRunDirectory",
         "run.keep_checkpoints": "PipelineKeyEffectTests.runKeysShapeTheRunDirectory",
+        "run.latest_checkpoint_seconds": "DataParallelTrainingTests.aRunKilledOutrightLeavesALatestCheckpointOfARecentIteration",
         "run.tensorboard": "PipelineKeyEffectTests.runKeysShapeTheRunDirectory",
         "run.progress_interval_seconds": "ProgressReporterTests (plain lines every interval)",
         "env.max_episode_steps": "ConfigEffectTests.envMaxEpisodeStepsAcceptsOnlyNull",
