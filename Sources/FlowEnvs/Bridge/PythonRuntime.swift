@@ -12,10 +12,12 @@ import Foundation
 /// code next to the Swift code that speaks its protocol version is the right one), or wherever
 /// `pip install ./python` put it.
 ///
-/// ManiSkill (`maniskill/…` ids) runs in an interpreter of its own, since it needs numpy < 2 and a
-/// CPU torch (docs/simulators.md, "ManiSkill3"): `forEnvironment(_:)` picks `FLOWTUNE_MANISKILL_PYTHON`, else the
-/// checkout's `.venv-maniskill` that `scripts/install-maniskill` makes, unless an interpreter was
-/// given explicitly.
+/// ManiSkill (`maniskill/…` ids) and LIBERO (`libero/…`) run in interpreters of their own, since
+/// ManiSkill needs numpy < 2 and a CPU torch and LIBERO its own robosuite and MuJoCo
+/// (docs/simulators.md): `forEnvironment(_:)` picks `FLOWTUNE_MANISKILL_PYTHON` or
+/// `FLOWTUNE_LIBERO_PYTHON`, else the checkout's `.venv-maniskill` or `.venv-libero` that
+/// `scripts/install-maniskill` or `scripts/install-libero` makes, unless an interpreter was given
+/// explicitly.
 public struct PythonRuntime: Sendable, Equatable {
     /// The interpreter, a path or a name looked up on PATH.
     public var executable: String
@@ -31,21 +33,43 @@ public struct PythonRuntime: Sendable, Equatable {
         self.packagePath = packagePath ?? env["FLOWTUNE_BRIDGE_PYTHONPATH"] ?? Self.checkoutPackagePath
     }
 
-    /// The runtime that hosts `envID`: ManiSkill's own interpreter for `maniskill/` ids when one is
+    /// A simulator suite that lives in a virtual environment of its own.
+    public struct SeparateInterpreter: Sendable {
+        /// The ids it hosts start with this.
+        public var idPrefix: String
+        /// The variable that names its interpreter.
+        public var variable: String
+        /// The checkout's virtual environment its install script makes.
+        public var venv: String
+    }
+
+    public static let separateInterpreters = [
+        SeparateInterpreter(idPrefix: "maniskill/", variable: "FLOWTUNE_MANISKILL_PYTHON", venv: ".venv-maniskill"),
+        SeparateInterpreter(idPrefix: "libero/", variable: "FLOWTUNE_LIBERO_PYTHON", venv: ".venv-libero"),
+    ]
+
+    /// The runtime that hosts `envID`: its suite's own interpreter (ManiSkill, LIBERO) when one is
     /// installed and none was given explicitly, otherwise this one.
     public func forEnvironment(_ envID: String) -> PythonRuntime {
-        guard envID.hasPrefix("maniskill/"), !executableIsExplicit, let python = Self.maniSkillExecutable else { return self }
+        guard !executableIsExplicit, let suite = Self.separateInterpreters.first(where: { envID.hasPrefix($0.idPrefix) }),
+              let python = Self.executable(of: suite) else { return self }
         var runtime = self
         runtime.executable = python
         return runtime
     }
 
-    /// `FLOWTUNE_MANISKILL_PYTHON`, else `<checkout>/.venv-maniskill/bin/python` when it exists.
-    public static var maniSkillExecutable: String? {
-        if let python = ProcessInfo.processInfo.environment["FLOWTUNE_MANISKILL_PYTHON"], !python.isEmpty { return python }
-        let python = checkoutRoot.appendingPathComponent(".venv-maniskill/bin/python").path
+    /// The suite's variable, else `<checkout>/<its venv>/bin/python` when it exists.
+    static func executable(of suite: SeparateInterpreter) -> String? {
+        if let python = ProcessInfo.processInfo.environment[suite.variable], !python.isEmpty { return python }
+        let python = checkoutRoot.appendingPathComponent(suite.venv + "/bin/python").path
         return FileManager.default.isExecutableFile(atPath: python) ? python : nil
     }
+
+    /// `FLOWTUNE_MANISKILL_PYTHON`, else `<checkout>/.venv-maniskill/bin/python` when it exists.
+    public static var maniSkillExecutable: String? { executable(of: separateInterpreters[0]) }
+
+    /// `FLOWTUNE_LIBERO_PYTHON`, else `<checkout>/.venv-libero/bin/python` when it exists.
+    public static var liberoExecutable: String? { executable(of: separateInterpreters[1]) }
 
     /// The FlowTune checkout this binary was built from (the sources this file was compiled from).
     static var checkoutRoot: URL {

@@ -260,12 +260,18 @@ struct EnvsCommand: ParsableCommand {
             print("  install the worker package with `pip install ./python` (and MetaWorld with `pip install 'metaworld==3.1.1' packaging`)")
             return
         }
-        // ManiSkill lives in an interpreter of its own (scripts/install-maniskill): ask that one about it.
-        let maniSkillPython = python.forEnvironment("maniskill/")
-        let maniSkill = maniSkillPython == python ? nil
-            : (try? maniSkillPython.catalog())?.suites.first { $0.name == "maniskill" }
+        // ManiSkill and LIBERO live in interpreters of their own (scripts/install-maniskill,
+        // scripts/install-libero): ask those about them.
+        var ownInterpreter: [String: (python: PythonRuntime, suite: BridgeCatalog.Suite)] = [:]
+        for separate in PythonRuntime.separateInterpreters {
+            let name = String(separate.idPrefix.dropLast())
+            let own = python.forEnvironment(separate.idPrefix)
+            if own != python, let suite = (try? own.catalog())?.suites.first(where: { $0.name == name }) {
+                ownInterpreter[name] = (own, suite)
+            }
+        }
         for listed in catalog.suites {
-            let suite = listed.name == "maniskill" ? (maniSkill ?? listed) : listed
+            let suite = ownInterpreter[listed.name]?.suite ?? listed
             guard suite.available else {
                 print("  \(suite.name): not installed; \(suite.install ?? "")")
                 continue
@@ -282,8 +288,12 @@ struct EnvsCommand: ParsableCommand {
                 print("    time limit: 500 steps; scripted experts for every task (flowtune collect)")
             }
             if suite.name == "maniskill" {
-                print("    python: \(maniSkillPython.executable); state observations; action: 7 values in [-1, 1] (end-effector delta pose, gripper)")
+                print("    python: \(ownInterpreter["maniskill"]?.python.executable ?? python.executable); state observations; action: 7 values in [-1, 1] (end-effector delta pose, gripper)")
                 print("    time limits: 100 (PickCube, PushCube), 150 (StackCube), 300 (PegInsertionSide) steps; motion-planning experts (flowtune collect)")
+            }
+            if suite.name == "libero" {
+                print("    python: \(ownInterpreter["libero"]?.python.executable ?? python.executable); observation: 137 state values (+ one-hot task for libero/object); action: 7 values in [-1, 1] (end-effector delta pose, gripper)")
+                print("    time limit: 280 steps; sparse success reward; a scripted pick-and-place expert (flowtune collect)")
             }
         }
     }

