@@ -1,4 +1,4 @@
-"""Entry points: `python -m flowtune_bridge worker|catalog|bench` (no argument: worker)."""
+"""Entry points: `python -m flowtune_bridge worker|catalog|bench|expert-check` (no argument: worker)."""
 
 
 def main(argv):
@@ -12,5 +12,8 @@ def main(argv):
     if command == "bench":
         from .bench import main as bench_main
         return bench_main(argv[1:])
-    print(f"unknown command {command!r}; use worker, catalog or bench")
+    if command == "expert-check":
+        from .expert_check import main as expert_check_main
+        return expert_check_main(argv[1:])
+    print(f"unknown command {command!r}; use worker, catalog, bench or expert-check")
     return 2

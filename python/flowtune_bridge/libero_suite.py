@@ -46,6 +46,9 @@ SUITES = {"object": "libero_object"}
 # Steps before truncation (the common LIBERO evaluation protocol's limits).
 TIME_LIMITS = {"object": 280}
 
+# Object-state values: 14 per object (LIBERO-Object scenes have 7 objects).
+OBJECT_STATE = {"object": 98}
+
 SETTLE_STEPS = 10
 INITIAL_STATES = 50
 HOLD_STILL = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0])
@@ -115,7 +118,7 @@ class LiberoSuite:
 
     def spec(self):
         instructions = [self.suite.get_task(k).language for k in self.task_ids]
-        names = [f"proprio_{k}" for k in range(39)] + [f"object_{k}" for k in range(98)]
+        names = [f"proprio_{k}" for k in range(39)] + [f"object_{k}" for k in range(OBJECT_STATE[self.name])]
         if self.multi:
             names += [f"task_{k}" for k in self.task_ids]
         n = len(names)
@@ -136,9 +139,10 @@ class LiberoSuite:
     def _observe(self, i, raw):
         self.raw[i] = raw
         state = np.concatenate([raw["robot0_proprio-state"], raw["object-state"]]).astype(np.float64)
-        if state.shape != (137,):
-            raise BridgeError(f"LIBERO task {self.task_ids[self.env_tasks[i]]} observes {state.shape[0]} state "
-                              "values, not the 137 (39 proprioceptive + 7 objects × 14) FlowTune expects")
+        expected = 39 + OBJECT_STATE[self.name]
+        if state.shape != (expected,):
+            raise BridgeError(f"LIBERO task libero/{self.name}/{self.task_ids[self.env_tasks[i]]} observes {state.shape[0]} "
+                              f"state values, not the {expected} (39 proprioceptive + 14 per object) FlowTune expects")
         if not self.multi:
             return state
         one_hot = np.zeros(len(self.task_ids))
@@ -146,11 +150,15 @@ class LiberoSuite:
         return np.concatenate([state, one_hot])
 
     def reset(self, i, seed):
-        env = self.envs[i]
         states = self.initial_states[self.env_tasks[i]]
+        return self.reset_to_initial_state(i, int(np.random.default_rng(seed).integers(len(states))), seed)
+
+    def reset_to_initial_state(self, i, number, seed=0):
+        """Starts slot i's episode from its task's initial state `number` (0-49)."""
+        env = self.envs[i]
         env.seed(int(seed) % (1 << 32))
         env.reset()
-        raw = env.set_init_state(states[int(np.random.default_rng(seed).integers(len(states)))])
+        raw = env.set_init_state(self.initial_states[self.env_tasks[i]][number])
         for _ in range(SETTLE_STEPS):
             raw, _, _, _ = env.step(HOLD_STILL)
         self.steps[i] = 0
@@ -169,7 +177,7 @@ class LiberoSuite:
         from .libero_expert import PickAndPlaceExpert
         if self.experts[i] is None:
             target, container = self.objects_of_interest[i][:2]
-            self.experts[i] = PickAndPlaceExpert(target, container)
+            self.experts[i] = PickAndPlaceExpert(target, container, self.name)
         return self.experts[i].action(self.raw[i])
 
     def close(self):
