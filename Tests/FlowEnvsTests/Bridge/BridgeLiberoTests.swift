@@ -139,6 +139,24 @@ extension BridgeTests {
             }
         }
 
+        /// A task file missing from the asset packages stops the suite with one sentence that names
+        /// the task and says how to repair the install (the file is hidden from the suite, not deleted).
+        @Test func missingAssetFileNamesTheTaskAndTheRepair() throws {
+            let script = """
+                import os
+                from flowtune_bridge import libero_suite
+                real = os.path.isfile
+                libero_suite.os.path.isfile = lambda p: False if p.endswith(".bddl") else real(p)
+                try:
+                    libero_suite.LiberoSuite("object/3", [0], {})
+                except libero_suite.MissingAssets as e:
+                    print(e)
+                """
+            let r = try LiberoPython.run(script, [])
+            #expect(r.status == 0, "\(r.stderr.suffix(1500))")
+            #expect(r.stdout.contains("libero/object/3") && r.stdout.contains("scripts/install-libero"), "\(r.stdout)")
+        }
+
         @Test func unknownLiberoIdsListTheHostedOnes() {
             for id in ["libero/spatial", "libero/object/10", "libero/object/x"] {
                 do {
