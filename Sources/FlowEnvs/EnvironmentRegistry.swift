@@ -1,3 +1,5 @@
+import Foundation
+
 /// One function that resolves any environment id: the built-in tasks, and the Python simulators
 /// reached through the worker bridge.
 ///
@@ -38,11 +40,47 @@ public enum EnvironmentRegistry {
         }
     }
 
+    /// Memory one environment of `id` holds, for the suites where that limits how many can run at
+    /// once: a LIBERO environment (a robosuite scene with its meshes) measured about 250 MB, so 300 MB
+    /// is budgeted (docs/simulators.md, "LIBERO"); nil for the others (MetaWorld's hold tens of MB).
+    public static func bytesPerEnvironment(_ id: String) -> Int? { id.hasPrefix("libero/") ? 300 << 20 : nil }
+
+    /// How many environments of `id` fit into half of this machine's memory; nil when `id` has no
+    /// known per-environment cost. Evaluation steps at most this many at once.
+    public static func environmentsThatFit(_ id: String) -> Int? {
+        guard let bytes = bytesPerEnvironment(id) else { return nil }
+        return max(1, Int(ProcessInfo.processInfo.physicalMemory / 2) / bytes)
+    }
+
+    /// Refuses `numEnvs` environments of `id` when they would need more than 80% of the memory.
+    static func checkMemory(id: String, numEnvs: Int) throws {
+        guard let bytes = bytesPerEnvironment(id) else { return }
+        let needed = Double(bytes) * Double(numEnvs), available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard needed > 0.8 * available else { return }
+        throw RegistryError.tooManyEnvironments(envID: id, numEnvs: numEnvs, neededGiB: needed / Double(1 << 30),
+                                                 memoryGiB: available / Double(1 << 30),
+                                                 fitting: Int(0.8 * available / Double(bytes)))
+    }
+
+    public enum RegistryError: Error, Equatable, CustomStringConvertible {
+        case tooManyEnvironments(envID: String, numEnvs: Int, neededGiB: Double, memoryGiB: Double, fitting: Int)
+
+        public var description: String {
+            switch self {
+            case let .tooManyEnvironments(id, n, needed, memory, fitting):
+                return "\(n) environments of \(id) need about \(String(format: "%.0f", needed)) GiB of memory, and this machine "
+                    + "has \(String(format: "%.0f", memory)) GiB; use at most \(fitting) (env.num_envs, or --num-envs)"
+            }
+        }
+    }
+
     /// A new vector of `numEnvs` environments `id`; call `reset(seeds:)` before stepping and `close()`
-    /// when done (bridge environments also close their workers when released).
+    /// when done (bridge environments also close their workers when released). Throws
+    /// `RegistryError.tooManyEnvironments` when they cannot fit into memory.
     public static func make(id: String, numEnvs: Int, options: BuiltinEnvironments.Options = .init(),
                             bridge: PythonBridgeEnv.Configuration = .init()) throws -> any VectorEnv {
         let canonical = try canonicalID(id)
+        try checkMemory(id: canonical, numEnvs: numEnvs)
         guard isBridgeID(canonical) else { return try BuiltinEnvironments.make(id: canonical, numEnvs: numEnvs, options: options) }
         guard options.observation == .state || hasCamera(canonical) else { throw PixelObservationError.notRendered(envID: canonical) }
         return try PythonBridgeEnv(id: canonical, numEnvs: numEnvs,

