@@ -7,29 +7,10 @@ import Testing
 import Glibc
 #endif
 
-/// LIBERO's interpreter (`scripts/install-libero`), when it is installed and imports LIBERO.
-enum LiberoPython {
-    static let executable: String? = {
-        guard let python = PythonRuntime.liberoExecutable else { return nil }
-        let runtime = PythonRuntime(executable: python)
-        return (try? runtime.run(["catalog"]))?.contains("\"libero/object\"") == true ? python : nil
-    }()
-
-    static let skipReason = "needs LIBERO's own interpreter (.venv-libero or FLOWTUNE_LIBERO_PYTHON); "
-        + "run `scripts/install-libero` (docs/simulators.md), then the tests"
-
-    /// Runs `<LIBERO python> -c script args…` with the checkout's python/ on PYTHONPATH.
-    static func run(_ script: String, _ arguments: [String]) throws -> TestPython.Result {
-        var env = ProcessInfo.processInfo.environment
-        if let path = PythonRuntime().packagePath { env["PYTHONPATH"] = path }
-        return try TestPython.run(script, arguments, environment: env, python: executable!)
-    }
-}
-
 extension BridgeTests {
     /// LIBERO-Object through the bridge: fidelity to LIBERO itself, the multi-task layout,
     /// determinism, the time limit, the sparse reward and the scripted expert.
-    @Suite(.enabled(if: LiberoPython.executable != nil, Comment(rawValue: LiberoPython.skipReason)), .slow)
+    @Suite(.enabled(if: liberoPython.executable != nil, Comment(rawValue: liberoPython.skipReason)), .slow)
     struct LiberoTests {
         /// Steps LIBERO directly (no bridge code) the way the suite documents: the task's initial state
         /// number default_rng(s).integers(50), ten still steps with the gripper open, then the actions;
@@ -58,29 +39,14 @@ extension BridgeTests {
             """
 
         @Test func bridgeObservationsAreBitIdenticalToSteppingLiberoDirectly() throws {
-            let steps = 25
             let env = try PythonBridgeEnv(id: "libero/object/2", numEnvs: 1, configuration: quietBridge(workers: 1))
             defer { env.close() }
             #expect(env.spec.observationDim == 137 && env.spec.actionDim == 7)
             #expect(env.spec.maxEpisodeSteps == 280)
             #expect(env.spec.tasks.map(\.instruction) == ["pick up the salad dressing and place it in the basket"])
             try env.reset(seeds: [17])
-            var rng = RandomGenerator(seed: 5)
-            var actions: [Float] = [], observed = env.buffers.observation(ofEnv: 0).map(\.bitPattern)
-            for _ in 0..<steps {
-                let a = (0..<7).map { _ in rng.nextUniform(-1, 1) }
-                try env.step(actions: a)
-                #expect(!env.buffers.isDone(0), "random actions do not finish the task in \(steps) steps")
-                actions += a
-                observed += env.buffers.observation(ofEnv: 0).map(\.bitPattern)
-            }
-            let dir = NSTemporaryDirectory()
-            let actionsPath = dir + "flowtune-libero-actions-\(getpid()).bin", outPath = dir + "flowtune-libero-direct-\(getpid()).bin"
-            defer { try? FileManager.default.removeItem(atPath: actionsPath); try? FileManager.default.removeItem(atPath: outPath) }
-            try actions.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: actionsPath)) }
-            let r = try LiberoPython.run(Self.directScript, ["2", "\(env.buffers.episodeSeeds[0])", actionsPath, outPath])
-            #expect(r.status == 0, "\(r.stderr.suffix(1500))")
-            let direct = try Data(contentsOf: URL(fileURLWithPath: outPath)).withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+            let (observed, direct) = try bridgeAndDirectObservations(env, steps: 25, python: liberoPython, directScript: Self.directScript,
+                                                                     arguments: ["2", "\(env.buffers.episodeSeeds[0])"])
             #expect(direct.count == observed.count)
             #expect(direct == observed, "the bridge must show exactly what LIBERO computes")
         }
@@ -152,7 +118,7 @@ extension BridgeTests {
                 except libero_suite.MissingAssets as e:
                     print(e)
                 """
-            let r = try LiberoPython.run(script, [])
+            let r = try liberoPython.run(script, [])
             #expect(r.status == 0, "\(r.stderr.suffix(1500))")
             #expect(r.stdout.contains("libero/object/3") && r.stdout.contains("scripts/install-libero"), "\(r.stdout)")
         }

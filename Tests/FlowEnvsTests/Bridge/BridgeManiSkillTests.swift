@@ -7,29 +7,10 @@ import Testing
 import Glibc
 #endif
 
-/// ManiSkill's interpreter (`scripts/install-maniskill`), when it is installed and imports ManiSkill.
-enum ManiSkillPython {
-    static let executable: String? = {
-        guard let python = PythonRuntime.maniSkillExecutable else { return nil }
-        let runtime = PythonRuntime(executable: python)
-        return (try? runtime.run(["catalog"]))?.contains("\"maniskill/PickCube-v1\"") == true ? python : nil
-    }()
-
-    static let skipReason = "needs ManiSkill's own interpreter (.venv-maniskill or FLOWTUNE_MANISKILL_PYTHON); "
-        + "run `scripts/install-maniskill` (docs/simulators.md), then the tests"
-
-    /// Runs `<ManiSkill python> -c script args…` with the checkout's python/ on PYTHONPATH.
-    static func run(_ script: String, _ arguments: [String]) throws -> TestPython.Result {
-        var env = ProcessInfo.processInfo.environment
-        if let path = PythonRuntime().packagePath { env["PYTHONPATH"] = path }
-        return try TestPython.run(script, arguments, environment: env, python: executable!)
-    }
-}
-
 extension BridgeTests {
     /// ManiSkill3 through the bridge: fidelity to ManiSkill itself, determinism, the time limit, the
     /// rewards and the motion-planning expert.
-    @Suite(.enabled(if: ManiSkillPython.executable != nil, Comment(rawValue: ManiSkillPython.skipReason)), .slow)
+    @Suite(.enabled(if: maniSkillPython.executable != nil, Comment(rawValue: maniSkillPython.skipReason)), .slow)
     struct ManiSkillTests {
         /// Steps ManiSkill directly (no bridge code) the way the suite documents: CPU simulation, state
         /// observations, the delta-pose controller, reset(seed=s); writes the Float32 observation after
@@ -49,28 +30,13 @@ extension BridgeTests {
             """
 
         @Test func bridgeObservationsAreBitIdenticalToSteppingManiSkillDirectly() throws {
-            let steps = 25
             let env = try PythonBridgeEnv(id: "maniskill/PickCube-v1", numEnvs: 1, configuration: quietBridge(workers: 1))
             defer { env.close() }
             #expect(env.spec.observationDim == 42 && env.spec.actionDim == 7)
             #expect(env.spec.maxEpisodeSteps == 100)
             try env.reset(seeds: [17])
-            var rng = RandomGenerator(seed: 5)
-            var actions: [Float] = [], observed = env.buffers.observation(ofEnv: 0).map(\.bitPattern)
-            for _ in 0..<steps {
-                let a = (0..<7).map { _ in rng.nextUniform(-1, 1) }
-                try env.step(actions: a)
-                #expect(!env.buffers.isDone(0), "random actions do not finish PickCube in \(steps) steps")
-                actions += a
-                observed += env.buffers.observation(ofEnv: 0).map(\.bitPattern)
-            }
-            let dir = NSTemporaryDirectory()
-            let actionsPath = dir + "flowtune-maniskill-actions-\(getpid()).bin", outPath = dir + "flowtune-maniskill-direct-\(getpid()).bin"
-            defer { try? FileManager.default.removeItem(atPath: actionsPath); try? FileManager.default.removeItem(atPath: outPath) }
-            try actions.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: actionsPath)) }
-            let r = try ManiSkillPython.run(Self.directScript, ["PickCube-v1", "\(env.buffers.episodeSeeds[0] % (1 << 32))", actionsPath, outPath])
-            #expect(r.status == 0, "\(r.stderr.suffix(1500))")
-            let direct = try Data(contentsOf: URL(fileURLWithPath: outPath)).withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+            let (observed, direct) = try bridgeAndDirectObservations(env, steps: 25, python: maniSkillPython, directScript: Self.directScript,
+                                                                     arguments: ["PickCube-v1", "\(env.buffers.episodeSeeds[0] % (1 << 32))"])
             #expect(direct.count == observed.count)
             #expect(direct == observed, "the bridge must show exactly what ManiSkill computes")
         }

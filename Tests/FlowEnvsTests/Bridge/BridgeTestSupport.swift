@@ -1,4 +1,5 @@
 import FlowEnvs
+import FlowTensor
 import FlowTestSupport
 import Foundation
 import Testing
@@ -63,4 +64,59 @@ func expertEpisodeRewards(id: String, seeds: [UInt64], dense: Bool) throws -> (r
         }
     }
     return (rewards, success)
+}
+
+/// A simulator suite's own interpreter (ManiSkill's, LIBERO's), when its install script has made it
+/// and its catalog lists `marker`; tests of that suite are skipped, with `skipReason`, otherwise.
+struct SuiteInterpreter: Sendable {
+    let executable: String?
+    let skipReason: String
+
+    init(_ candidate: String?, listing marker: String, installScript: String, venv: String, variable: String) {
+        executable = candidate.flatMap { python in
+            (try? PythonRuntime(executable: python).run(["catalog"]))?.contains("\"\(marker)\"") == true ? python : nil
+        }
+        skipReason = "needs the suite's own interpreter (\(venv) or \(variable)); run `\(installScript)` "
+            + "(docs/simulators.md), then the tests"
+    }
+
+    /// Runs `<its python> -c script args…` with the checkout's python/ on PYTHONPATH.
+    func run(_ script: String, _ arguments: [String]) throws -> TestPython.Result {
+        var env = ProcessInfo.processInfo.environment
+        if let path = PythonRuntime().packagePath { env["PYTHONPATH"] = path }
+        return try TestPython.run(script, arguments, environment: env, python: executable!)
+    }
+}
+
+let maniSkillPython = SuiteInterpreter(PythonRuntime.maniSkillExecutable, listing: "maniskill/PickCube-v1",
+                                       installScript: "scripts/install-maniskill", venv: ".venv-maniskill",
+                                       variable: "FLOWTUNE_MANISKILL_PYTHON")
+let liberoPython = SuiteInterpreter(PythonRuntime.liberoExecutable, listing: "libero/object",
+                                    installScript: "scripts/install-libero", venv: ".venv-libero",
+                                    variable: "FLOWTUNE_LIBERO_PYTHON")
+
+/// Steps `env` (one environment, already reset) `steps` times with uniform random actions, then has
+/// `python` replay those actions through `directScript` (which gets `arguments`, then the actions
+/// file and the output file, and writes Float32 observations after the reset and every step), and
+/// returns both observation streams as bit patterns: the bridge's and the simulator's own.
+func bridgeAndDirectObservations(_ env: PythonBridgeEnv, steps: Int, python: SuiteInterpreter, directScript: String,
+                                 arguments: [String]) throws -> (bridge: [UInt32], direct: [UInt32]) {
+    let ad = env.spec.actionDim
+    var rng = RandomGenerator(seed: 5)
+    var actions: [Float] = [], observed = env.buffers.observation(ofEnv: 0).map(\.bitPattern)
+    for _ in 0..<steps {
+        let a = (0..<ad).map { _ in rng.nextUniform(-1, 1) }
+        try env.step(actions: a)
+        #expect(!env.buffers.isDone(0), "random actions do not finish \(env.spec.id) in \(steps) steps")
+        actions += a
+        observed += env.buffers.observation(ofEnv: 0).map(\.bitPattern)
+    }
+    let dir = NSTemporaryDirectory(), tag = "\(getpid())-\(env.spec.id.replacingOccurrences(of: "/", with: "-"))"
+    let actionsPath = dir + "flowtune-actions-\(tag).bin", outPath = dir + "flowtune-direct-\(tag).bin"
+    defer { try? FileManager.default.removeItem(atPath: actionsPath); try? FileManager.default.removeItem(atPath: outPath) }
+    try actions.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: actionsPath)) }
+    let r = try python.run(directScript, arguments + [actionsPath, outPath])
+    #expect(r.status == 0, "\(r.stderr.suffix(1500))")
+    let direct = (try? Data(contentsOf: URL(fileURLWithPath: outPath)))?.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) } ?? []
+    return (observed, direct)
 }
