@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from .libero_suite import LiberoSuite, parse_id
+from .libero_suite import LiberoSuite, import_libero, load_benchmark, parse_id
 
 
 def main(argv):
@@ -28,7 +28,7 @@ def main(argv):
     elif args.tasks:
         tasks = [int(t) for t in args.tasks.split(",")]
     else:
-        tasks = list(range(LiberoSuite(name, [0], {}).suite.n_tasks))
+        tasks = list(range(load_benchmark(import_libero()[0], name).n_tasks))
     results = []
     for t in tasks:
         suite = LiberoSuite(f"{name}/{t}", [0], {})

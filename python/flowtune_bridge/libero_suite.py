@@ -54,7 +54,6 @@ TIME_LIMITS = {"object": 280}
 OBJECT_STATE = {"object": 98}
 
 SETTLE_STEPS = 10
-INITIAL_STATES = 50
 HOLD_STILL = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0])
 
 

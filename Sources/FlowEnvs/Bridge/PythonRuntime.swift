@@ -51,25 +51,26 @@ public struct PythonRuntime: Sendable, Equatable {
     /// The runtime that hosts `envID`: its suite's own interpreter (ManiSkill, LIBERO) when one is
     /// installed and none was given explicitly, otherwise this one.
     public func forEnvironment(_ envID: String) -> PythonRuntime {
-        guard !executableIsExplicit, let suite = Self.separateInterpreters.first(where: { envID.hasPrefix($0.idPrefix) }),
-              let python = Self.executable(of: suite) else { return self }
+        guard !executableIsExplicit, let python = Self.separateExecutable(for: envID) else { return self }
         var runtime = self
         runtime.executable = python
         return runtime
     }
 
-    /// The suite's variable, else `<checkout>/<its venv>/bin/python` when it exists.
-    static func executable(of suite: SeparateInterpreter) -> String? {
+    /// The interpreter of the separate suite hosting `envID`: its variable, else
+    /// `<checkout>/<its venv>/bin/python` when it exists; nil for the other suites.
+    static func separateExecutable(for envID: String) -> String? {
+        guard let suite = separateInterpreters.first(where: { envID.hasPrefix($0.idPrefix) }) else { return nil }
         if let python = ProcessInfo.processInfo.environment[suite.variable], !python.isEmpty { return python }
         let python = checkoutRoot.appendingPathComponent(suite.venv + "/bin/python").path
         return FileManager.default.isExecutableFile(atPath: python) ? python : nil
     }
 
     /// `FLOWTUNE_MANISKILL_PYTHON`, else `<checkout>/.venv-maniskill/bin/python` when it exists.
-    public static var maniSkillExecutable: String? { executable(of: separateInterpreters[0]) }
+    public static var maniSkillExecutable: String? { separateExecutable(for: "maniskill/") }
 
     /// `FLOWTUNE_LIBERO_PYTHON`, else `<checkout>/.venv-libero/bin/python` when it exists.
-    public static var liberoExecutable: String? { executable(of: separateInterpreters[1]) }
+    public static var liberoExecutable: String? { separateExecutable(for: "libero/") }
 
     /// The FlowTune checkout this binary was built from (the sources this file was compiled from).
     static var checkoutRoot: URL {
