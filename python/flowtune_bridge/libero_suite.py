@@ -136,7 +136,7 @@ class LiberoSuite:
                 if t not in self.initial_states:
                     self.initial_states[t] = self.suite.get_task_init_states(self.task_ids[t])
                 self.envs.append(ControlEnv(bddl_file_name=bddl, use_camera_obs=False, has_offscreen_renderer=False,
-                                            has_renderer=False))
+                                            has_renderer=False, hard_reset=False))
             except (OSError, ValueError) as e:  # a missing or unreadable asset (mesh, texture, BDDL, initial states)
                 raise MissingAssets(f"libero/{name}/{self.task_ids[t]}", e) from None
         self.raw = [None] * len(self.envs)
@@ -187,6 +187,12 @@ class LiberoSuite:
         env = self.envs[i]
         env.seed(int(seed) % (1 << 32))
         env.reset()
+        # robosuite's soft reset (70 ms; a hard one rebuilds the model, 0.5-2 s) keeps one piece of
+        # the last episode: the Panda gripper's rate-limited command, which its next actions move
+        # from. Zeroed as a freshly built gripper has it, an episode is bit-identical to one in a
+        # new environment (docs/simulators.md, "LIBERO").
+        for robot in env.env.robots:
+            robot.gripper.current_action = np.zeros(robot.gripper.dof)
         raw = env.set_init_state(self.initial_states[self.env_tasks[i]][number])
         for _ in range(SETTLE_STEPS):
             raw, _, _, _ = env.step(HOLD_STILL)

@@ -51,6 +51,25 @@ extension BridgeTests {
             #expect(direct == observed, "the bridge must show exactly what LIBERO computes")
         }
 
+        /// Resets reuse the simulator (robosuite's soft reset) for speed, yet an episode must not
+        /// depend on the ones before it: after episodes that end with the gripper closed (robosuite
+        /// keeps the gripper's rate-limited command across a soft reset, so the next episode's
+        /// fingers would open more slowly), the next one shows exactly what a freshly built LIBERO
+        /// environment computes.
+        @Test func anEpisodeAfterOtherEpisodesIsBitIdenticalToOneInAFreshEnvironment() throws {
+            let env = try PythonBridgeEnv(id: "libero/object/2", numEnvs: 1, configuration: quietBridge(workers: 1))
+            defer { env.close() }
+            var rng = RandomGenerator(seed: 9)
+            for seed: UInt64 in [3, 4] {
+                try env.reset(seeds: [seed])
+                for _ in 0..<30 { try env.step(actions: (0..<6).map { _ in rng.nextUniform(-1, 1) } + [1]) }
+            }
+            try env.reset(seeds: [17])
+            let (observed, direct) = try bridgeAndDirectObservations(env, steps: 25, python: liberoPython, directScript: Self.directScript,
+                                                                     arguments: ["2", "\(env.buffers.episodeSeeds[0])"])
+            #expect(!direct.isEmpty && direct == observed, "an episode is a function of its seed, not of the episodes before it")
+        }
+
         /// The scripted expert picks the object and drops it into the basket: it solves the flat
         /// cream-cheese box and the tall ketchup bottle from two seeds each, every episode ends
         /// terminated at its first success, and the reward is 1 on that step only.
