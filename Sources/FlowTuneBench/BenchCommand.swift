@@ -345,6 +345,16 @@ struct BenchBridgeCommand: ParsableCommand {
                 print("speed-up of \(w) workers over 1: \(format(s, 2))×; \(w) independent Python processes reach \(format(c, 2))× (\(format(100 * s / c, 0))% of that)")
             }
         }
+        // Memory decides how many environments of a heavy simulator (LIBERO) a machine can hold.
+        for w in counts {
+            guard let peaks = r.peakWorkerBytes[w], !peaks.isEmpty else { continue }
+            let perWorker = (numEnvs + w - 1) / w
+            print("worker memory, \(w) worker\(w == 1 ? "" : "s") (up to \(perWorker) environments each): peak resident "
+                  + "\(format(CompareBenchmark.median(peaks.map(Double.init)) / 1_048_576, 0)) MiB (median over repetitions)")
+        }
+        if let w = counts.first(where: { $0 > 1 }), let b = r.bytesPerEnvironment(numEnvs: numEnvs, workers: w) {
+            print("memory per environment: about \(format(b / 1_048_576, 0)) MiB (the peaks' difference over the environments' difference)")
+        }
     }
 }
 

@@ -52,12 +52,34 @@ public struct BridgeBenchmark {
         case bridge(workers: Int)
     }
 
+    /// One setup's measurement in one repetition.
+    public struct Measurement {
+        public var secondsPerEnvStep: Double
+        /// Bridge setups: the largest peak resident memory of any worker (nil for the plain loops, or
+        /// where it cannot be read).
+        public var peakWorkerBytes: Int?
+    }
+
     public struct Result {
         /// Seconds per env step, every repetition, per setup.
         public var secondsPerEnvStep: [Setup: [Double]]
+        /// Per worker count: the largest worker's peak resident memory, every repetition.
+        public var peakWorkerBytes: [Int: [Int]]
 
-        public init(secondsPerEnvStep: [Setup: [Double]]) {
+        public init(secondsPerEnvStep: [Setup: [Double]], peakWorkerBytes: [Int: [Int]] = [:]) {
             self.secondsPerEnvStep = secondsPerEnvStep
+            self.peakWorkerBytes = peakWorkerBytes
+        }
+
+        /// What one more environment in a worker costs in memory, from the largest worker's peak with
+        /// one worker (all `numEnvs` environments) and with `workers` (⌈numEnvs / workers⌉ each): the
+        /// difference of the medians over the difference in environments, so the interpreter and
+        /// the simulator's libraries, which every worker holds once, cancel. Nil without both
+        /// measurements or when both hold as many environments.
+        public func bytesPerEnvironment(numEnvs: Int, workers: Int) -> Double? {
+            let fewer = (numEnvs + workers - 1) / workers
+            guard numEnvs > fewer, let one = peakWorkerBytes[1], let many = peakWorkerBytes[workers], !one.isEmpty, !many.isEmpty else { return nil }
+            return (CompareBenchmark.median(one.map(Double.init)) - CompareBenchmark.median(many.map(Double.init))) / Double(numEnvs - fewer)
         }
 
         public func medianStepsPerSecond(_ s: Setup) -> Double? {
@@ -97,9 +119,9 @@ public struct BridgeBenchmark {
         return (0..<(steps * numEnvs * actionDim)).map { _ in rng.nextUniform(-1, 1) }
     }
 
-    public func measure(_ setup: Setup, actions: [Float], actionsFile: URL) throws -> Double {
+    public func measure(_ setup: Setup, actions: [Float], actionsFile: URL) throws -> Measurement {
         switch setup {
-        case .plain(let p): return try plainLoop(processes: p, actionsFile: actionsFile)
+        case .plain(let p): return Measurement(secondsPerEnvStep: try plainLoop(processes: p, actionsFile: actionsFile))
         case .bridge(let w): return try bridge(workers: w, actions: actions)
         }
     }
@@ -117,8 +139,9 @@ public struct BridgeBenchmark {
         return spe
     }
 
-    /// Seconds per env step through the bridge with `workers` worker processes.
-    public func bridge(workers: Int, actions: [Float]) throws -> Double {
+    /// Seconds per env step through the bridge with `workers` worker processes, and the workers'
+    /// largest peak memory.
+    public func bridge(workers: Int, actions: [Float]) throws -> Measurement {
         let env = try PythonBridgeEnv(id: envID, numEnvs: numEnvs, options: .init(observation: observation, imageSize: imageSize),
                                       configuration: .init(workers: workers))
         defer { env.close() }
@@ -134,7 +157,9 @@ public struct BridgeBenchmark {
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return seconds / Double(steps * numEnvs)
+        let peaks = env.workerPeakResidentBytes
+        return Measurement(secondsPerEnvStep: seconds / Double(steps * numEnvs),
+                           peakWorkerBytes: peaks.contains(nil) ? nil : peaks.compactMap { $0 }.max())
     }
 
     /// The worker counts measured: 1 first (the baseline of every ratio), then the others as given.
@@ -162,14 +187,16 @@ public struct BridgeBenchmark {
 
     public func run(workerCounts: [Int], progress: (Int) -> Void = { _ in }) throws -> Result {
         try withActions { actions, file in
-            var seconds: [Setup: [Double]] = [:]
+            var seconds: [Setup: [Double]] = [:], peaks: [Int: [Int]] = [:]
             for rep in 0..<repetitions {
                 for s in Self.setups(workerCounts: workerCounts) {
-                    seconds[s, default: []].append(try measure(s, actions: actions, actionsFile: file))
+                    let m = try measure(s, actions: actions, actionsFile: file)
+                    seconds[s, default: []].append(m.secondsPerEnvStep)
+                    if case .bridge(let w) = s, let peak = m.peakWorkerBytes { peaks[w, default: []].append(peak) }
                 }
                 progress(rep + 1)
             }
-            return Result(secondsPerEnvStep: seconds)
+            return Result(secondsPerEnvStep: seconds, peakWorkerBytes: peaks)
         }
     }
 }

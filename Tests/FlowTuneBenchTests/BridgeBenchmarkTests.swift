@@ -25,6 +25,15 @@ import Testing
         #expect(r.speedUp(workers: 4) == nil)
     }
 
+    @Test func memoryPerEnvironmentIsThePeaksDifferenceOverTheEnvironmentsDifference() {
+        // 5 environments: one worker holds 5, two workers at most 3 each; the medians (1100, 650)
+        // differ by 450 bytes for 2 environments.
+        let r = BridgeBenchmark.Result(secondsPerEnvStep: [:], peakWorkerBytes: [1: [1000, 1200, 1100], 2: [600, 650, 700]])
+        #expect(r.bytesPerEnvironment(numEnvs: 5, workers: 2) == 225)
+        #expect(r.bytesPerEnvironment(numEnvs: 5, workers: 4) == nil, "no measurement with 4 workers")
+        #expect(r.bytesPerEnvironment(numEnvs: 1, workers: 2) == nil, "one environment: both setups hold the same")
+    }
+
     @Test func eachWorkerCountIsMeasuredRightAfterItsPlainReferenceAndOneWorkerAlwaysComesFirst() {
         #expect(BridgeBenchmark.setups(workerCounts: [2]) == [.plain(processes: 1), .bridge(workers: 1), .plain(processes: 2), .bridge(workers: 2)])
         #expect(BridgeBenchmark.setups(workerCounts: [2, 1]) == BridgeBenchmark.setups(workerCounts: [1, 2]))
@@ -39,6 +48,13 @@ import Testing
             let seconds = try #require(r.secondsPerEnvStep[setup])
             #expect(seconds.count == 2 && seconds.allSatisfy { $0.isFinite && $0 > 0 }, "\(setup): \(seconds)")
         }
+        #if os(Linux)
+        // A worker is a Python interpreter with numpy and gymnasium loaded: tens of MB at least.
+        for workers in [1, 2] {
+            let peaks = try #require(r.peakWorkerBytes[workers], "the workers' peak memory is read from /proc")
+            #expect(peaks.count == 2 && peaks.allSatisfy { $0 > 10 << 20 && $0 < 4 << 30 }, "\(workers) workers: \(peaks)")
+        }
+        #endif
     }
 
     @Test(.requiresPython("numpy", "gymnasium"))

@@ -251,6 +251,8 @@ public final class PythonBridgeEnv: PipelinedVectorEnv {
     public var workerCount: Int { shards.count }
     /// The process ids of the workers (for tests and diagnostics); they change when a worker is restarted.
     public var workerPIDs: [Int32] { shards.map { $0.worker.pid } }
+    /// Each worker's peak resident memory so far (nil where it cannot be read; see `WorkerProcess`).
+    public var workerPeakResidentBytes: [Int?] { shards.map { $0.worker.peakResidentBytes } }
 
     public func close() {
         guard !closed else { return }

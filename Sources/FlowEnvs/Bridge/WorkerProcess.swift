@@ -77,6 +77,16 @@ public final class WorkerProcess {
         close(stderrFD)
     }
 
+    /// The most memory the worker has held at once (its peak resident set, Linux's VmHWM), from
+    /// /proc; nil where /proc is not there or the worker has exited. It tells how many environments
+    /// of a heavy simulator fit on a machine (`flowtune bench bridge` prints it).
+    public var peakResidentBytes: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kB = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        return kB * 1024
+    }
+
     /// Writes one whole frame; throws `workerExited` if the worker is gone.
     public func send(_ frame: [UInt8]) throws {
         var sent = 0
