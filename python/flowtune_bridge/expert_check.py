@@ -1,6 +1,7 @@
 """How often LIBERO's scripted expert succeeds: `python -m flowtune_bridge expert-check --env libero/object`
-runs the expert (no noise) once from every initial state of every task (LIBERO's 50 fixed ones) and
-prints one line per task, then one JSON object with the counts. docs/results/libero.md reports it.
+(or `libero/spatial`, or one task such as `libero/spatial/4`) runs the expert (no noise) once from
+every initial state of every task (LIBERO's 50 fixed ones) and prints one line per task, then one
+JSON object with the counts. docs/results/libero.md reports it.
 
 `--tasks 0,3` limits the tasks, `--initial-states 10` takes the first 10 initial states.
 """

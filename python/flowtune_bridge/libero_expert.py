@@ -1,25 +1,38 @@
-"""A scripted pick-and-place expert for LIBERO-Object ("pick up the X and place it in the basket").
+"""A scripted pick-and-place expert for LIBERO-Object ("pick up the X and place it in the basket") and
+LIBERO-Spatial ("pick up the black bowl … and place it on the plate").
 
 No LIBERO package ships demonstrations or a scripted policy, so FlowTune brings its own. It reads the
 object and container positions from the observation and drives the operational-space controller
 with proportional position deltas, the gripper pointing down as it starts:
 
-1. above the object (10 cm over its origin), gripper open, until within 1 cm and 4 mm sideways;
-2. down to 1 cm over the origin, until there or until the hand stops sinking (it rests on the
-   object or the table);
+1. above the aim point (`AIM_OFFSET` from the object's origin, 10 cm higher), until within 1 cm and
+   4 mm sideways; the fingers fully open (Object) or `OPENING` apart (Spatial);
+2. down to 1 cm over the aim point, until there or until the hand stops sinking (it rests on the
+   object, the table or the furniture);
 3. close the gripper for `GRASP_STEPS` steps;
 4. up to `CARRY_HEIGHT` over the higher of the container and where the object was grasped;
-5. sideways until the object (not the hand: a bottle held off-centre swings in the fingers) is over
-   the container;
-6. down until the object is `RELEASE_HEIGHT` over the container's origin;
+5. sideways until the object (not the hand: a bottle held off-centre swings in the fingers, a bowl
+   held by its rim hangs) is over the container;
+6. down until the object is `RELEASE_HEIGHT` over the container's origin, or stops sinking (it rests
+   on the container);
 7. open the gripper and hold.
 
 If the object is left behind while carrying (more than 15 cm from the hand) it starts again at 1.
 
-The aim point is 8 mm behind the object's origin along x (`AIM_OFFSET`): measured on LIBERO-Object's
-first 8 initial states of each task, this raised the flat cream-cheese box from 2/8 to 8/8 (the hand
+LIBERO-Object: the aim point is 8 mm behind the object's origin along x: measured on the first 8
+initial states of each task, this raised the flat cream-cheese box from 2/8 to 8/8 (the hand
 otherwise lands on its edge) and left the other nine tasks at 8/8, 7/8 for the salad dressing
 (docs/results/libero.md).
+
+LIBERO-Spatial: the black bowl (about 11 cm across at the rim, 5 cm tall) is wider than the open
+gripper (8 cm), so the expert pinches its wall: the aim point is 4.5 cm from the bowl's axis along +y
+and 2.5 cm over its origin, so the finger pads close on the upper half of the 4–5 mm wall, where it
+is nearly upright. Measured with scratch scripts (3–20 initial states per task): aiming 5 cm out and
+1 cm up, where the wall slants, let the bowl slip out of the fingers on lifting (tasks 0 and 1:
+1/3 and 0/3); fully open fingers hit the front of the open drawer in task 4 (0/5), fingers 1.5 cm open
+each mostly do not (19/20 on initial states 10–29); letting go 5 cm over the plate dropped the bowl,
+which hangs tilted from its rim, off the plate's edge in task 0 (8/10), letting go once it rests on
+the plate did not (10/10).
 """
 
 import numpy as np
@@ -33,8 +46,14 @@ GRASP_STEPS = 10
 
 # Per suite: where to grasp relative to the object's origin, and how far over the container's origin
 # to let go.
-AIM_OFFSET = {"object": np.array([-0.008, 0.0, 0.0])}
-RELEASE_HEIGHT = {"object": 0.12}
+AIM_OFFSET = {"object": np.array([-0.008, 0.0, 0.0]), "spatial": np.array([0.0, 0.045, 0.025])}
+RELEASE_HEIGHT = {"object": 0.12, "spatial": 0.01}
+# Per suite: how far each finger stands open (metres from the middle, 0.04 = fully) while approaching
+# and descending; None: fully open.
+OPENING = {"object": None, "spatial": 0.015}
+# Seconds the fingers lag their command (joint damping / stiffness of robosuite's Panda gripper: 100/1000).
+FINGER_LAG = 0.1
+OPENING_TOLERANCE = 0.002
 LOST_DISTANCE = 0.15
 
 APPROACH, DESCEND, GRASP, LIFT, CARRY, LOWER, RELEASE = range(7)
@@ -43,7 +62,7 @@ APPROACH, DESCEND, GRASP, LIFT, CARRY, LOWER, RELEASE = range(7)
 class PickAndPlaceExpert:
     def __init__(self, target, container, suite):
         self.target, self.container = target, container
-        self.aim_offset, self.release_height = AIM_OFFSET[suite], RELEASE_HEIGHT[suite]
+        self.aim_offset, self.release_height, self.opening = AIM_OFFSET[suite], RELEASE_HEIGHT[suite], OPENING[suite]
         self.carry_height = None  # fixed when the grasp starts
         self.phase = APPROACH
         self.grasp_steps = 0
@@ -58,7 +77,21 @@ class PickAndPlaceExpert:
         action = np.zeros(7)
         action[:3] = np.clip((goal - hand) / POSITION_SCALE * GAIN, -1.0, 1.0)
         action[6] = 1.0 if closed else -1.0
+        if self.opening is not None and self.phase in (APPROACH, DESCEND):
+            action[6] = self._toward_opening(obs)
         return action
+
+    def _toward_opening(self, obs):
+        """Gripper action that brings each finger to `opening` and holds it there (0 keeps robosuite's
+        gripper command where it is). The command runs ahead of the fingers by about their velocity
+        times `FINGER_LAG`, so that is where they are headed."""
+        (q1, q2), (v1, v2) = obs["robot0_gripper_qpos"], obs["robot0_gripper_qvel"]
+        headed = (q1 - q2) / 2 + (v1 - v2) / 2 * FINGER_LAG
+        if headed > self.opening + OPENING_TOLERANCE:
+            return 1.0
+        if headed < self.opening - OPENING_TOLERANCE:
+            return -1.0
+        return 0.0
 
     def _goal(self, hand, obj, container):
         aim = obj + self.aim_offset
@@ -98,7 +131,9 @@ class PickAndPlaceExpert:
             self.phase = APPROACH
         elif self.phase == CARRY:
             if np.linalg.norm(error[:2]) < 0.01:
-                self.phase = LOWER
+                self.phase, self.heights = LOWER, []
         elif self.phase == LOWER:
-            if np.linalg.norm(error) < 0.01:
+            self.heights.append(obj[2])
+            stalled = len(self.heights) > 6 and self.heights[-6] - self.heights[-1] < 0.003
+            if np.linalg.norm(error) < 0.01 or stalled:
                 self.phase = RELEASE

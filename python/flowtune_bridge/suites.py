@@ -2,14 +2,15 @@
 
 Ids: `metaworld/<task>` (MT1, e.g. `metaworld/reach-v3`), `metaworld/MT10`, `metaworld/MT50`,
 `maniskill/<task>` (PickCube-v1, PushCube-v1, StackCube-v1, PegInsertionSide-v1), `libero/object`,
-`libero/object/<k>` (LIBERO-Object's 10 tasks together, or task k), `gym/<gymnasium id>`
-(e.g. `gym/Pendulum-v1`) and `pusht` (gym-pusht, state observations).
+`libero/object/<k>`, `libero/spatial`, `libero/spatial/<k>` (LIBERO-Object's or LIBERO-Spatial's 10
+tasks together, or task k), `gym/<gymnasium id>` (e.g. `gym/Pendulum-v1`) and `pusht` (gym-pusht,
+state observations).
 """
 
 from .errors import UnknownEnvironment
 
 PATTERNS = ["metaworld/<task>-v3", "metaworld/MT10", "metaworld/MT50", "maniskill/<task>", "libero/object",
-            "libero/object/<k>", "gym/<gymnasium id>", "pusht"]
+            "libero/object/<k>", "libero/spatial", "libero/spatial/<k>", "gym/<gymnasium id>", "pusht"]
 
 
 def make_suite(env_id, env_indices, options):
