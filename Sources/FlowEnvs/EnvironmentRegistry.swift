@@ -11,13 +11,14 @@ import Foundation
 ///
 /// Ids: the built-in ones (`BuiltinEnvironments.ids` and aliases), `metaworld/<task>-v3` (MT1),
 /// `metaworld/MT10`, `metaworld/MT50`, `maniskill/<task>` (after `scripts/install-maniskill`),
-/// `libero/object` and `libero/object/<k>` (after `scripts/install-libero`),
-/// `gym/<gymnasium id>` and `pusht`. Bridge ids are checked by
+/// `libero/object`, `libero/object/<k>`, `libero/spatial` and `libero/spatial/<k>` (after
+/// `scripts/install-libero`), `gym/<gymnasium id>` and `pusht`. Bridge ids are checked by
 /// the worker, which lists the valid ones (or names the package to install) when an id is wrong.
 public enum EnvironmentRegistry {
     /// The forms of the bridge ids, as error messages and `flowtune envs` show them.
     public static let bridgeIDPatterns = ["metaworld/<task>-v3", "metaworld/MT10", "metaworld/MT50",
                                           "maniskill/<task>", "libero/object", "libero/object/<k>",
+                                          "libero/spatial", "libero/spatial/<k>",
                                           "gym/<gymnasium id>", "pusht"]
 
     /// Whether the bridge environment `id` can be observed through a camera (MetaWorld's `corner`,

@@ -292,8 +292,8 @@ struct EnvsCommand: ParsableCommand {
                 print("    time limits: 100 (PickCube, PushCube), 150 (StackCube), 300 (PegInsertionSide) steps; motion-planning experts (flowtune collect)")
             }
             if suite.name == "libero" {
-                print("    python: \(ownInterpreter["libero"]?.python.executable ?? python.executable); observation: 137 state values (+ one-hot task for libero/object); action: 7 values in [-1, 1] (end-effector delta pose, gripper)")
-                print("    time limit: 280 steps; sparse success reward; a scripted pick-and-place expert (flowtune collect)")
+                print("    python: \(ownInterpreter["libero"]?.python.executable ?? python.executable); observation: 137 state values for libero/object, 109 for libero/spatial (+ one-hot task for the ten-task ids); action: 7 values in [-1, 1] (end-effector delta pose, gripper)")
+                print("    time limits: 280 (object), 220 (spatial) steps; sparse success reward; scripted pick-and-place experts (flowtune collect)")
             }
         }
     }
