@@ -115,8 +115,7 @@ class PickAndPlaceExpert:
             if np.linalg.norm(error) < 0.01 and np.linalg.norm(error[:2]) < 0.004:
                 self.phase, self.heights = DESCEND, []
         elif self.phase == DESCEND:
-            self.heights.append(hand[2])
-            stalled = len(self.heights) > 6 and self.heights[-6] - self.heights[-1] < 0.003
+            stalled = self._stopped_sinking(hand[2])
             if np.linalg.norm(error) < 0.01 or stalled:
                 self.phase, self.grasp_steps = GRASP, 0
                 self.carry_height = max(container[2], obj[2]) + CARRY_HEIGHT
@@ -133,7 +132,13 @@ class PickAndPlaceExpert:
             if np.linalg.norm(error[:2]) < 0.01:
                 self.phase, self.heights = LOWER, []
         elif self.phase == LOWER:
-            self.heights.append(obj[2])
-            stalled = len(self.heights) > 6 and self.heights[-6] - self.heights[-1] < 0.003
+            stalled = self._stopped_sinking(obj[2])
             if np.linalg.norm(error) < 0.01 or stalled:
                 self.phase = RELEASE
+
+    def _stopped_sinking(self, height):
+        """Records `height` (the hand's while descending, the object's while lowering) and says whether
+        it fell less than 3 mm over the last 5 steps: the hand rests on something, or the object on
+        the container."""
+        self.heights.append(height)
+        return len(self.heights) > 6 and self.heights[-6] - self.heights[-1] < 0.003
