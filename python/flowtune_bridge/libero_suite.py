@@ -29,8 +29,19 @@ terminated at the first step the task's goal holds (`env.check_success()`) and a
 time limit: `TIME_LIMITS` below (the limits of the common LIBERO evaluation protocol), or
 `max_episode_steps` when given and shorter.
 
-Reward: 1 on the success step, nothing otherwise. LIBERO defines no shaped reward, so `"dense"` is
-refused rather than quietly replaced by something of FlowTune's own.
+Rewards: `"sparse"` (LIBERO's own) pays 1 on the success step, nothing otherwise. LIBERO defines no
+shaped reward, so `"dense"` is FlowTune's own, in the form ManiSkill's PickCube reward has: it adds
+the progress Φ(s') − Φ(s) of a staged potential in [0, 1] (docs/simulators.md, "LIBERO"),
+
+    Φ = (reach + grasped + grasped · place) / 4,   Φ = 1 on the success step,
+
+with reach = 1 − tanh(5 · |hand − object|), grasped = 1 while both finger pads touch the object
+(robosuite's grasp check), place = 1 − tanh(3 · |object − release point|), the release point being
+where the scripted expert lets go (`RELEASE_HEIGHT` over the container's origin). Being a difference
+of potentials, it adds Φ(end) − Φ(start) to an episode whatever the path (no reward for grasping and
+letting go over and over), at most 1. The scales are chosen so each term changes over the distances
+an episode covers (the hand starts about 40 cm from the object; the object 30–50 cm from the
+container).
 
 The scripted expert (`libero_expert.py`) picks the object from above and drops it into the basket
 (Object), or pinches the bowl's rim and sets it on the plate (Spatial).
@@ -115,9 +126,7 @@ class LiberoSuite:
     def __init__(self, rest, env_indices, options):
         images.refuse("libero/" + rest, options)
         name, task = parse_id(rest)
-        if options.get("reward", "sparse") == "dense":
-            raise BridgeError("LIBERO defines no shaped reward, only success; set env.shaped_reward: false "
-                              "for libero/ ids")
+        self.dense = options.get("reward", "sparse") == "dense"
         benchmark, get_libero_path, ControlEnv = import_libero()
         self.suite = load_benchmark(benchmark, name)
         if task is not None and not 0 <= task < self.suite.n_tasks:
@@ -149,6 +158,7 @@ class LiberoSuite:
         self.experts = [None] * len(self.envs)
         # What each task's goal is about: [object to move, container] in both suites.
         self.objects_of_interest = [list(e.env.obj_of_interest) for e in self.envs]
+        self.potential = [0.0] * len(self.envs)
 
     def spec(self):
         instructions = [self.suite.get_task(k).language for k in self.task_ids]
@@ -203,7 +213,10 @@ class LiberoSuite:
             raw, _, _, _ = env.step(HOLD_STILL)
         self.steps[i] = 0
         self.experts[i] = None
-        return self._observe(i, raw)
+        observation = self._observe(i, raw)
+        if self.dense:
+            self.potential[i] = self._potential(i)
+        return observation
 
     def step(self, i, action):
         raw, _, _, _ = self.envs[i].step(np.asarray(action, dtype=np.float64))
@@ -211,7 +224,26 @@ class LiberoSuite:
         success = bool(self.envs[i].check_success())
         terminated = success and self.terminate_on_success
         truncated = not terminated and self.steps[i] >= self.max_steps
-        return self._observe(i, raw), 1.0 if success else 0.0, terminated, truncated, success
+        observation = self._observe(i, raw)
+        reward = 1.0 if success else 0.0
+        if self.dense:
+            potential = 1.0 if success else self._potential(i)
+            reward += potential - self.potential[i]
+            self.potential[i] = potential
+        return observation, reward, terminated, truncated, success
+
+    def _potential(self, i):
+        """The dense reward's staged potential Φ of slot i's current state (module docstring)."""
+        from .libero_expert import RELEASE_HEIGHT
+        target, container = self.objects_of_interest[i][:2]
+        raw, task_env = self.raw[i], self.envs[i].env
+        hand, obj = raw["robot0_eef_pos"], raw[target + "_pos"]
+        release_point = raw[container + "_pos"] + [0.0, 0.0, RELEASE_HEIGHT[self.name]]
+        reach = 1.0 - np.tanh(5.0 * np.linalg.norm(hand - obj))
+        grasped = float(task_env._check_grasp(gripper=task_env.robots[0].gripper,
+                                              object_geoms=task_env.objects_dict[target]))
+        place = 1.0 - np.tanh(3.0 * np.linalg.norm(obj - release_point))
+        return float(reach + grasped + grasped * place) / 4.0
 
     def expert(self, i):
         from .libero_expert import PickAndPlaceExpert
