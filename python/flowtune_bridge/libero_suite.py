@@ -57,6 +57,7 @@ import numpy as np
 
 from . import images
 from .errors import BridgeError, MissingPackage, UnknownEnvironment
+from .libero_expert import RELEASE_HEIGHT, PickAndPlaceExpert
 
 INSTALL = "scripts/install-libero (a virtual environment of its own, .venv-libero)"
 
@@ -234,7 +235,6 @@ class LiberoSuite:
 
     def _potential(self, i):
         """The dense reward's staged potential Φ of slot i's current state (module docstring)."""
-        from .libero_expert import RELEASE_HEIGHT
         target, container = self.objects_of_interest[i][:2]
         raw, task_env = self.raw[i], self.envs[i].env
         hand, obj = raw["robot0_eef_pos"], raw[target + "_pos"]
@@ -246,7 +246,6 @@ class LiberoSuite:
         return float(reach + grasped + grasped * place) / 4.0
 
     def expert(self, i):
-        from .libero_expert import PickAndPlaceExpert
         if self.experts[i] is None:
             target, container = self.objects_of_interest[i][:2]
             self.experts[i] = PickAndPlaceExpert(target, container, self.name)
