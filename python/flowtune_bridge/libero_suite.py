@@ -40,8 +40,8 @@ with reach = 1 − tanh(5 · |hand − object|), grasped = 1 while both finger p
 where the scripted expert lets go (`RELEASE_HEIGHT` over the container's origin). Being a difference
 of potentials, it adds Φ(end) − Φ(start) to an episode whatever the path (no reward for grasping and
 letting go over and over), at most 1. The scales are chosen so each term changes over the distances
-an episode covers (the hand starts about 40 cm from the object; the object 30–50 cm from the
-container).
+an episode covers: from initial state 3 (seed 3) of every task, the hand starts 29–48 cm from the
+object, and the object 35–53 cm (Object) or 12–54 cm (Spatial) from the release point.
 
 The scripted expert (`libero_expert.py`) picks the object from above and drops it into the basket
 (Object), or pinches the bowl's rim and sets it on the plate (Spatial).
