@@ -58,6 +58,7 @@ import numpy as np
 from . import images
 from .errors import BridgeError, MissingPackage, UnknownEnvironment
 from .libero_expert import RELEASE_HEIGHT, PickAndPlaceExpert
+from .rewards import SuccessReward
 
 INSTALL = "scripts/install-libero (a virtual environment of its own, .venv-libero)"
 
@@ -159,7 +160,7 @@ class LiberoSuite:
         self.experts = [None] * len(self.envs)
         # What each task's goal is about: [object to move, container] in both suites.
         self.objects_of_interest = [list(e.env.obj_of_interest) for e in self.envs]
-        self.potential = [0.0] * len(self.envs)
+        self.reward = SuccessReward(len(self.envs), self.dense)
 
     def spec(self):
         instructions = [self.suite.get_task(k).language for k in self.task_ids]
@@ -215,8 +216,7 @@ class LiberoSuite:
         self.steps[i] = 0
         self.experts[i] = None
         observation = self._observe(i, raw)
-        if self.dense:
-            self.potential[i] = self._potential(i)
+        self.reward.start(i, lambda: self._potential(i))
         return observation
 
     def step(self, i, action):
@@ -226,11 +226,7 @@ class LiberoSuite:
         terminated = success and self.terminate_on_success
         truncated = not terminated and self.steps[i] >= self.max_steps
         observation = self._observe(i, raw)
-        reward = 1.0 if success else 0.0
-        if self.dense:
-            potential = 1.0 if success else self._potential(i)
-            reward += potential - self.potential[i]
-            self.potential[i] = potential
+        reward = self.reward.step(i, success, lambda: 1.0 if success else self._potential(i))
         return observation, reward, terminated, truncated, success
 
     def _potential(self, i):

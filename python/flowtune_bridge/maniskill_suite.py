@@ -36,6 +36,7 @@ import numpy as np
 
 from . import images
 from .errors import BridgeError, MissingPackage, UnknownEnvironment
+from .rewards import SuccessReward
 
 INSTALL = "scripts/install-maniskill (a virtual environment of its own, .venv-maniskill)"
 
@@ -110,7 +111,7 @@ class ManiSkillSuite:
         self.gymnasium = gymnasium
         self.envs = [make_env(gymnasium, task, "pd_ee_delta_pose") for _ in env_indices]
         self.steps = [0] * len(self.envs)
-        self.potential = [0.0] * len(self.envs)
+        self.reward = SuccessReward(len(self.envs), self.dense)
         self.seeds = [0] * len(self.envs)
         self.experts = [None] * len(self.envs)
         self.planner = None  # the expert's planning environment, built on first use
@@ -136,6 +137,10 @@ class ManiSkillSuite:
     def task_index(self, i):
         return 0
 
+    def _zero_action(self):
+        import torch  # ManiSkill's reward functions take a batch of actions as a tensor
+        return torch.zeros((1, self.action_dim))
+
     def _normalized_reward(self, i, action):
         u = self.envs[i].unwrapped
         return float(_row(u.compute_normalized_dense_reward(obs=None, action=action, info=u.get_info()))[0])
@@ -145,28 +150,20 @@ class ManiSkillSuite:
         obs, _ = self.envs[i].reset(seed=self.seeds[i])
         self.steps[i] = 0
         self.experts[i] = None
-        if self.dense:
-            import torch
-            self.potential[i] = self._normalized_reward(i, torch.zeros((1, self.action_dim)))
+        self.reward.start(i, lambda: self._normalized_reward(i, self._zero_action()))
         return _row(obs)
 
     def step(self, i, action):
         a = np.asarray(action, dtype=np.float32).reshape(1, -1)
-        obs, reward, _, _, info = self.envs[i].step(a)
+        obs, normalized, _, _, info = self.envs[i].step(a)
         self.steps[i] += 1
         success = _flag(info.get("success"))
         terminated = success and self.terminate_on_success
         truncated = not terminated and self.steps[i] >= self.max_steps
-        bonus = 1.0 if success else 0.0
-        if self.dense:
-            potential = float(_row(reward)[0])
-            reward = bonus + potential - self.potential[i]
-            self.potential[i] = potential
-        else:
-            reward = bonus
+        reward = self.reward.step(i, success, lambda: float(_row(normalized)[0]))
         if self.experts[i] is not None:
             self.experts[i].advance()
-        return _row(obs), float(reward), terminated, truncated, success
+        return _row(obs), reward, terminated, truncated, success
 
     def expert(self, i):
         from .maniskill_expert import MotionPlanExpert

@@ -44,6 +44,7 @@ from .errors import MissingPackage, UnknownEnvironment
 from .gl_backend import select_gl_backend
 from .metaworld_camera import MetaWorldCameras
 from .metaworld_instructions import INSTRUCTIONS
+from .rewards import SuccessReward
 
 INSTALL = "pip install 'metaworld==3.1.1' packaging"
 SUITES = ("MT10", "MT50")
@@ -101,7 +102,7 @@ class MetaWorldSuite:
         self.chooses_tasks = self.multi and not self.image_requests
         self.raw = [None] * len(self.envs)
         self.steps = [0] * len(self.envs)
-        self.potential = [0.0] * len(self.envs)
+        self.reward = SuccessReward(len(self.envs), self.dense)
         self.cameras = MetaWorldCameras(self.envs, self.image_requests, self.env_tasks) if self.image_requests else None
 
     def spec(self):
@@ -162,24 +163,17 @@ class MetaWorldSuite:
         env.seed(seed)
         raw, _ = env.reset()
         self.steps[i] = 0
-        if self.dense:
-            self.potential[i] = float(env.evaluate_state(raw, np.zeros(4))[0]) / 10.0
+        self.reward.start(i, lambda: float(env.evaluate_state(raw, np.zeros(4))[0]) / 10.0)
         return self._observe(i, raw)
 
     def step(self, i, action):
-        raw, reward, _, raw_truncated, info = self.envs[i].step(action)
+        raw, shaped, _, raw_truncated, info = self.envs[i].step(action)
         self.steps[i] += 1
         success = info["success"] == 1.0
         terminated = success and self.terminate_on_success
         truncated = not terminated and (raw_truncated or self.steps[i] >= self.max_steps)
-        bonus = 1.0 if success else 0.0
-        if self.dense:
-            potential = float(reward) / 10.0
-            reward = bonus + potential - self.potential[i]
-            self.potential[i] = potential
-        else:
-            reward = bonus
-        return self._observe(i, raw), float(reward), terminated, truncated, success
+        reward = self.reward.step(i, success, lambda: float(shaped) / 10.0)
+        return self._observe(i, raw), reward, terminated, truncated, success
 
     def expert(self, i):
         return np.clip(self.policies[self.env_tasks[i]].get_action(self.raw[i]), -1.0, 1.0)
