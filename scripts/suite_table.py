@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Per-task table of a multi-task suite (MetaWorld MT10/MT50, the built-in multitask) from FlowTune run
+"""Per-task table of a multi-task suite (MetaWorld MT10/MT50, LIBERO, the built-in multitask) from FlowTune run
 directories: the SFT run's final evaluation, each RL run's final ODE evaluation, and all RL runs
 pooled with a 95% Wilson interval; then each RL run's per-task training success over its first and
 last 30 iterations (`train_success_<task>` in metrics.jsonl).
@@ -7,7 +7,7 @@ last 30 iterations (`train_success_<task>` in metrics.jsonl).
     python3 scripts/suite_table.py runs/<sft run> runs/<rl run> [runs/<rl run> ...]
 
 Standard library only. The per-task MT10 tables and training-success trends in
-docs/results/rl-stability.md come from this script.
+docs/results/rl-stability.md and docs/results/libero.md come from this script.
 """
 import json
 import math
@@ -23,7 +23,8 @@ def final_table(path, marker):
     if not idx: return None, None
     i = idx[-1]; tasks = {}
     for l in lines[i+1:]:
-        m = re.search(r"INFO\s+(\S+-v3)\s+(\d+)/(\d+)", l)
+        # the per-task lines under the summary: "<task name>   k/n   p% [lo, hi]"
+        m = re.search(r"INFO\s+(\S+)\s+(\d+)/(\d+)\s+[\d.]+%", l)
         if not m: break
         tasks[m.group(1)] = (int(m.group(2)), int(m.group(3)))
     secs = None
