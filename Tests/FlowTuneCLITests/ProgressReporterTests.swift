@@ -94,11 +94,29 @@ final class ManualClock: @unchecked Sendable {
         #expect(out.lines.last == "\r\u{1B}[2Kevaluation: 62.0% success\n")
     }
 
-    @Test func theWeakestTaskOfASuiteIsNamedWithItsTrainingSuccess() {
-        let metrics = ["train_success": 0.6, "train_success_reach": 1.0, "train_success_push-left": 0.125,
-                       "train_success_lift": 0.5, "policy_loss": -0.1]
-        let item = ProgressReporter.weakestTask(in: metrics)
-        #expect(item?.0 == "weakest" && item?.1 == "push-left 12%")
-        #expect(ProgressReporter.weakestTask(in: ["train_success": 0.5, "train_success_reach": 0.5]) == nil, "one task: nothing to compare")
+    @Test func theWeakestTaskIsTheLowestPooledTrainingSuccessOverTheWindow() {
+        var window = WeakestTaskWindow(iterations: 2)
+        // An unlucky iteration for lift (0 of 1) between good ones; push-left fails steadily.
+        window.add(["train_success": 0.6, "train_success_reach": 1.0, "train_episodes_reach": 4,
+                    "train_success_push-left": 0.125, "train_episodes_push-left": 8,
+                    "train_success_lift": 1.0, "train_episodes_lift": 3, "policy_loss": -0.1])
+        window.add(["train_success_reach": 0.75, "train_episodes_reach": 4,
+                    "train_success_push-left": 0.25, "train_episodes_push-left": 4,
+                    "train_success_lift": 0.0, "train_episodes_lift": 1])
+        #expect(window.item?.0 == "weakest" && window.item?.1 == "push-left 17% (2/12)")
+        // The window forgets the oldest iteration: lift's 0/1 and 0/2 now outweigh its 3/3.
+        window.add(["train_success_reach": 1.0, "train_episodes_reach": 2,
+                    "train_success_push-left": 0.5, "train_episodes_push-left": 2,
+                    "train_success_lift": 0.0, "train_episodes_lift": 2])
+        #expect(window.item?.1 == "lift 0% (0/3)")
+    }
+
+    @Test func aSingleTaskOrTasksWithoutFinishedEpisodesNameNoWeakestTask() {
+        var window = WeakestTaskWindow()
+        window.add(["train_success": 0.5, "train_success_reach": 0.5, "train_episodes_reach": 2])
+        #expect(window.item == nil, "one task: nothing to compare")
+        var unfinished = WeakestTaskWindow()
+        unfinished.add(["train_success_reach": 0.5, "train_episodes_reach": 2, "train_success_lift": 0.0])
+        #expect(unfinished.item == nil, "a task without its episode count is not compared")
     }
 }

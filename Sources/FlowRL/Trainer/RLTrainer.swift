@@ -177,6 +177,7 @@ public final class RLTrainer {
         if tasks.count > 1 {
             for (task, episodes) in rs.taskEpisodes where task < tasks.count {
                 metrics["train_success_\(tasks[task].name)"] = Double(rs.taskSuccesses[task] ?? 0) / Double(episodes)
+                metrics["train_episodes_\(tasks[task].name)"] = Double(episodes)
             }
             if let dealt {
                 for t in tasks.indices { metrics["task_envs_\(tasks[t].name)"] = Double(dealt.count { $0 == t }) }

@@ -193,6 +193,7 @@ struct Pipeline {
         let start = Date()
         var best = -1.0
         var lastTrainSuccess: Double? = nil
+        var weakestTask = WeakestTaskWindow()
         var final: EvaluationReport? = nil
         if let e = initialEvaluation, resumed == nil {
             var m = e.metrics()
@@ -220,7 +221,8 @@ struct Pipeline {
             try tensorboard?.addScalars(m.filter { $0.key != "iteration" }, step: trainer.iteration)
             if let s = m["train_success"], s.isFinite { lastTrainSuccess = s }
             let evalText = m["eval_success"].map { [("eval", String(format: "%.1f%%", $0 * 100))] } ?? []
-            let weakest = ProgressReporter.weakestTask(in: m).map { [$0] } ?? []
+            weakestTask.add(m)
+            let weakest = weakestTask.item.map { [$0] } ?? []
             progress.update(iteration: trainer.iteration, envSteps: trainer.environmentSteps,
                             successRate: lastTrainSuccess, extra: weakest + evalText)
             if let s = m["eval_success"] {

@@ -118,7 +118,7 @@ public struct ReportWriter: Sendable {
     static let perTaskSuccessPrefixes = ["train_success_", "eval_success_", "eval_sde_success_"]
     /// Per-task diagnostics of a multi-task suite's update (docs/algorithms.md §4.1, §4.4), drawn as
     /// heat maps on each run's own range of values for the same tasks as the success maps.
-    static let perTaskDiagnosticPrefixes = ["task_envs_", "approx_kl_", "advantage_mean_", "advantage_std_"]
+    static let perTaskDiagnosticPrefixes = ["task_envs_", "train_episodes_", "approx_kl_", "advantage_mean_", "advantage_std_"]
 
     /// The sections and charts for the metrics these runs logged, each metric in one chart only.
     func plan(_ runs: [ReportRun]) -> [PlannedSection] {

@@ -193,14 +193,48 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 }
 
-extension ProgressReporter {
-    /// For a multi-task suite, the task with the lowest training success in one iteration's
-    /// `metrics` (`train_success_<task>`), as a progress item: `("weakest", "push-left 12%")`; nil
-    /// for a single task. The suite's mean can rise while one task collapses; this shows it live.
-    public static func weakestTask(in metrics: [String: Double]) -> (String, String)? {
+/// For a multi-task suite, the task with the lowest training success over the last few iterations,
+/// as a progress item: `("weakest", "push-left 12% (3/25)")`. The suite's mean can rise while one
+/// task collapses; this shows it live. One iteration finishes only a few episodes per task
+/// (LIBERO-Object's 20 environments about 25 over ten tasks), so in a single iteration some task
+/// nearly always stands at 0%; pooling each task's successes and finished episodes
+/// (`train_success_<task>` × `train_episodes_<task>`) over a window names a task that is weak, not
+/// one that was unlucky.
+public struct WeakestTaskWindow {
+    public let iterations: Int
+    /// Per iteration, each task's (successes, finished episodes).
+    private var recent: [[String: (successes: Double, episodes: Double)]] = []
+
+    public init(iterations: Int = 10) {
+        precondition(iterations >= 1)
+        self.iterations = iterations
+    }
+
+    /// Adds one iteration's metrics (`train_success_<task>` and `train_episodes_<task>`).
+    public mutating func add(_ metrics: [String: Double]) {
         let prefix = "train_success_"
-        let tasks = metrics.filter { $0.key.hasPrefix(prefix) && $0.value.isFinite }
-        guard tasks.count > 1, let weakest = tasks.min(by: { ($0.value, $0.key) < ($1.value, $1.key) }) else { return nil }
-        return ("weakest", "\(weakest.key.dropFirst(prefix.count)) \(String(format: "%.0f%%", weakest.value * 100))")
+        var counts: [String: (successes: Double, episodes: Double)] = [:]
+        for (key, rate) in metrics where key.hasPrefix(prefix) && rate.isFinite {
+            let task = String(key.dropFirst(prefix.count))
+            guard let episodes = metrics["train_episodes_" + task], episodes > 0 else { continue }
+            counts[task] = ((rate * episodes).rounded(), episodes)
+        }
+        recent.append(counts)
+        if recent.count > iterations { recent.removeFirst() }
+    }
+
+    /// The task with the lowest pooled success (ties: the name first in order); nil for fewer than
+    /// two tasks with finished episodes.
+    public var item: (String, String)? {
+        var pooled: [String: (successes: Double, episodes: Double)] = [:]
+        for counts in recent {
+            for (task, c) in counts { pooled[task, default: (0, 0)] = (pooled[task, default: (0, 0)].successes + c.successes,
+                                                                       pooled[task, default: (0, 0)].episodes + c.episodes) }
+        }
+        guard pooled.count > 1,
+              let weakest = pooled.min(by: { ($0.value.successes / $0.value.episodes, $0.key) < ($1.value.successes / $1.value.episodes, $1.key) })
+        else { return nil }
+        let c = weakest.value
+        return ("weakest", "\(weakest.key) \(String(format: "%.0f%%", 100 * c.successes / c.episodes)) (\(Int(c.successes))/\(Int(c.episodes)))")
     }
 }
