@@ -18,8 +18,8 @@ struct BenchCompareCommand: ParsableCommand {
             Workloads (see bench/peers/workloads.py): W1 sample-ode/sample-sde (K = 5, 10; batch 1, 16, \
             64, 256, 1024), W2 ppo-sde/ppo-noise (one PPO epoch of 4096 decisions, minibatch 256, 1024), \
             W3 fpo (one FPO epoch, N_mc = 8, minibatch 256, 1024), W4 rl-iteration (collect + update \
-            on reach-obstacle, 64 environments; the peers step a synthetic environment with the same \
-            widths, see bench/peers/rl_iteration.py), W5 encoder (forward and backward of the pixel \
+            on reach-obstacle, 64 environments; the peers step the same task ported to numpy, see \
+            bench/peers/rl_iteration.py), W5 encoder (forward and backward of the pixel \
             policies' image encoder, 64×64 RGB, batch 64 and 256; reported in images/s).
 
             Examples:

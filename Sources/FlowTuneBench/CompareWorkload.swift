@@ -80,7 +80,7 @@ public struct CompareWorkload: Hashable, Sendable, CustomStringConvertible {
         + [64, 256].map { CompareWorkload(.encoder, batch: $0) }
 
     /// W4's steps per environment in one iteration (the trainer steps at least one episode's time
-    /// limit, RolloutCollector) and the episode time limit, for the peers' synthetic environment.
+    /// limit, RolloutCollector) and the episode time limit, for the peers' numpy port of the task.
     public static func iterationSteps() throws -> (perEnvironment: Int, timeLimit: Int) {
         let limit = try BuiltinEnvironments.make(id: environment, numEnvs: 1).spec.maxEpisodeSteps
         return (max(RLConfig().stepsPerIteration(chunkLength: FlowTuneConfig().policy.chunkLength), limit), limit)

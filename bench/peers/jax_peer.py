@@ -381,7 +381,7 @@ class JaxStack:
 
     def rl_iteration(self, ck, num_envs, env_steps, time_limit):
         agent = JaxRLAgent(ck)
-        env = R.SyntheticReachEnv(num_envs, time_limit)
+        env = R.ReachObstacleEnv(num_envs, time_limit)
         return lambda: R.run_iteration(agent, env, env_steps, ck.chunk_length)
 
     def equivalence(self, ck, case):

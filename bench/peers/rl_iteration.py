@@ -1,14 +1,15 @@
 """W4 for the peers: one RL iteration (collect + update) with the structure of FlowTune's
-RLTrainer.runIteration, on a synthetic vectorised numpy environment with reach-obstacle's widths.
+RLTrainer.runIteration, on FlowTune's reach-obstacle task ported to numpy (`ReachObstacleEnv`).
 
 What matches FlowTune: the policy, one-step Flow-SDE sampling per decision, the separate critic
 (an MLP 8 → 256 → 256 → 1 on the normalised observation), chunk-level GAE (γ per environment step
 inside the chunk, γ^H between decisions, λ = 0.95) with advantage normalisation, and the update:
 4 epochs of minibatch-256 PPO (§4.1 surrogate + 0.5 × clipped Huber value loss), per-group gradient
 clipping, AdamW for actor (1e-4, decay 0.01) and critic (1e-3, no decay).
-What differs (said in docs/results/speed.md): the environment is a synthetic point mass with an obstacle
-penalty (numpy, all environments stepped together, episodes end only at the time limit) instead of
-FlowTune's reach-obstacle physics, and environments decide in lockstep rather than on their own clocks.
+What differs (said in docs/results/speed.md): the environment is stepped by numpy's vectorised array
+operations instead of FlowTune's Swift kernel (the same dynamics, rewards and episode ends; only its
+random numbers differ), and environments decide in lockstep (an environment that finishes inside a
+chunk starts its next episode with the chunk's remaining actions) rather than on their own clocks.
 """
 import numpy as np
 
@@ -18,8 +19,42 @@ CRITIC_LR, VALUE_COEF, HUBER_DELTA, VALUE_CLIP = 1e-3, 0.5, 10.0, 0.2
 CRITIC_WIDTH = 256
 
 
-class SyntheticReachEnv:
-    """Point mass `pos, vel` toward `goal` past an obstacle; observation `[pos, vel, goal, obstacle]` (8)."""
+def reach_obstacle_transition(state, action, max_step=0.05, tolerance=0.05):
+    """One step of FlowTune's `reach-obstacle` physics for every row of `state` (float32 `[N, 8]`: agent x, y,
+    goal x, y, obstacle centre x, y, half width, half height) under velocities `action` `[N, 2]`:
+    the agent moves `max_step · a`, swept past the box's faces per axis (x first, then y, as
+    `sweepPointPastBox` in Sources/FlowEnvs/Tasks/PlanarPhysics.swift), then is clamped to the table
+    [-1, 1]². Returns the next state, the reward (1 on success, else 0) and success (within `tolerance`
+    of the goal). PeerEquivalenceTests checks it against FlowTune's environment step by step."""
+    f32 = np.float32
+    x, y = state[:, 0], state[:, 1]
+    gx, gy, cx, cy, w, h = (state[:, k] for k in range(2, 8))
+    min_x, max_x, min_y, max_y = cx - w, cx + w, cy - h, cy + h
+    dx, dy = action[:, 0] * f32(max_step), action[:, 1] * f32(max_step)
+    nx = x + dx
+    beside = (y > min_y) & (y < max_y)
+    from_left = beside & (x <= min_x) & (nx > min_x)
+    from_right = beside & ~from_left & (x >= max_x) & (nx < max_x)
+    nx = np.where(from_left, min_x, np.where(from_right, max_x, nx))
+    ny = y + dy
+    above_or_below = (nx > min_x) & (nx < max_x)
+    from_below = above_or_below & (y <= min_y) & (ny > min_y)
+    from_above = above_or_below & ~from_below & (y >= max_y) & (ny < max_y)
+    ny = np.where(from_below, min_y, np.where(from_above, max_y, ny))
+    nxt = state.copy()
+    nxt[:, 0] = np.clip(nx, f32(-1), f32(1))
+    nxt[:, 1] = np.clip(ny, f32(-1), f32(1))
+    ex, ey = gx - nxt[:, 0], gy - nxt[:, 1]
+    success = np.sqrt(ex * ex + ey * ey) < f32(tolerance)
+    return nxt, success.astype(np.float32), success
+
+
+class ReachObstacleEnv:
+    """FlowTune's `reach-obstacle` in numpy, every environment stepped together: the same layout
+    distribution (Sources/FlowEnvs/Tasks/ReachObstacleTask.swift, the standard layout), the same physics
+    (`reach_obstacle_transition`), termination at success, the time limit, and automatic reset of the
+    environments whose episode ended. Only the random numbers differ (numpy's generator, not
+    FlowTune's), which costs the same. Observation: the 8 state values, as FlowTune's."""
 
     def __init__(self, n, time_limit, seed=0):
         self.n, self.limit = n, time_limit
@@ -30,23 +65,19 @@ class SyntheticReachEnv:
 
     def reset(self, mask):
         k = int(mask.sum())
-        self.state[mask] = np.concatenate([self.rng.uniform(-1, 1, (k, 2)), np.zeros((k, 2)),
-                                           self.rng.uniform(-1, 1, (k, 2)), self.rng.uniform(-0.5, 0.5, (k, 2))], 1)
+        u = lambda low, high: self.rng.uniform(low, high, k)
+        self.state[mask] = np.stack([u(-0.15, 0.15), u(-0.85, -0.7), u(-0.15, 0.15), u(0.7, 0.85),
+                                     u(-0.05, 0.05), u(-0.05, 0.05), u(0.3, 0.4), u(0.08, 0.12)], 1)
         self.t[mask] = 0
 
     def observe(self):
         return self.state.copy()
 
     def step(self, action):
-        s = self.state
-        a = np.clip(action, -1, 1)
-        s[:, 2:4] = 0.8 * s[:, 2:4] + 0.2 * a
-        s[:, 0:2] += 0.05 * s[:, 2:4]
-        dist = np.linalg.norm(s[:, 0:2] - s[:, 4:6], axis=1)
-        hit = np.linalg.norm(s[:, 0:2] - s[:, 6:8], axis=1) < 0.2
-        reward = (-dist - 0.1 * hit).astype(np.float32)
+        a = np.clip(action, -1, 1).astype(np.float32)
+        self.state, reward, success = reach_obstacle_transition(self.state, a)
         self.t += 1
-        done = self.t >= self.limit
+        done = success | (self.t >= self.limit)
         if done.any():
             self.reset(done)
         return reward, done
