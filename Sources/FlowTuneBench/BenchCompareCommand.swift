@@ -34,7 +34,7 @@ struct BenchCompareCommand: ParsableCommand {
     @Option(help: "Only these batch / minibatch sizes (default: the issue's list for each workload).")
     var batches: String?
 
-    @Option(help: "Peer stacks: torch-eager, torch-compile, jax, comma-separated (unavailable ones are reported and skipped).")
+    @Option(help: "Peer stacks: torch-eager, torch-compile, jax, comma-separated (unavailable ones are reported and skipped); empty: FlowTune alone.")
     var peers: String = "torch-eager,torch-compile,jax"
 
     @Option(help: "Thread counts, comma-separated.")
@@ -79,7 +79,7 @@ struct BenchCompareCommand: ParsableCommand {
 
     /// peer.py in `--peers-dir`, else `bench/peers` under the working directory, else beside this source tree.
     func peerScript() throws -> String {
-        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()  // FlowTuneBench
             .deletingLastPathComponent().deletingLastPathComponent().path
         let candidates = peersDir.map { [$0] } ?? ["bench/peers", sourceRoot + "/bench/peers"]
         for dir in candidates where FileManager.default.fileExists(atPath: dir + "/peer.py") {
@@ -95,7 +95,8 @@ struct BenchCompareCommand: ParsableCommand {
         // Unbuffered lines: progress shows as rows finish, also when the output goes to a file.
         func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         var bench = CompareBenchmark(workloads: selectedWorkloads!, stacks: stacks, threadCounts: positiveIntegers(threads)!,
-                                     repetitions: repetitions, minSeconds: minSeconds, peerScript: try peerScript(),
+                                     repetitions: repetitions, minSeconds: minSeconds,
+                                     peerScript: stacks.isEmpty ? "" : try peerScript(),  // FlowTune alone (e.g. under a profiler)
                                      directory: directory)
         bench.log = emit
         emit("policy: reach-obstacle widths, encoder 128-128, velocity 3×128 FiLM, time 32, SiLU, H=5; medians of \(repetitions) alternating repetitions")
