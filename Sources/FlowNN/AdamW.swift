@@ -60,8 +60,10 @@ public final class AdamW {
         for (name, p) in model.trainableParameters() {
             guard let g = gradients[name] else { continue }
             precondition(g.shape == p.shape, "gradient for \(name) has shape \(g.shape), parameter \(p.shape)")
-            var m = firstMoments[name] ?? Tensor.zeros(p.shape)
-            var v = secondMoments[name] ?? Tensor.zeros(p.shape)
+            // Taken out of the dictionaries (not copied from them) so that each moment's storage has
+            // one owner and the update writes it in place instead of copying it first.
+            var m = firstMoments.removeValue(forKey: name) ?? Tensor.zeros(p.shape)
+            var v = secondMoments.removeValue(forKey: name) ?? Tensor.zeros(p.shape)
             var value = p.value.detached()
             p.value = Tensor(0)  // drop the module's reference so the update can happen in place
             g.withUnsafeBufferPointer { gb in

@@ -25,6 +25,36 @@ import Glibc
         #expect(opt.step == 3)
     }
 
+    @Test(arguments: [true, false])
+    func adamWUpdatesEveryElementWithTheScalarFormulasBits(decoupled: Bool) {
+        // Lengths around the 16-lane blocks; the scalar loop below is the update as written in the
+        // type's comment, evaluated in Float in the same order.
+        final class Holder: Module { let p: Parameter; init(_ p: Parameter) { self.p = p } }
+        var rng = RandomGenerator(seed: 11)
+        for n in [1, 15, 16, 17, 33, 1000] {
+            let start = rng.normals(n)
+            let model = Holder(Parameter(Tensor(start)))
+            let opt = AdamW(schedule: .constant(3e-3), betas: (0.9, 0.95), eps: 1e-8, weightDecay: 0.05,
+                            decoupledWeightDecay: decoupled)
+            var p = start, m = [Float](repeating: 0, count: n), v = m
+            for t in 1...4 {
+                let g = rng.normals(n, std: t == 3 ? 1e-3 : 1)  // one step of tiny gradients: eps matters
+                opt.update(model, gradients: Gradients(names: ["p"], tensors: ["p": Tensor(g)]))
+                let c1 = 1 - powf(0.9, Float(t)), c2 = 1 - powf(0.95, Float(t))
+                for i in 0..<n {
+                    var gi = g[i]
+                    if !decoupled { gi += 0.05 * p[i] }
+                    m[i] = 0.9 * m[i] + (1 - 0.9) * gi
+                    v[i] = 0.95 * v[i] + (1 - 0.95) * gi * gi
+                    let update = (m[i] / c1) / ((v[i] / c2).squareRoot() + 1e-8)
+                    p[i] -= 3e-3 * (update + (decoupled ? 0.05 * p[i] : 0))
+                }
+            }
+            let got = model.p.value.scalars
+            #expect(got.map(\.bitPattern) == p.map(\.bitPattern), "n = \(n): \(zip(got, p).filter { $0.bitPattern != $1.bitPattern }.count) elements differ")
+        }
+    }
+
     @Test func adamWithL2AddsTheDecayToTheGradient() {
         final class Holder: Module { let p = Parameter(Tensor([1.0])) }
         let model = Holder()
