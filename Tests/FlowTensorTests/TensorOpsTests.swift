@@ -20,6 +20,22 @@ import Glibc
         #expect(edges[0] == 0 && edges[1] == .infinity && edges[2].isNaN && edges[3] == 0 && edges[4] == .infinity && edges[5] == 1)
     }
 
+    @Test func vectorSquareRootHasTheBitsOfFloatSquareRoot() {
+        // Kernels.squareRoot (AdamW, Tensor.sqrt) must be exactly Float.squareRoot, lane by lane.
+        var rng = RandomGenerator(seed: 5)
+        var values: [Float] = [0, -0, .leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude, .infinity, 1, 2, 4]
+        for _ in 0..<4096 { values.append(rng.nextUniform() * powf(2, Float(rng.nextInt(below: 200)) - 100)) }
+        while values.count % 16 != 0 { values.append(3) }
+        for start in stride(from: 0, to: values.count, by: 16) {
+            let lanes = SIMD16<Float>(values[start..<(start + 16)])
+            let roots = Kernels.squareRoot(lanes)
+            for k in 0..<16 { #expect(roots[k].bitPattern == lanes[k].squareRoot().bitPattern, "sqrt(\(lanes[k]))") }
+        }
+        let special = Kernels.squareRoot(SIMD16<Float>(repeating: -1))
+        #expect(special[0].isNaN, "a negative number has no square root")
+        #expect(Tensor(values).sqrt().scalars.map(\.bitPattern) == values.map { $0.squareRoot().bitPattern })
+    }
+
     @Test func tanhAndSigmoidMatchLibmAndSaturateWithoutNaN() {
         var worstT: Float = 0, worstS: Float = 0
         for i in -2000...2000 {

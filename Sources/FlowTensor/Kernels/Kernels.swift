@@ -3,6 +3,9 @@ import Glibc
 #else
 import Darwin
 #endif
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 
 /// Elementwise loops over raw buffers, vectorised with `SIMD16<Float>` where the math allows.
 /// Every op in `Ops/` computes through these, so forward passes at rollout and at update time run the
@@ -101,6 +104,24 @@ public enum Kernels {
 
     /// Scalar `exp` through the vector code (bit-identical to the vector results).
     public static func exp(_ x: Float) -> Float { scalar(x) { exp($0) } }
+
+    /// Each lane's correctly rounded square root (the bits of `Float.squareRoot()`), four lanes per
+    /// SSE instruction. `Float.squareRoot()` and `SIMD16.squareRoot()` compile here to one scalar
+    /// root per element with a branch kept for glibc's errno, which made AdamW's update 3× slower
+    /// than its arithmetic needs (docs/results/speed.md, "Where FlowTune's time goes").
+    @inline(__always)
+    public static func squareRoot(_ x: V) -> V {
+        #if arch(x86_64)
+        var r = V()
+        r.lowHalf.lowHalf = _mm_sqrt_ps(x.lowHalf.lowHalf)
+        r.lowHalf.highHalf = _mm_sqrt_ps(x.lowHalf.highHalf)
+        r.highHalf.lowHalf = _mm_sqrt_ps(x.highHalf.lowHalf)
+        r.highHalf.highHalf = _mm_sqrt_ps(x.highHalf.highHalf)
+        return r
+        #else
+        return x.squareRoot()
+        #endif
+    }
 
     /// `x` limited to `[lo, hi]` lane by lane with compare-and-blend (NaN passes through).
     /// `SIMD.clamped` is avoided on purpose: its NaN-aware min/max is scalarised by the compiler.

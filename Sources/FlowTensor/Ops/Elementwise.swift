@@ -31,7 +31,7 @@ extension Tensor {
     }
 
     public func sqrt() -> Tensor {
-        let y = mapElements({ $0.squareRoot() })
+        let y = mapElements(Kernels.squareRoot)
         let yv = y.detached()
         return Tensor.result(y, input: self) { g in g / (2 * yv) }
     }
