@@ -52,11 +52,9 @@ public final class AdamW {
     /// Applies one update to every trainable parameter that has a gradient.
     public func update(_ model: Module, gradients: Gradients) {
         step += 1
-        let lr = schedule.rate(at: step)
-        let b1 = beta1, b2 = beta2, eps = eps
-        let c1 = 1 - powf(b1, Float(step)), c2 = 1 - powf(b2, Float(step))
-        let decay = weightDecay
-        let decoupled = decoupledWeightDecay
+        let update = Step(lr: schedule.rate(at: step), b1: beta1, b2: beta2,
+                          c1: 1 - powf(beta1, Float(step)), c2: 1 - powf(beta2, Float(step)),
+                          eps: eps, decay: weightDecay, decoupled: decoupledWeightDecay)
         for (name, p) in model.trainableParameters() {
             guard let g = gradients[name] else { continue }
             precondition(g.shape == p.shape, "gradient for \(name) has shape \(g.shape), parameter \(p.shape)")
@@ -66,12 +64,11 @@ public final class AdamW {
             var v = secondMoments.removeValue(forKey: name) ?? Tensor.zeros(p.shape)
             var value = p.value.detached()
             p.value = Tensor(0)  // drop the module's reference so the update can happen in place
-            let step = Step(lr: lr, b1: b1, b2: b2, c1: c1, c2: c2, eps: eps, decay: decay, decoupled: decoupled)
             g.withUnsafeBufferPointer { gb in
                 m.withUnsafeMutableBufferPointer { mb in
                     v.withUnsafeMutableBufferPointer { vb in
                         value.withUnsafeMutableBufferPointer { pb in
-                            step.apply(parameters: pb, gradients: gb, firstMoments: mb, secondMoments: vb)
+                            update.apply(parameters: pb, gradients: gb, firstMoments: mb, secondMoments: vb)
                         }
                     }
                 }

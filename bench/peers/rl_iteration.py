@@ -25,7 +25,7 @@ def reach_obstacle_transition(state, action, max_step=0.05, tolerance=0.05):
     the agent moves `max_step · a`, swept past the box's faces per axis (x first, then y, as
     `sweepPointPastBox` in Sources/FlowEnvs/Tasks/PlanarPhysics.swift), then is clamped to the table
     [-1, 1]². Returns the next state, the reward (1 on success, else 0) and success (within `tolerance`
-    of the goal). PeerEquivalenceTests checks it against FlowTune's environment step by step."""
+    of the goal). PeerEnvironmentTests checks it against FlowTune's environment step by step."""
     f32 = np.float32
     x, y = state[:, 0], state[:, 1]
     gx, gy, cx, cy, w, h = (state[:, k] for k in range(2, 8))

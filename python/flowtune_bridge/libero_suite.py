@@ -128,7 +128,6 @@ class LiberoSuite:
     def __init__(self, rest, env_indices, options):
         images.refuse("libero/" + rest, options)
         name, task = parse_id(rest)
-        self.dense = options.get("reward", "sparse") == "dense"
         benchmark, get_libero_path, ControlEnv = import_libero()
         self.suite = load_benchmark(benchmark, name)
         if task is not None and not 0 <= task < self.suite.n_tasks:
@@ -160,7 +159,7 @@ class LiberoSuite:
         self.experts = [None] * len(self.envs)
         # What each task's goal is about: [object to move, container] in both suites.
         self.objects_of_interest = [list(e.env.obj_of_interest) for e in self.envs]
-        self.reward = SuccessReward(len(self.envs), self.dense)
+        self.reward = SuccessReward(len(self.envs), options)
 
     def spec(self):
         instructions = [self.suite.get_task(k).language for k in self.task_ids]

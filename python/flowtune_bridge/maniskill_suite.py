@@ -106,12 +106,11 @@ class ManiSkillSuite:
         self.task = task
         limit = int(options.get("max_episode_steps") or 0)
         self.max_steps = min(limit, TIME_LIMITS[task]) if limit else TIME_LIMITS[task]
-        self.dense = options.get("reward", "sparse") == "dense"
         self.terminate_on_success = bool(options.get("terminate_on_success", True))
         self.gymnasium = gymnasium
         self.envs = [make_env(gymnasium, task, "pd_ee_delta_pose") for _ in env_indices]
         self.steps = [0] * len(self.envs)
-        self.reward = SuccessReward(len(self.envs), self.dense)
+        self.reward = SuccessReward(len(self.envs), options)
         self.seeds = [0] * len(self.envs)
         self.experts = [None] * len(self.envs)
         self.planner = None  # the expert's planning environment, built on first use

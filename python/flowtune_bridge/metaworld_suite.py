@@ -89,7 +89,6 @@ class MetaWorldSuite:
         self.multi = name in SUITES
         limit = options.get("max_episode_steps") or 500
         self.max_steps = min(int(limit), 500)
-        self.dense = options.get("reward", "sparse") == "dense"
         self.terminate_on_success = bool(options.get("terminate_on_success", True))
         self.benchmark_seed = int(options.get("benchmark_seed", 0))
         self.metaworld = metaworld
@@ -102,7 +101,7 @@ class MetaWorldSuite:
         self.chooses_tasks = self.multi and not self.image_requests
         self.raw = [None] * len(self.envs)
         self.steps = [0] * len(self.envs)
-        self.reward = SuccessReward(len(self.envs), self.dense)
+        self.reward = SuccessReward(len(self.envs), options)
         self.cameras = MetaWorldCameras(self.envs, self.image_requests, self.env_tasks) if self.image_requests else None
 
     def spec(self):

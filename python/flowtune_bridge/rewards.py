@@ -12,10 +12,11 @@ LIBERO's staged potential).
 
 
 class SuccessReward:
-    """Per-slot bookkeeping of the potential for `n` environment slots."""
+    """Per-slot bookkeeping of the potential for `n` environment slots; `options` are the suite's
+    MAKE options, whose `"reward"` is `"sparse"` (the default) or `"dense"`."""
 
-    def __init__(self, n, dense):
-        self.dense = dense
+    def __init__(self, n, options):
+        self.dense = options.get("reward", "sparse") == "dense"
         self.potential = [0.0] * n
 
     def start(self, i, potential):

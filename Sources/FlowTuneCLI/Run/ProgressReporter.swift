@@ -228,8 +228,10 @@ public struct WeakestTaskWindow {
     public var item: (String, String)? {
         var pooled: [String: (successes: Double, episodes: Double)] = [:]
         for counts in recent {
-            for (task, c) in counts { pooled[task, default: (0, 0)] = (pooled[task, default: (0, 0)].successes + c.successes,
-                                                                       pooled[task, default: (0, 0)].episodes + c.episodes) }
+            for (task, c) in counts {
+                pooled[task, default: (0, 0)].successes += c.successes
+                pooled[task, default: (0, 0)].episodes += c.episodes
+            }
         }
         guard pooled.count > 1,
               let weakest = pooled.min(by: { ($0.value.successes / $0.value.episodes, $0.key) < ($1.value.successes / $1.value.episodes, $1.key) })
