@@ -59,8 +59,12 @@ extension Tensor {
 /// Reverse-mode sweep from `output` (seeded with `seed`, ones by default) to the leaves.
 /// Returns one gradient per leaf index in `0..<leafCount`, zeros for leaves the output does not reach.
 func backpropagate(_ output: Tensor, seed: Tensor? = nil, leafShapes: [[Int]]) -> [Tensor] {
-    var grads = leafShapes.map { Tensor.zeros($0) }
-    guard let root = output.node else { return grads }
+    // A leaf's first gradient is taken as it is and later ones are added into it (no zero tensor to
+    // add to). Accumulators are taken out of their container before the addition, so the addition
+    // writes in place instead of copying a still-shared buffer first.
+    var grads = [Tensor?](repeating: nil, count: leafShapes.count)
+    func finished() -> [Tensor] { zip(grads, leafShapes).map { g, shape in g ?? Tensor.zeros(shape) } }
+    guard let root = output.node else { return finished() }
 
     // Post-order DFS gives a topological order; process it reversed.
     var order: [GradNode] = []
@@ -83,7 +87,12 @@ func backpropagate(_ output: Tensor, seed: Tensor? = nil, leafShapes: [[Int]]) -
     for node in order.reversed() {
         guard let g = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
         if let leaf = node.leafIndex {
-            grads[leaf] = grads[leaf].addingInPlace(g)
+            if var existing = grads[leaf].take() {
+                existing.accumulate(g)
+                grads[leaf] = existing
+            } else {
+                grads[leaf] = g.detached()
+            }
             continue
         }
         let inputGrads = node.rule(g)
@@ -92,25 +101,26 @@ func backpropagate(_ output: Tensor, seed: Tensor? = nil, leafShapes: [[Int]]) -
             precondition(grad.shape == parent.shape,
                          "backward rule produced shape \(grad.shape) for an input of shape \(parent.shape)")
             let key = ObjectIdentifier(parent)
-            if let existing = pending[key] {
-                pending[key] = existing.addingInPlace(grad)
+            if var existing = pending.removeValue(forKey: key) {
+                existing.accumulate(grad)
+                pending[key] = existing
             } else {
                 pending[key] = grad
             }
         }
     }
-    return grads
+    return finished()
 }
 
 extension Tensor {
-    /// `self + other` for same-shaped untracked tensors, reusing `self`'s storage when unique.
-    func addingInPlace(_ other: Tensor) -> Tensor {
+    /// `self += other` for a gradient, written into `self`'s storage when no other tensor shares it
+    /// (else into a copy, as every write through `withUnsafeMutableBufferPointer`).
+    mutating func accumulate(_ other: Tensor) {
         precondition(shape == other.shape, "gradient shapes differ: \(shape) vs \(other.shape)")
-        var out = self.detached()
-        out.withUnsafeMutableBufferPointer { o in
+        self = detached()  // drops the node (and its reference) so the storage can be unique
+        withUnsafeMutableBufferPointer { o in
             other.withUnsafeBufferPointer { b in Kernels.addInPlace(o.baseAddress!, b.baseAddress!, o.count) }
         }
-        return out
     }
 }
 

@@ -34,6 +34,16 @@ import Testing
         #expect(g[0].scalars == [2, 40, 600])
     }
 
+    // Gradients are accumulated in place; a gradient that shares its buffer with the caller's
+    // cotangent (the add rule passes it through to both inputs) must be copied, not written into.
+    @Test func accumulatingGradientsLeavesTheCallersCotangentUntouched() {
+        let cotangent = Tensor([1, 10, 100])
+        let (_, g) = vjp(at: [Tensor([1, 2, 3]), Tensor([4, 5, 6])], cotangent: cotangent) { p in (p[0] + p[0]) + p[1] }
+        #expect(g[0].scalars == [2, 20, 200])
+        #expect(g[1].scalars == [1, 10, 100])
+        #expect(cotangent.scalars == [1, 10, 100])
+    }
+
     @Test func deepChainsDoNotOverflowTheStack() {
         let x = Tensor([1])
         let (_, g) = valueAndGrad(at: [x]) { p in
