@@ -121,6 +121,18 @@ import Glibc
         }
     }
 
+    // The fused layer's one-pass activation (whole vectors inline, the tail out of line) must give
+    // the activation op's bits, tail included (19 × 7 = 133 values: 8 vectors and a tail of 5).
+    @Test func fusedLinearActivationHasTheBitsOfTheActivationOp() {
+        var rng = RandomGenerator(seed: 4)
+        let x = Tensor.randomNormal([7, 33], std: 2, rng: &rng), w = Tensor.randomNormal([19, 33], rng: &rng)
+        let b = Tensor.randomNormal([19], rng: &rng)
+        let z = linear(x, weight: w, bias: b)
+        for act in Activation.allCases {
+            #expect(linear(x, weight: w, bias: b, activation: act).scalars == act(z).scalars, "\(act)")
+        }
+    }
+
     @Test func elementValuesDoNotDependOnTheirPositionOrTheBatchSize() {
         // Rollout and update evaluate the same rows in batches of different sizes; a value must not
         // change with where it sits in the buffer (docs/algorithms.md §7), or first-minibatch ratios drift.

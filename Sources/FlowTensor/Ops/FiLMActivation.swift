@@ -65,12 +65,12 @@ public func filmActivation(_ x: Tensor, modulation p: Tensor, rows pRows: [Int]?
     let y = Tensor.filled(shape: x.shape) { o in
         let po = o.baseAddress!
         switch activation {
-        case .identity: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w) { $0 }
-        case .relu: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w) { $0.replacing(with: 0, where: $0 .< 0) }
-        case .silu: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w) { $0 * Kernels.sigmoid($0) }
-        case .gelu: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w) { Kernels.gelu($0) }
-        case .tanh: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w) { Kernels.tanh($0) }
-        case .sigmoid: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w) { Kernels.sigmoid($0) }
+        case .identity: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w, IdentityActivation.self)
+        case .relu: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w, ReLUActivation.self)
+        case .silu: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w, SiLUActivation.self)
+        case .gelu: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w, GELUActivation.self)
+        case .tanh: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w, TanhActivation.self)
+        case .sigmoid: FiLMKernel.forward(px, pp, pMap, pq, qMap, po, rows, w, SigmoidActivation.self)
         }
     }
 
@@ -92,17 +92,12 @@ public func filmActivation(_ x: Tensor, modulation p: Tensor, rows pRows: [Int]?
         let ins = FiLMKernel.Inputs(x: px, p: pp, pMap: pMap, q: pq, qMap: qMap, y: py, g: gp, rows: rows, w: w)
         // dS = g·act'(s), written exactly as each activation's backward rule in Elementwise.swift.
         switch activation {
-        case .identity: FiLMKernel.backward(ins, out) { g, _, _ in g }
-        case .relu:
-            FiLMKernel.backward(ins, out) { g, s, _ in g * Kernels.V(repeating: 0).replacing(with: 1, where: s .> 0) }
-        case .silu:
-            FiLMKernel.backward(ins, out) { g, s, _ in
-                let sg = Kernels.sigmoid(s)
-                return g * sg * (1 + s * (1 - sg))
-            }
-        case .gelu: FiLMKernel.backward(ins, out) { g, s, _ in g * Kernels.geluDerivative(s) }
-        case .tanh: FiLMKernel.backward(ins, out) { g, _, y in g * (1 - y * y) }
-        case .sigmoid: FiLMKernel.backward(ins, out) { g, _, y in g * y * (1 - y) }
+        case .identity: FiLMKernel.backward(ins, out, IdentityActivation.self)
+        case .relu: FiLMKernel.backward(ins, out, ReLUActivation.self)
+        case .silu: FiLMKernel.backward(ins, out, SiLUActivation.self)
+        case .gelu: FiLMKernel.backward(ins, out, GELUActivation.self)
+        case .tanh: FiLMKernel.backward(ins, out, TanhActivation.self)
+        case .sigmoid: FiLMKernel.backward(ins, out, SigmoidActivation.self)
         }
         withExtendedLifetime((pIndex, qIndex)) {}
         let dpTensor = dp.map { Tensor(shape: pv.shape, storage: $0) }
@@ -153,21 +148,38 @@ enum FiLMKernel {
     }
 
     @inline(__always)
-    static func forward(_ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>, _ pMap: RowMap,
-                        _ q: UnsafePointer<Float>, _ qMap: RowMap,
-                        _ out: UnsafeMutablePointer<Float>, _ rows: Int, _ w: Int, _ act: (V) -> V) {
+    static func forward<A: VectorActivation>(_ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>, _ pMap: RowMap,
+                                             _ q: UnsafePointer<Float>, _ qMap: RowMap,
+                                             _ out: UnsafeMutablePointer<Float>, _ rows: Int, _ w: Int, _: A.Type) {
         for r in 0..<rows {
             let xr = x + r * w, pr = p + pMap.row(r) * 2 * w, qr = q + qMap.row(r) * 2 * w, orow = out + r * w
+            // Whole vectors (n = 16 folds the loads' tail branch away) and the padded tail out of
+            // line: with one loop, the branch between full and partial loads made the compiler
+            // scalarise the inlined activation (3× slower).
             var j = 0
-            while j < w {
-                let n = w - j
-                let gamma = load(pr + j, n) + load(qr + j, n)
-                let beta = load(pr + w + j, n) + load(qr + w + j, n)
-                let s = load(xr + j, n) * (1 + gamma) + beta
-                store(act(s), orow + j, n)
+            while j + 16 <= w {
+                forwardVector(xr, pr, qr, orow, j, 16, w, A.self)
                 j += 16
             }
+            if j < w { forwardTail(xr, pr, qr, orow, j, w, A.self) }
         }
+    }
+
+    @inline(__always)
+    static func forwardVector<A: VectorActivation>(_ xr: UnsafePointer<Float>, _ pr: UnsafePointer<Float>,
+                                                   _ qr: UnsafePointer<Float>, _ orow: UnsafeMutablePointer<Float>,
+                                                   _ j: Int, _ n: Int, _ w: Int, _: A.Type) {
+        let gamma = load(pr + j, n) + load(qr + j, n)
+        let beta = load(pr + w + j, n) + load(qr + w + j, n)
+        let s = load(xr + j, n) * (1 + gamma) + beta
+        store(A.value(s), orow + j, n)
+    }
+
+    @inline(never)
+    static func forwardTail<A: VectorActivation>(_ xr: UnsafePointer<Float>, _ pr: UnsafePointer<Float>,
+                                                 _ qr: UnsafePointer<Float>, _ orow: UnsafeMutablePointer<Float>,
+                                                 _ j: Int, _ w: Int, _: A.Type) {
+        forwardVector(xr, pr, qr, orow, j, w - j, w, A.self)
     }
 
     struct Inputs {
@@ -199,28 +211,39 @@ enum FiLMKernel {
         }
     }
 
-    /// `dS = dAct(g, s, y)`; `dx = dS·(1 + γ)`, `dγ = dS·x`, `dβ = dS`, `dp = dq = [dγ, dβ]`.
+    /// `dS = g·act'(s)` (`A.gradient`); `dx = dS·(1 + γ)`, `dγ = dS·x`, `dβ = dS`, `dp = dq = [dγ, dβ]`.
+    /// Whole vectors and the tail in separate loops, as in `forward`.
     @inline(__always)
-    static func backward(_ a: Inputs, _ d: Gradients, _ dAct: (V, V, V) -> V) {
-        let w = a.w
+    static func backward<A: VectorActivation>(_ a: Inputs, _ d: Gradients, _: A.Type) {
         for r in 0..<a.rows {
-            let xr = a.x + r * w, pr = a.p + a.pMap.row(r) * 2 * w, qr = a.q + a.qMap.row(r) * 2 * w
-            let yr = a.y + r * w, gr = a.g + r * w
             var j = 0
-            while j < w {
-                let n = w - j
-                let gamma = load(pr + j, n) + load(qr + j, n)
-                let beta = load(pr + w + j, n) + load(qr + w + j, n)
-                let xj = load(xr + j, n)
-                let scale = 1 + gamma
-                let s = xj * scale + beta
-                let dS = dAct(load(gr + j, n), s, load(yr + j, n))
-                if let dx = d.dx { store(dS * scale, dx + r * w + j, n) }
-                let dGamma = dS * xj
-                if let dp = d.dp { write(dp, d.pMap, r, j, n, w, dGamma, dS) }
-                if let dq = d.dq { write(dq, d.qMap, r, j, n, w, dGamma, dS) }
+            while j + 16 <= a.w {
+                backwardVector(a, d, r, j, 16, A.self)
                 j += 16
             }
+            if j < a.w { backwardTail(a, d, r, j, A.self) }
         }
+    }
+
+    @inline(__always)
+    static func backwardVector<A: VectorActivation>(_ a: Inputs, _ d: Gradients, _ r: Int, _ j: Int, _ n: Int, _: A.Type) {
+        let w = a.w
+        let xr = a.x + r * w, pr = a.p + a.pMap.row(r) * 2 * w, qr = a.q + a.qMap.row(r) * 2 * w
+        let yr = a.y + r * w, gr = a.g + r * w
+        let gamma = load(pr + j, n) + load(qr + j, n)
+        let beta = load(pr + w + j, n) + load(qr + w + j, n)
+        let xj = load(xr + j, n)
+        let scale = 1 + gamma
+        let s = xj * scale + beta
+        let dS = A.gradient(load(gr + j, n), s, load(yr + j, n))
+        if let dx = d.dx { store(dS * scale, dx + r * w + j, n) }
+        let dGamma = dS * xj
+        if let dp = d.dp { write(dp, d.pMap, r, j, n, w, dGamma, dS) }
+        if let dq = d.dq { write(dq, d.qMap, r, j, n, w, dGamma, dS) }
+    }
+
+    @inline(never)
+    static func backwardTail<A: VectorActivation>(_ a: Inputs, _ d: Gradients, _ r: Int, _ j: Int, _: A.Type) {
+        backwardVector(a, d, r, j, a.w - j, A.self)
     }
 }

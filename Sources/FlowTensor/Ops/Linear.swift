@@ -47,7 +47,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: Activ
     if let bias { inputs.append(bias) }
     let xv = x.detached(), wv = weight.detached()
     return Tensor.result(y, inputs: inputs) { g, needs in
-        let dz = activation == .identity ? g : g * activationDerivative(activation, preActivation: z, output: y)
+        let dz = activation == .identity ? g : activationGradient(activation, g, preActivation: z, output: y)
         let dz2 = dz.reshapedValue([rows, outF])
         let x2 = xv.reshapedValue([rows, inF])
         var grads: [Tensor?] = [
@@ -59,28 +59,37 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: Activ
     }
 }
 
-/// The activation applied to an untracked tensor.
+/// The activation applied to an untracked tensor, in one pass (the same bits as the tracked op:
+/// `Tensor.silu()` computes `x·σ(x)` in two passes).
 func applyActivationValue(_ activation: Activation, _ z: Tensor) -> Tensor {
-    activation(z.detached()).detached()
+    let src = z.storage.pointer, n = z.count
+    return Tensor.filled(shape: z.shape) { o in
+        let out = o.baseAddress!
+        switch activation {
+        case .identity: Kernels.activate(src, out, n, IdentityActivation.self)
+        case .relu: Kernels.activate(src, out, n, ReLUActivation.self)
+        case .silu: Kernels.activate(src, out, n, SiLUActivation.self)
+        case .gelu: Kernels.activate(src, out, n, GELUActivation.self)
+        case .tanh: Kernels.activate(src, out, n, TanhActivation.self)
+        case .sigmoid: Kernels.activate(src, out, n, SigmoidActivation.self)
+        }
+    }
 }
 
-/// `dy/dz` of the activation, from the pre-activation `z` and output `y` (whichever is cheaper).
-func activationDerivative(_ activation: Activation, preActivation z: Tensor, output y: Tensor) -> Tensor {
-    switch activation {
-    case .identity:
-        return Tensor.ones(z.shape)
-    case .relu:
-        return z.mapElements({ SIMD16<Float>(repeating: 0).replacing(with: 1, where: $0 .> 0) })
-    case .tanh:
-        return y.mapElements({ 1 - $0 * $0 })
-    case .sigmoid:
-        return y.mapElements({ $0 * (1 - $0) })
-    case .silu:
-        return z.mapElements({ x in
-            let s = Kernels.sigmoid(x)
-            return s * (1 + x * (1 - s))
-        })
-    case .gelu:
-        return z.geluDerivative()
+/// `g · dy/dz` of the activation in one pass, from the pre-activation `z` and output `y`: the
+/// derivative is formed first, then multiplied (`VectorActivation.derivative`).
+func activationGradient(_ activation: Activation, _ g: Tensor, preActivation z: Tensor, output y: Tensor) -> Tensor {
+    precondition(g.shape == z.shape && y.shape == z.shape, "activationGradient: shapes \(g.shape), \(z.shape), \(y.shape)")
+    let pg = g.storage.pointer, pz = z.storage.pointer, py = y.storage.pointer, n = z.count
+    return Tensor.filled(shape: z.shape) { o in
+        let out = o.baseAddress!
+        switch activation {
+        case .identity: Kernels.activationBackward(pg, pz, py, out, n, IdentityActivation.self)
+        case .relu: Kernels.activationBackward(pg, pz, py, out, n, ReLUActivation.self)
+        case .silu: Kernels.activationBackward(pg, pz, py, out, n, SiLUActivation.self)
+        case .gelu: Kernels.activationBackward(pg, pz, py, out, n, GELUActivation.self)
+        case .tanh: Kernels.activationBackward(pg, pz, py, out, n, TanhActivation.self)
+        case .sigmoid: Kernels.activationBackward(pg, pz, py, out, n, SigmoidActivation.self)
+        }
     }
 }
