@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowPolicy
 import FlowRL
 import FlowTuneCLI
 import FlowTestSupport
@@ -113,6 +114,32 @@ extension ProcessSignalSuites {
             let resumed = try MetricsLog.read(run + "/metrics.jsonl")
             func comparable(_ v: [String: Double]) -> [String: Double] { v.filter { !RLTrainer.isTimingMetric($0.key) }.mapValues { $0.isNaN ? -.infinity : $0 } }
             #expect(comparable(full.records[3].values) == comparable(resumed.records[3].values))
+        }
+
+        @Test func evaluationSamplerOptionsChooseTheFlowSDEChain() throws {
+            func mode(_ extra: [String]) throws -> SamplingMode {
+                let parsed = try WorkflowRoot.parseAsRoot(["eval", "x.safetensors", "--env", "reach-obstacle"] + extra)
+                return try #require(parsed as? EvalCommand).samplingMode
+            }
+            #expect(try mode([]) == .ode)
+            #expect(try mode(["--stochastic"]) == .flowSDE(schedule: .oneStep, noiseLevel: 0.5))
+            #expect(try mode(["--stochastic", "--sde-schedule", "all", "--noise-level", "0.3"])
+                    == .flowSDE(schedule: .allSteps, noiseLevel: 0.3))
+        }
+
+        @Test func evaluationSamplerOptionsWithoutStochasticAreRefused() {
+            #expect(throws: (any Error).self) {
+                _ = try WorkflowRoot.parseAsRoot(["eval", "x.safetensors", "--env", "reach-obstacle", "--sde-schedule", "all"])
+            }
+            #expect(throws: (any Error).self) {
+                _ = try WorkflowRoot.parseAsRoot(["eval", "x.safetensors", "--env", "reach-obstacle", "--noise-level", "0.3"])
+            }
+            #expect(throws: (any Error).self) {
+                _ = try WorkflowRoot.parseAsRoot(["eval", "x.safetensors", "--env", "reach-obstacle", "--stochastic", "--noise-level", "0"])
+            }
+            #expect(throws: (any Error).self) {
+                _ = try WorkflowRoot.parseAsRoot(["eval", "x.safetensors", "--env", "reach-obstacle", "--stochastic", "--sde-schedule", "every"])
+            }
         }
 
         @Test func choosingTheMethodTwiceIsRefusedInsteadOfSilentlyPickingOne() {

@@ -141,9 +141,10 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// `flowtune eval`: success rate of a checkpoint on fixed episodes.
-struct EvalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `flowtune eval`: success rate of a checkpoint on fixed episodes. Public so tests can read the
+/// parsed options (`samplingMode`).
+public struct EvalCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate a policy checkpoint on fixed, seeded episodes (success with a 95% interval).",
         discussion: """
@@ -151,6 +152,11 @@ struct EvalCommand: ParsableCommand {
               flowtune eval runs/demo-20261121-120000/checkpoints/best.safetensors --env reach-obstacle
               flowtune eval sft.safetensors --env multitask --episodes 500 --stochastic
               flowtune eval sft.safetensors --env multitask --instructions configs/multitask-paraphrases.txt
+              flowtune eval runs/lb/checkpoints/latest.safetensors --env libero/object --stochastic --sde-schedule all
+
+            --stochastic evaluates the Flow-SDE chain that RL trains (--sde-schedule and
+            --noise-level as the run's rl.sde_schedule and rl.noise_level) instead of the
+            deterministic ODE; its results depend on --num-envs (the step noise is drawn per batch).
             """)
 
     @Argument(help: "A policy or training checkpoint.")
@@ -165,8 +171,14 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Seed of the first evaluation episode.")
     var seed: UInt64 = 1_000_000
 
-    @Flag(help: "Sample with one-step Flow-SDE (noise level 0.5) instead of the deterministic ODE.")
+    @Flag(help: "Sample with Flow-SDE (one stochastic step, noise level 0.5, unless set below) instead of the deterministic ODE.")
     var stochastic = false
+
+    @Option(name: .customLong("sde-schedule"), help: "With --stochastic: noise on one random step of each chain (one) or on every step (all), as rl.sde_schedule.")
+    var sdeSchedule: SDESchedule?
+
+    @Option(name: .customLong("noise-level"), help: "With --stochastic: the Flow-SDE noise level a_n, as rl.noise_level.")
+    var noiseLevel: Float?
 
     @Option(name: .customLong("num-envs"), help: "Environments stepped together (ODE results do not depend on it; lower it to save memory with MetaWorld).")
     var numEnvs: Int = Evaluator.defaultBatchSize
@@ -174,12 +186,25 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "For a policy conditioned on instructions: a text file with another sentence for each task, one per line in task order ('#' lines are comments), e.g. configs/multitask-paraphrases.txt.")
     var instructions: String?
 
-    func validate() throws {
-        guard episodes >= 1 else { throw ValidationError("--episodes must be ≥ 1") }
-        guard numEnvs >= 1 else { throw ValidationError("--num-envs must be ≥ 1") }
+    public init() {}
+
+    /// The sampler the options ask for.
+    public var samplingMode: SamplingMode {
+        stochastic ? .flowSDE(schedule: sdeSchedule ?? .oneStep, noiseLevel: noiseLevel ?? 0.5) : .ode
     }
 
-    func run() throws {
+    public func validate() throws {
+        guard episodes >= 1 else { throw ValidationError("--episodes must be ≥ 1") }
+        guard numEnvs >= 1 else { throw ValidationError("--num-envs must be ≥ 1") }
+        if !stochastic && (sdeSchedule != nil || noiseLevel != nil) {
+            throw ValidationError("--sde-schedule and --noise-level shape the Flow-SDE sampler; add --stochastic to use it")
+        }
+        if let noiseLevel, !(noiseLevel > 0 && noiseLevel.isFinite) {
+            throw ValidationError("--noise-level must be a positive number, got \(noiseLevel)")
+        }
+    }
+
+    public func run() throws {
         let policy = try FlowPolicy.load(checkpoint)
         if let instructions {
             guard let text = try? String(contentsOfFile: instructions, encoding: .utf8) else {
@@ -190,8 +215,7 @@ struct EvalCommand: ParsableCommand {
             let unknown = try policy.instruct(with: sentences)
             print("instructions from \(instructions): \(sentences.count) sentences, \(unknown) words the policy never saw")
         }
-        let mode: SamplingMode = stochastic ? .flowSDE(schedule: .oneStep, noiseLevel: 0.5) : .ode
-        let report = try Evaluator(envID: env, episodes: episodes, seed: seed, mode: mode, batchSize: numEnvs).evaluate(policy)
+        let report = try Evaluator(envID: env, episodes: episodes, seed: seed, mode: samplingMode, batchSize: numEnvs).evaluate(policy)
         print("\(env): \(report.summary)")
         for line in report.perTaskTable { print(line) }
     }
