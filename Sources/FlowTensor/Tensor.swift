@@ -107,7 +107,7 @@ public struct Tensor {
     /// graph would silently invalidate its gradient, so it is a programmer error.
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         precondition(node == nil, "cannot mutate a tensor that is tracked for gradients; use .detached()")
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() } else { storage.dropPacked() }
         return try body(storage.buffer)
     }
 

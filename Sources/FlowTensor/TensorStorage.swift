@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 
@@ -27,6 +28,8 @@ private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    /// These values packed as a GEMM operand (`PackedPanels.swift`), made on first use, dropped by writes.
+    let packed = Mutex<SGEMM.PackedPanels?>(nil)
 
     /// Uninitialised storage for `count` floats; every constructor fills it before anyone reads it.
     init(uninitializedCount count: Int) {

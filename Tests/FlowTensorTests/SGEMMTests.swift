@@ -46,6 +46,61 @@ import Testing
         }
     }
 
+    func product(_ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: [Float], _ b: [Float], _ c0: [Float], beta: Float,
+                 threads: Int, packed: SGEMM.PackedPanels? = nil) -> [Float] {
+        var c = c0
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    SGEMM.multiply(transposeA: false, transposeB: tb, m: m, n: n, k: k, a: pa.baseAddress!, lda: k,
+                                   b: pb.baseAddress!, ldb: tb ? k : n, beta: beta, c: pc.baseAddress!, ldc: n,
+                                   threads: threads, packedB: packed)
+                }
+            }
+        }
+        return c
+    }
+
+    /// B packed once (`PackedPanels`: a layer's weight between two updates) gives the products of
+    /// packing it in every call, bit for bit: one row, few rows, a column split over two threads
+    /// (64 × 256 × 256), a row split (512 rows), more columns than one packing block (2 100), and
+    /// depths across two blocks.
+    @Test func prepackedPanelsGiveTheBitsOfPackingInEveryCall() {
+        for (m, n, k) in [(1, 256, 256), (3, 37, 300), (64, 256, 256), (512, 256, 256), (9, 2100, 20)] {
+            var rng = RandomGenerator(seed: UInt64(m + n + k))
+            let a = rng.normals(m * k), b = rng.normals(k * n), c0 = rng.normals(m * n)
+            for tb in [true, false] {
+                let packed = b.withUnsafeBufferPointer { pb in
+                    SGEMM.PackedPanels(transposeB: tb, b: pb.baseAddress!, ldb: tb ? k : n, k: k, n: n)
+                }
+                for threads in [1, 2] {
+                    for beta in [Float(0), 1] {
+                        let plain = product(tb, m, n, k, a, b, c0, beta: beta, threads: threads)
+                        let reused = product(tb, m, n, k, a, b, c0, beta: beta, threads: threads, packed: packed)
+                        #expect(plain == reused, "m=\(m) n=\(n) k=\(k) tb=\(tb) threads=\(threads) β=\(beta)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tiles of fewer than eight rows take the few-rows kernel, whole tiles the 8×32 one; a row of C
+    /// must not depend on which (docs/algorithms.md §7: rollouts and updates batch rows differently).
+    @Test func productRowsDoNotDependOnHowManyRowsAreMultipliedTogether() {
+        let n = 37, k = 300, rows = 16
+        var rng = RandomGenerator(seed: 21)
+        let a = rng.normals(rows * k), b = rng.normals(k * n), c0 = rng.normals(rows * n)
+        for tb in [true, false] {
+            for beta in [Float(0), 1] {
+                let all = product(tb, rows, n, k, a, b, c0, beta: beta, threads: 1)
+                for m in 1..<rows {
+                    let some = product(tb, m, n, k, Array(a[..<(m * k)]), b, Array(c0[..<(m * n)]), beta: beta, threads: 1)
+                    #expect(some == Array(all[..<(m * n)]), "rows \(m), tb=\(tb), β=\(beta)")
+                }
+            }
+        }
+    }
+
     @Test func twoThreadsGiveBitIdenticalResultsToOne() {
         for (m, n, k) in [(512, 256, 256), (64, 1024, 300), (1000, 130, 129)] {
             var rng = RandomGenerator(seed: 5)

@@ -133,6 +133,19 @@ import Glibc
         }
     }
 
+    // A layer's weight is packed for the GEMM once and kept with its values; a write must drop it.
+    @Test func writingAWeightDropsItsPackedCopy() {
+        var rng = RandomGenerator(seed: 6)
+        let x = Tensor.randomNormal([1, 33], rng: &rng)
+        var w = Tensor.randomNormal([40, 33], rng: &rng)
+        let before = linear(x, weight: w, bias: nil).scalars
+        w.withUnsafeMutableBufferPointer { $0[0] += 1 }
+        let after = linear(x, weight: w, bias: nil).scalars
+        let fresh = linear(x, weight: Tensor(w.scalars, shape: w.shape), bias: nil).scalars
+        #expect(after == fresh)
+        #expect(after != before)
+    }
+
     @Test func elementValuesDoNotDependOnTheirPositionOrTheBatchSize() {
         // Rollout and update evaluate the same rows in batches of different sizes; a value must not
         // change with where it sits in the buffer (docs/algorithms.md §7), or first-minibatch ratios drift.

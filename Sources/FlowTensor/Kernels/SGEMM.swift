@@ -36,9 +36,12 @@ public enum SGEMM {
     public static func multiply(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeSettings.threads
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeSettings.threads,
+        packedB: PackedPanels? = nil
     ) {
         guard m > 0, n > 0 else { return }
+        // Panels packed earlier for exactly this op(B) replace the per-call packing (same values).
+        let prepacked = packedB.flatMap { $0.matches(transposeB: transposeB, b: b, ldb: ldb, k: k, n: n) ? $0 : nil }
         if k == 0 || alpha == 0 {
             scale(c: c, m: m, n: n, ldc: ldc, beta: beta)
             return
@@ -51,7 +54,7 @@ public enum SGEMM {
         let work = m * n * k
         let useThreads = threads > 1 && work >= parallelThreshold ? min(threads, 2) : 1
         if useThreads == 1 {
-            blocked(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            blocked(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, prepacked, 0)
             return
         }
         // Split the larger of M and N into `useThreads` disjoint ranges aligned to the tile size.
@@ -60,7 +63,7 @@ public enum SGEMM {
         let tile = splitRows ? mr : nr
         let tiles = (extent + tile - 1) / tile
         if tiles < useThreads {
-            blocked(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            blocked(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, prepacked, 0)
             return
         }
         let pa = SendablePointer(UnsafeMutablePointer(mutating: a))
@@ -73,11 +76,11 @@ public enum SGEMM {
             if splitRows {
                 let aOff = transposeA ? t0 : t0 * lda
                 blocked(transposeA, transposeB, t1 - t0, n, k, alpha, pa.pointer + aOff, lda,
-                        pb.pointer, ldb, beta, pc.pointer + t0 * ldc, ldc)
+                        pb.pointer, ldb, beta, pc.pointer + t0 * ldc, ldc, prepacked, 0)
             } else {
                 let bOff = transposeB ? t0 * ldb : t0
                 blocked(transposeA, transposeB, m, t1 - t0, k, alpha, pa.pointer, lda,
-                        pb.pointer + bOff, ldb, beta, pc.pointer + t0, ldc)
+                        pb.pointer + bOff, ldb, beta, pc.pointer + t0, ldc, prepacked, t0)
             }
         }
     }
@@ -135,17 +138,20 @@ public enum SGEMM {
         }
     }
 
-    /// One thread's GEMM over its whole range, with its own packing buffers.
+    /// One thread's GEMM over its whole range, with its own packing buffers. With `prepacked`
+    /// (the whole op(B) of the call, `PackedPanels`) B is not packed again; this range's column 0
+    /// is the prepacked operand's column `columnOffset` (a multiple of 32).
     static func blocked(
         _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+        _ prepacked: PackedPanels? = nil, _ columnOffset: Int = 0
     ) {
         if beta != 0 && beta != 1 { scale(c: c, m: m, n: n, ldc: ldc, beta: beta) }
         let kcMax = min(k, kc)
         let ncMax = min(n, nc)
         let mcMax = min(m, mc)
-        let packedB = AlignedBuffer(count: kcMax * roundUp(ncMax, nr))
+        let packedB = AlignedBuffer(count: prepacked == nil ? kcMax * roundUp(ncMax, nr) : 1)
         let packedA = AlignedBuffer(count: kcMax * roundUp(mcMax, mr))
         defer { packedB.free(); packedA.free() }
         // With one or two B panels every element of A is used once or twice, so copying it into
@@ -160,7 +166,7 @@ public enum SGEMM {
             var pc = 0
             while pc < k {
                 let kb = min(kc, k - pc)
-                packB(tb, b, ldb, pc, jc, kb, nb, packedB.pointer)
+                if prepacked == nil { packB(tb, b, ldb, pc, jc, kb, nb, packedB.pointer) }
                 // The first depth block overwrites C when beta == 0; later blocks accumulate.
                 let accumulate = pc > 0 || beta != 0
                 var ic = 0
@@ -172,7 +178,8 @@ public enum SGEMM {
                     var jr = 0
                     while jr < nb {
                         let nrb = min(nr, nb - jr)
-                        let bPanel = packedB.pointer + jr * kb
+                        let bPanel = prepacked?.panel(depth: pc, kb: kb, column: columnOffset + jc + jr)
+                            ?? UnsafePointer(packedB.pointer + jr * kb)
                         var ir = 0
                         while ir < mb {
                             let mrb = min(mr, mb - ir)
@@ -333,9 +340,66 @@ public enum SGEMM {
                                   _ accumulate: Bool, _ rows: Int, _ cols: Int) {
         if rows == mr && cols == nr {
             kernel8x32(kb, a, b, c, ldc, accumulate)
+        } else if rows < mr - 1 {
+            // Few rows (batch 1 to 6): two rows at a time instead of eight with the rest padding.
+            var i = 0
+            while i + 2 <= rows {
+                kernelRows(kb, a, i, 2, b, c + i * ldc, ldc, accumulate, cols)
+                i += 2
+            }
+            if i < rows { kernelRows(kb, a, i, 1, b, c + i * ldc, ldc, accumulate, cols) }
         } else {
             edgeKernel(kb, a, b, c, ldc, accumulate, rows, cols)
         }
+    }
+
+    /// One or two rows (`first`, `first + 1`) of a tile: per element the same FMA chain as
+    /// `kernel8x32` (zero, then `fma(a, b, acc)` over the depth in order, then stored or added to
+    /// C), so the same bits, without the FMAs of padded rows. Latency-bound (two or four
+    /// independent chains), which still beats eight rows' worth of FMAs below seven rows.
+    @inline(never)
+    static func kernelRows<A: RowPanel>(_ kb: Int, _ a: A, _ first: Int, _ count: Int, _ b: UnsafePointer<Float>,
+                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ cols: Int) {
+        var c00 = SIMD16<Float>(), c01 = SIMD16<Float>()
+        var c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
+        var pb = UnsafeRawPointer(b)
+        if count == 2 {
+            for kk in 0..<kb {
+                let b0 = pb.load(as: SIMD16<Float>.self)
+                let b1 = pb.load(fromByteOffset: 64, as: SIMD16<Float>.self)
+                var s = SIMD16<Float>(repeating: a.value(first, kk)); c00.addProduct(s, b0); c01.addProduct(s, b1)
+                s = SIMD16<Float>(repeating: a.value(first + 1, kk)); c10.addProduct(s, b0); c11.addProduct(s, b1)
+                pb += 128
+            }
+        } else {
+            for kk in 0..<kb {
+                let b0 = pb.load(as: SIMD16<Float>.self)
+                let b1 = pb.load(fromByteOffset: 64, as: SIMD16<Float>.self)
+                let s = SIMD16<Float>(repeating: a.value(first, kk)); c00.addProduct(s, b0); c01.addProduct(s, b1)
+                pb += 128
+            }
+        }
+        @inline(__always)
+        func store(_ row: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>) {
+            if cols == nr {
+                let p = UnsafeMutableRawPointer(row)
+                if accumulate {
+                    p.storeBytes(of: p.loadUnaligned(as: SIMD16<Float>.self) + v0, as: SIMD16<Float>.self)
+                    p.storeBytes(of: p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self) + v1,
+                                 toByteOffset: 64, as: SIMD16<Float>.self)
+                } else {
+                    p.storeBytes(of: v0, as: SIMD16<Float>.self)
+                    p.storeBytes(of: v1, toByteOffset: 64, as: SIMD16<Float>.self)
+                }
+            } else {
+                for j in 0..<cols {
+                    let v = j < 16 ? v0[j] : v1[j - 16]
+                    if accumulate { row[j] += v } else { row[j] = v }
+                }
+            }
+        }
+        store(c, c00, c01)
+        if count == 2 { store(c + ldc, c10, c11) }
     }
 
     /// The 8×32 register tile: 16 `SIMD16<Float>` accumulators, two B vectors and one broadcast

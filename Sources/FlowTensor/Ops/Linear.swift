@@ -32,15 +32,16 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: Activ
     let rows = x.count / Swift.max(inF, 1)
     let outShape = Array(x.shape.dropLast()) + [outF]
 
-    // Pre-activation z = x·Wᵀ + b.
+    // Pre-activation z = x·Wᵀ + b, with W packed once per update (PackedPanels.swift).
     let px = x.storage.pointer, pw = weight.storage.pointer
+    let packedW = weight.storage.packedAsTransposedOperand(rows: outF, columns: inF)
     let z = Tensor.filled(shape: outShape) { o in
         let po = o.baseAddress!
         if let bias {
             for r in 0..<rows { (po + r * outF).update(from: bias.storage.pointer, count: outF) }
         }
         SGEMM.multiply(transposeA: false, transposeB: true, m: rows, n: outF, k: inF,
-                       a: px, lda: inF, b: pw, ldb: inF, beta: bias == nil ? 0 : 1, c: po, ldc: outF)
+                       a: px, lda: inF, b: pw, ldb: inF, beta: bias == nil ? 0 : 1, c: po, ldc: outF, packedB: packedW)
     }
     let y = activation == .identity ? z : applyActivationValue(activation, z)
     var inputs = [x, weight]
