@@ -86,8 +86,10 @@ import Testing
 
     /// Tiles of fewer than eight rows take the few-rows kernel, whole tiles the 8×32 one; a row of C
     /// must not depend on which (docs/algorithms.md §7: rollouts and updates batch rows differently).
-    @Test func productRowsDoNotDependOnHowManyRowsAreMultipliedTogether() {
-        let n = 37, k = 300, rows = 16
+    /// (n = 37 reads A in place for every row count, n = 100 only for 1–6 rows.)
+    @Test(arguments: [37, 100])
+    func productRowsDoNotDependOnHowManyRowsAreMultipliedTogether(n: Int) {
+        let k = 300, rows = 16
         var rng = RandomGenerator(seed: 21)
         let a = rng.normals(rows * k), b = rng.normals(k * n), c0 = rng.normals(rows * n)
         for tb in [true, false] {

@@ -151,14 +151,16 @@ public enum SGEMM {
         let kcMax = min(k, kc)
         let ncMax = min(n, nc)
         let mcMax = min(m, mc)
-        let packedB = AlignedBuffer(count: prepacked == nil ? kcMax * roundUp(ncMax, nr) : 1)
+        let packedB = prepacked == nil ? AlignedBuffer(count: kcMax * roundUp(ncMax, nr)) : nil
         let packedA = AlignedBuffer(count: kcMax * roundUp(mcMax, mr))
-        defer { packedB.free(); packedA.free() }
+        defer { packedB?.free(); packedA.free() }
         // With one or two B panels every element of A is used once or twice, so copying it into
         // packed panels (a strided scalar store each) costs about as much as the FMAs it feeds: a
         // convolution's `columns · Wᵀ` with 32 or 64 output channels. Such an A is read in place.
         // The FMAs and their order are the same either way, so results are bit-identical.
-        let readsARowsInPlace = !ta && alpha == 1 && n <= 2 * nr
+        // So is an A of a few rows (a batch of 1–6): the few-rows kernel reads only its real rows,
+        // where packing would also write the seven padding rows of the panel.
+        let readsARowsInPlace = !ta && alpha == 1 && (n <= 2 * nr || m < mr - 1)
 
         var jc = 0
         while jc < n {
@@ -166,20 +168,22 @@ public enum SGEMM {
             var pc = 0
             while pc < k {
                 let kb = min(kc, k - pc)
-                if prepacked == nil { packB(tb, b, ldb, pc, jc, kb, nb, packedB.pointer) }
+                if let packedB { packB(tb, b, ldb, pc, jc, kb, nb, packedB.pointer) }
                 // The first depth block overwrites C when beta == 0; later blocks accumulate.
                 let accumulate = pc > 0 || beta != 0
                 var ic = 0
                 while ic < m {
                     let mb = min(mc, m - ic)
                     // Rows below `unpacked` are read in place; the rest are packed.
-                    let unpacked = readsARowsInPlace ? mb / mr * mr : 0
+                    // (Rows of a partial tile only when it takes the few-rows kernel, which reads
+                    // no row past `mb`; the edge kernel reads all eight.)
+                    let unpacked = readsARowsInPlace ? (mb < mr - 1 ? mb : mb / mr * mr) : 0
                     if unpacked < mb { packA(ta, a, lda, ic + unpacked, pc, mb - unpacked, kb, alpha, packedA.pointer) }
                     var jr = 0
                     while jr < nb {
                         let nrb = min(nr, nb - jr)
                         let bPanel = prepacked?.panel(depth: pc, kb: kb, column: columnOffset + jc + jr)
-                            ?? UnsafePointer(packedB.pointer + jr * kb)
+                            ?? UnsafePointer(packedB!.pointer + jr * kb)
                         var ir = 0
                         while ir < mb {
                             let mrb = min(mr, mb - ir)
