@@ -386,15 +386,7 @@ public enum SGEMM {
         @inline(__always)
         func store(_ row: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>) {
             if cols == nr {
-                let p = UnsafeMutableRawPointer(row)
-                if accumulate {
-                    p.storeBytes(of: p.loadUnaligned(as: SIMD16<Float>.self) + v0, as: SIMD16<Float>.self)
-                    p.storeBytes(of: p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self) + v1,
-                                 toByteOffset: 64, as: SIMD16<Float>.self)
-                } else {
-                    p.storeBytes(of: v0, as: SIMD16<Float>.self)
-                    p.storeBytes(of: v1, toByteOffset: 64, as: SIMD16<Float>.self)
-                }
+                storeTileRow(row, v0, v1, accumulate)
             } else {
                 for j in 0..<cols {
                     let v = j < 16 ? v0[j] : v1[j - 16]
@@ -434,19 +426,23 @@ public enum SGEMM {
             pb += 128
         }
         @inline(__always)
-        func store(_ row: Int, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>) {
-            let p = UnsafeMutableRawPointer(c + row * ldc)
-            if accumulate {
-                p.storeBytes(of: p.loadUnaligned(as: SIMD16<Float>.self) + v0, as: SIMD16<Float>.self)
-                p.storeBytes(of: p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self) + v1,
-                             toByteOffset: 64, as: SIMD16<Float>.self)
-            } else {
-                p.storeBytes(of: v0, as: SIMD16<Float>.self)
-                p.storeBytes(of: v1, toByteOffset: 64, as: SIMD16<Float>.self)
-            }
-        }
+        func store(_ row: Int, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>) { storeTileRow(c + row * ldc, v0, v1, accumulate) }
         store(0, c00, c01); store(1, c10, c11); store(2, c20, c21); store(3, c30, c31)
         store(4, c40, c41); store(5, c50, c51); store(6, c60, c61); store(7, c70, c71)
+    }
+
+    /// One row of 32 accumulated values into C: stored, or added to what C holds.
+    @inline(__always)
+    static func storeTileRow(_ row: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ accumulate: Bool) {
+        let p = UnsafeMutableRawPointer(row)
+        if accumulate {
+            p.storeBytes(of: p.loadUnaligned(as: SIMD16<Float>.self) + v0, as: SIMD16<Float>.self)
+            p.storeBytes(of: p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self) + v1,
+                         toByteOffset: 64, as: SIMD16<Float>.self)
+        } else {
+            p.storeBytes(of: v0, as: SIMD16<Float>.self)
+            p.storeBytes(of: v1, toByteOffset: 64, as: SIMD16<Float>.self)
+        }
     }
 
     /// A partial tile: run the full kernel into a scratch tile, then copy the valid part. Rows in
