@@ -24,7 +24,7 @@ import tempfile
 # First match wins; patterns are searched in the mangled or plain symbol name.
 CATEGORIES = [
     ("GEMM", r"SGEMM|sgemm|gemm"),
-    ("optimizer (AdamW, gradient norms)", r"AdamW|Gradients.*(globalNorm|isFinite)|GradientsV10globalNorm|GradientsV8isFinite"),
+    ("optimizer (AdamW, gradient norms)", r"AdamW|Gradients.*(globalNorm|isFinite)|GradientsV10globalNorm|GradientsV8isFinite|allFinite"),
     ("elementwise and reductions (FiLM, activations, broadcasts, sums)",
      r"FiLM|film|activation|sigmoid|silu|tanh|broadcast|sumAxis|adding|FlowTensor0B0V|Kernels|softplus|exp|log1p"),
     ("random numbers", r"RandomGenerator|__cos|__sin|__log|__exp"),

@@ -61,7 +61,7 @@ public struct Gradients {
     /// True when every gradient is finite.
     public var isFinite: Bool {
         for g in tensors.values {
-            let ok = g.withUnsafeBufferPointer { b in b.allSatisfy { $0.isFinite } }
+            let ok = g.withUnsafeBufferPointer { b in b.isEmpty || Kernels.allFinite(b.baseAddress!, b.count) }
             if !ok { return false }
         }
         return true

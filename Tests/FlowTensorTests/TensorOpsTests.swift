@@ -146,6 +146,22 @@ import Glibc
         #expect(after != before)
     }
 
+    @Test func allFiniteFindsANaNOrInfinityAtEveryPosition() {
+        let finite: [Float] = [0, -0, 1, -3.5, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+                               .leastNonzeroMagnitude, .leastNormalMagnitude]
+        for n in [1, 15, 16, 17, 40] {
+            let values = (0..<n).map { finite[$0 % finite.count] }
+            #expect(values.withUnsafeBufferPointer { Kernels.allFinite($0.baseAddress!, n) }, "n=\(n)")
+            for bad in [Float.nan, .infinity, -.infinity, -Float.nan] {
+                for i in 0..<n {
+                    var v = values
+                    v[i] = bad
+                    #expect(!v.withUnsafeBufferPointer { Kernels.allFinite($0.baseAddress!, n) }, "n=\(n) at \(i): \(bad)")
+                }
+            }
+        }
+    }
+
     @Test func elementValuesDoNotDependOnTheirPositionOrTheBatchSize() {
         // Rollout and update evaluate the same rows in batches of different sizes; a value must not
         // change with where it sits in the buffer (docs/algorithms.md §7), or first-minibatch ratios drift.
