@@ -18,17 +18,21 @@ protocol VectorActivation {
     static func derivative(_ s: Kernels.V, _ y: Kernels.V) -> Kernels.V
 }
 
+extension VectorActivation {
+    /// `g · act'(s)`: the backward rules of identity, ReLU, GELU and tanh multiply in this order;
+    /// SiLU's and sigmoid's multiply `g` into the first factor of the derivative, so they say so.
+    @_transparent static func gradient(_ g: Kernels.V, _ s: Kernels.V, _ y: Kernels.V) -> Kernels.V {
+        g * derivative(s, y)
+    }
+}
+
 enum IdentityActivation: VectorActivation {
     @_transparent static func value(_ s: Kernels.V) -> Kernels.V { s }
-    @_transparent static func gradient(_ g: Kernels.V, _ s: Kernels.V, _ y: Kernels.V) -> Kernels.V { g }
     @_transparent static func derivative(_ s: Kernels.V, _ y: Kernels.V) -> Kernels.V { Kernels.V(repeating: 1) }
 }
 
 enum ReLUActivation: VectorActivation {
     @_transparent static func value(_ s: Kernels.V) -> Kernels.V { s.replacing(with: 0, where: s .< 0) }
-    @_transparent static func gradient(_ g: Kernels.V, _ s: Kernels.V, _ y: Kernels.V) -> Kernels.V {
-        g * Kernels.V(repeating: 0).replacing(with: 1, where: s .> 0)
-    }
     @_transparent static func derivative(_ s: Kernels.V, _ y: Kernels.V) -> Kernels.V {
         Kernels.V(repeating: 0).replacing(with: 1, where: s .> 0)
     }
@@ -48,15 +52,11 @@ enum SiLUActivation: VectorActivation {
 
 enum GELUActivation: VectorActivation {
     @_transparent static func value(_ s: Kernels.V) -> Kernels.V { Kernels.gelu(s) }
-    @_transparent static func gradient(_ g: Kernels.V, _ s: Kernels.V, _ y: Kernels.V) -> Kernels.V {
-        g * Kernels.geluDerivative(s)
-    }
     @_transparent static func derivative(_ s: Kernels.V, _ y: Kernels.V) -> Kernels.V { Kernels.geluDerivative(s) }
 }
 
 enum TanhActivation: VectorActivation {
     @_transparent static func value(_ s: Kernels.V) -> Kernels.V { Kernels.tanh(s) }
-    @_transparent static func gradient(_ g: Kernels.V, _ s: Kernels.V, _ y: Kernels.V) -> Kernels.V { g * (1 - y * y) }
     @_transparent static func derivative(_ s: Kernels.V, _ y: Kernels.V) -> Kernels.V { 1 - y * y }
 }
 
